@@ -1,0 +1,55 @@
+# sloforge — run `make help` for the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+SLOFORGE := $(VENV)/bin/sloforge
+STAMP := $(VENV)/.installed-stamp
+TOOLS_STAMP := tools/.stamp
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup tools generate test lint check bench fuzz golden clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(TOOLS_STAMP): scripts/install-tools.sh
+	bash scripts/install-tools.sh --current
+	mkdir -p tools && touch $(TOOLS_STAMP)
+
+setup: $(STAMP) $(TOOLS_STAMP) ## Virtual environment, Python dependencies, promtool/amtool/prometheus/alertmanager
+
+tools: ## Reinstall/refresh promtool and amtool (Debian stable, plus current 3.x into tools/)
+	bash scripts/install-tools.sh --current
+	mkdir -p tools && touch $(TOOLS_STAMP)
+
+generate: $(STAMP) ## Compile the example slo/ into out/
+	$(SLOFORGE) generate slo --out out
+
+test: setup ## promtool/amtool checks of out/, then the pytest suite
+	$(SLOFORGE) test --out out
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+check: $(STAMP) ## Fail when out/ is not what `make generate` would write
+	$(SLOFORGE) check slo --out out
+
+lint: $(STAMP) ## ruff and mypy on the code, sloforge lint on the example
+	$(VENV)/bin/ruff check generator tests
+	$(VENV)/bin/ruff format --check generator tests
+	$(VENV)/bin/mypy generator/sloforge
+
+golden: $(STAMP) ## Refresh the golden files under tests/golden after an intended change
+	SLOFORGE_UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
+
+bench: setup ## Benchmarks (bench/), writes bench/results.json
+	$(PY) bench/run.py
+
+clean: ## Remove the virtual environment and downloaded tools
+	rm -rf $(VENV) tools

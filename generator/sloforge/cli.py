@@ -1,0 +1,126 @@
+"""The command line: parse options, call the library, map errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import __version__
+from .errors import Problem, SloforgeError, SpecError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help="SLO rules-as-code: compile SLO YAML into tested Prometheus rules, Alertmanager routing, runbooks and dashboards.",
+)
+
+_state = {"debug": False}
+T = TypeVar("T")
+
+Paths = Annotated[list[Path], typer.Argument(help="SLO files or directories (searched recursively).")]
+OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]
+
+
+def _err(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        _err(str(problem))
+
+
+def run(action: Callable[[], T]) -> T:
+    """Run a command body; known errors become messages and exit 1, never tracebacks."""
+    try:
+        return action()
+    except SpecError as exc:
+        _print_problems(exc.problems)
+        errors = sum(1 for p in exc.problems if not p.warning)
+        files = len({p.location.file for p in exc.problems})
+        _err(f"{errors} problem{'s' if errors != 1 else ''} in {files} file{'s' if files != 1 else ''}")
+        raise typer.Exit(1) from None
+    except SloforgeError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - last resort: a bug, reported without a traceback
+        if _state["debug"]:
+            traceback.print_exc()
+        else:
+            _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
+        raise typer.Exit(1) from None
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for internal errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    _state["debug"] = debug
+    if version:
+        typer.echo(f"sloforge {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+def validate(paths: Paths) -> None:
+    """Check every document; print each problem as file:line:col: field.path: message."""
+    from .compiler import load
+
+    loaded = run(lambda: load(paths))
+    _print_problems(list(loaded.warnings))
+    project = loaded.project
+    slos = sum(len(s.slos) for s in project.services)
+    alerts = sum(len(s.alerts) for s in project.services)
+    typer.echo(
+        f"ok: {len(project.sources)} files, {len(project.services)} services, {slos} SLOs, {alerts} plain alerts"
+    )
+
+
+@app.command()
+def generate(paths: Paths, out: OutDir = Path("out")) -> None:
+    """Validate, then write every output into DIR atomically (stale files are removed)."""
+    from .compiler import generate as do_generate
+
+    loaded, files = run(lambda: do_generate(paths, out))
+    _print_problems(list(loaded.warnings))
+    typer.echo(f"wrote {len(files)} files to {out}")
+
+
+@app.command()
+def explain(
+    path: Annotated[list[Path], typer.Argument(help="SLO files or directories.")],
+    slo: Annotated[str | None, typer.Option("--slo", help="Only this SLO (name or service/name).")] = None,
+) -> None:
+    """Per tier: windows, burn rate, threshold, budget spent, detection and reset time."""
+    from .compiler import load
+    from .explain import explain as do_explain
+
+    loaded = run(lambda: load(path))
+    text = do_explain(loaded.project, slo)
+    if not text:
+        _err(f"error: no SLO named {slo!r}")
+        raise typer.Exit(1)
+    typer.echo(text)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the input documents (for editors)."""
+    from .schema import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return app(args=argv if argv is not None else sys.argv[1:], prog_name="sloforge")

@@ -1,0 +1,62 @@
+"""The library entry points: the whole pipeline, usable without the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import conventions as names
+from . import yamlout
+from .errors import Problem, SpecError
+from .loader import load_paths
+from .model import Project
+from .plan import plan
+from .rules import build_rules
+from .validate import validate_documents
+from .writer import write_tree
+
+Artifact = Callable[[Project], dict[str, bytes]]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    project: Project
+    warnings: tuple[Problem, ...]
+
+
+def load(paths: Iterable[str | os.PathLike[str]]) -> Loaded:
+    """Load, validate and plan; raises SpecError listing every problem found."""
+    documents, problems = load_paths(paths)
+    bundle, errors = validate_documents(documents)
+    problems += errors
+    if problems:
+        raise SpecError(problems)
+    return Loaded(plan(bundle), tuple(bundle.warnings))
+
+
+def prometheus_rules(project: Project) -> dict[str, bytes]:
+    return {
+        names.rules_file(s.name): yamlout.document(build_rules(s, project.settings), [s.source])
+        for s in project.services
+    }
+
+
+def _artifacts() -> list[Artifact]:
+    """Every artifact builder, in the order they are listed in the output tree."""
+    return [prometheus_rules]
+
+
+def build_outputs(project: Project) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for artifact in _artifacts():
+        files.update(artifact(project))
+    return dict(sorted(files.items()))
+
+
+def generate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str]) -> tuple[Loaded, dict[str, bytes]]:
+    loaded = load(paths)
+    files = build_outputs(loaded.project)
+    write_tree(Path(out), files)
+    return loaded, files

@@ -1,0 +1,145 @@
+"""Domain models: what builders see. Frozen, defaults filled in, labels merged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .promql import Matcher, Selector
+
+SLIKind = Literal["ratio", "latency", "probe", "query"]
+TierKind = Literal["page", "ticket"]
+Strategy = Literal["efficient", "exact"]
+
+
+@dataclass(frozen=True)
+class Tier:
+    kind: TierKind
+    severity: str
+    long_window: int  # seconds
+    short_window: int
+    burn_rate: float
+    budget_consumed: float  # fraction of the period's budget spent when it fires
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+
+    def threshold(self, error_budget: float) -> float:
+        return self.burn_rate * error_budget
+
+    def detection_seconds(self, error_budget: float, error_ratio: float = 1.0) -> float:
+        """Time to fire at a constant error ratio (SPEC section 3)."""
+        return self.long_window * self.threshold(error_budget) / error_ratio
+
+    def reset_seconds(self, error_budget: float, error_ratio: float = 1.0) -> float:
+        """Time after the errors stop until the short window clears."""
+        return self.short_window * (1 - self.threshold(error_budget) / error_ratio)
+
+
+@dataclass(frozen=True)
+class SLI:
+    kind: SLIKind
+    errors: Selector | None = None
+    good: Selector | None = None
+    total: Selector | None = None
+    histogram: str = ""
+    matchers: tuple[Matcher, ...] = ()
+    threshold: float = 0.0
+    probe: Selector | None = None
+    query_errors: str = ""
+    query_total: str = ""
+    group_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SLO:
+    service: str
+    name: str
+    description: str
+    objective: float  # percent
+    period: int  # seconds
+    sli: SLI
+    alert_name: str
+    tiers: tuple[Tier, ...]
+    traffic_guard: float | None
+    labels: tuple[tuple[str, str], ...]  # on every series and alert of this SLO
+    alert_labels: tuple[tuple[str, str], ...]
+    alert_annotations: tuple[tuple[str, str], ...]
+    runbook: str
+    strategy: Strategy
+    owner: str | None = None
+
+    @property
+    def error_budget(self) -> float:
+        return round(1 - self.objective / 100, 12)
+
+    @property
+    def selector_labels(self) -> tuple[tuple[str, str], ...]:
+        """Labels that identify this SLO's recorded series."""
+        return tuple((k, v) for k, v in self.labels if k in ("slo_service", "slo"))
+
+    @property
+    def windows(self) -> tuple[int, ...]:
+        """Every window an alert reads, shortest first."""
+        found = {w for t in self.tiers for w in (t.long_window, t.short_window)}
+        return tuple(sorted(found))
+
+
+@dataclass(frozen=True)
+class RecordingRule:
+    record: str
+    expr: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A structured alert: ``metric`` compared with ``value``."""
+
+    metric: Selector
+    op: Literal[">", "<"]
+    value: float
+
+
+@dataclass(frozen=True)
+class Alert:
+    service: str
+    name: str
+    expr: str
+    for_: int
+    severity: str
+    labels: tuple[tuple[str, str], ...]
+    annotations: tuple[tuple[str, str], ...]
+    runbook: str
+    summary: str
+    threshold: Threshold | None = None
+    tests: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    owner: str | None
+    description: str
+    source: str
+    labels: tuple[tuple[str, str], ...]
+    slos: tuple[SLO, ...] = ()
+    recording_rules: tuple[RecordingRule, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    strategy: Strategy = "efficient"
+    evaluation_interval: int = 60
+    scrape_interval: int = 30
+    runbook_base_url: str | None = None
+    dashboard_base_url: str | None = None
+    targets: tuple[str, ...] = ("prometheus",)
+
+
+@dataclass(frozen=True)
+class Project:
+    services: tuple[Service, ...]
+    settings: Settings = field(default_factory=Settings)
+    routing: Any = None  # AlertRoutingSpec; compiled by alertmanager.py
+    sources: tuple[str, ...] = ()

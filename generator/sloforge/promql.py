@@ -1,0 +1,145 @@
+"""PromQL: checked with a real parser, built with small typed helpers (never by text templates)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import promql_parser
+
+WINDOW_VARIABLE = "$window"
+_OPS = {
+    "MatchOp.Equal": "=",
+    "MatchOp.NotEqual": "!=",
+    "MatchOp.Re": "=~",
+    "MatchOp.NotRe": "!~",
+}
+
+
+class PromQLError(ValueError):
+    """A PromQL expression that does not parse, or is the wrong kind of expression."""
+
+
+@dataclass(frozen=True)
+class Matcher:
+    label: str
+    op: str
+    value: str
+
+    def render(self) -> str:
+        return f"{self.label}{self.op}{quote(self.value)}"
+
+
+@dataclass(frozen=True)
+class Selector:
+    """An instant-vector selector: metric name plus label matchers."""
+
+    metric: str
+    matchers: tuple[Matcher, ...] = ()
+
+    def render(self, extra: Iterable[Matcher] = ()) -> str:
+        matchers = [*self.matchers, *extra]
+        if not self.metric:
+            return "{" + ", ".join(m.render() for m in matchers) + "}"
+        if not matchers:
+            return self.metric
+        return self.metric + "{" + ", ".join(m.render() for m in matchers) + "}"
+
+    def with_metric(self, metric: str) -> Selector:
+        return Selector(metric, self.matchers)
+
+    def with_matchers(self, extra: Iterable[Matcher]) -> Selector:
+        return Selector(self.metric, (*self.matchers, *extra))
+
+
+def quote(value: str) -> str:
+    """A PromQL double-quoted string literal."""
+    escaped = (
+        value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    )
+    return f'"{escaped}"'
+
+
+def parse(expr: str) -> promql_parser.Expr:
+    if not isinstance(expr, str) or not expr.strip():
+        raise PromQLError("PromQL expression is empty")
+    try:
+        return promql_parser.parse(expr)
+    except (ValueError, RuntimeError, TypeError) as exc:
+        raise PromQLError(f"invalid PromQL: {exc}") from None
+
+
+def check(expr: str) -> None:
+    parse(expr)
+
+
+def check_template(expr: str) -> None:
+    """A query with ``$window`` placeholders, checked as if the window were 5m."""
+    if WINDOW_VARIABLE not in expr:
+        raise PromQLError(f"must contain {WINDOW_VARIABLE} where the range of each window goes, e.g. rate(x[$window])")
+    parse(substitute_window(expr, "5m"))
+
+
+def substitute_window(expr: str, window: str) -> str:
+    return expr.replace(WINDOW_VARIABLE, window)
+
+
+def parse_selector(text: str) -> Selector:
+    """``metric{label="v"}`` -> Selector; anything else is a PromQLError."""
+    node = parse(text)
+    if not isinstance(node, promql_parser.VectorSelector):
+        raise PromQLError(
+            'must be a series selector like metric{label="value"}; use sli.query for other PromQL'
+        )
+    if node.offset is not None or node.at is not None:
+        raise PromQLError("a selector here cannot use offset or @")
+    metric = node.name or ""
+    matchers = []
+    for m in node.matchers.matchers:
+        if m.name == "__name__" and not metric and str(m.op) == "MatchOp.Equal":
+            metric = m.value
+            continue
+        matchers.append(Matcher(m.name, _OPS[str(m.op)], m.value))
+    return Selector(metric, tuple(matchers))
+
+
+def parse_matchers(text: str) -> tuple[Matcher, ...]:
+    """``{job="x"}`` (braces optional, may be empty) -> matchers."""
+    body = text.strip()
+    if not body:
+        return ()
+    if not body.startswith("{"):
+        body = "{" + body + "}"
+    if body == "{}":
+        return ()
+    return parse_selector("__sloforge_probe__" + body).matchers
+
+
+def number(value: float) -> str:
+    """A float as PromQL and YAML readers expect it: 0.0144, not 0.014400000000000001."""
+    text = format(value, ".12g")
+    if "e" in text:
+        text = format(value, ".12f").rstrip("0").rstrip(".")
+    return text
+
+
+def label_matchers(labels: Mapping[str, str]) -> tuple[Matcher, ...]:
+    return tuple(Matcher(k, "=", v) for k, v in labels.items())
+
+
+def by(labels: Iterable[str]) -> str:
+    names = list(labels)
+    return f" by ({', '.join(names)})" if names else ""
+
+
+def on(labels: Iterable[str]) -> str:
+    return f"on ({', '.join(labels)})"
+
+
+def sum_by(labels: Iterable[str], expr: str) -> str:
+    grouping = by(labels)
+    return f"sum{grouping} ({expr})" if grouping else f"sum({expr})"
+
+
+def rate(selector: str, window: str) -> str:
+    return f"rate({selector}[{window}])"

@@ -1,0 +1,63 @@
+"""PromQL for each SLI kind: error and total events per second over one window.
+
+Both expressions return series with the SLI's ``group_by`` labels only, so
+error and total series of the same group match one-to-one.
+"""
+
+from __future__ import annotations
+
+from .durations import format_duration
+from .model import SLI
+from .promql import Matcher, Selector, number, rate, substitute_window, sum_by
+
+
+def error_events(sli: SLI, window: int) -> str:
+    """Bad events/second. A missing error series with traffic present counts as zero errors."""
+    w = format_duration(window)
+    total = total_events(sli, window)
+    if sli.kind == "ratio" and sli.errors is not None:
+        return f"{sum_by(sli.group_by, rate(sli.errors.render(), w))}\nor\n0 * {total}"
+    if sli.kind == "ratio":
+        assert sli.good is not None
+        good = sum_by(sli.group_by, rate(sli.good.render(), w))
+        return f"{total}\n-\n({good} or 0 * {total})"
+    if sli.kind == "latency":
+        good = sum_by(sli.group_by, rate(_bucket(sli).render(), w))
+        return f"{total}\n-\n({good} or 0 * {total})"
+    if sli.kind == "probe":
+        assert sli.probe is not None
+        sel = sli.probe.render()
+        return f"sum(count_over_time({sel}[{w}]) - sum_over_time({sel}[{w}])) / {window}"
+    return f"({substitute_window(sli.query_errors, w)})\nor\n0 * ({substitute_window(sli.query_total, w)})"
+
+
+def total_events(sli: SLI, window: int) -> str:
+    """All events/second, good and bad."""
+    w = format_duration(window)
+    if sli.kind == "ratio":
+        assert sli.total is not None
+        return sum_by(sli.group_by, rate(sli.total.render(), w))
+    if sli.kind == "latency":
+        count = Selector(f"{sli.histogram}_count", sli.matchers)
+        return sum_by(sli.group_by, rate(count.render(), w))
+    if sli.kind == "probe":
+        assert sli.probe is not None
+        return f"sum(count_over_time({sli.probe.render()}[{w}])) / {window}"
+    return f"({substitute_window(sli.query_total, w)})"
+
+
+def bucket_bounds(threshold: float) -> list[str]:
+    """How an ``le`` label can spell the threshold: "1" (Prometheus 2) or "1.0" (Prometheus 3)."""
+    text = number(threshold)
+    if float(threshold).is_integer():
+        return [text, f"{text}.0"]
+    return [text]
+
+
+def _bucket(sli: SLI) -> Selector:
+    bounds = bucket_bounds(sli.threshold)
+    if len(bounds) == 1:
+        le = Matcher("le", "=", bounds[0])
+    else:
+        le = Matcher("le", "=~", "|".join(b.replace(".", "\\.") for b in bounds))
+    return Selector(f"{sli.histogram}_bucket", (*sli.matchers, le))

@@ -1,0 +1,315 @@
+"""Stage 2: documents in, validated spec models out, with every problem of the run located."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import conventions as names
+from .errors import Location, Problem
+from .loader import Document, PathKey, format_path
+from .spec import (
+    API_VERSION,
+    KINDS,
+    AlertRoutingSpec,
+    ServiceLevelsSpec,
+    SettingsSpec,
+    Spec,
+)
+
+RESERVED_LABELS = frozenset(
+    {
+        names.LABEL_SERVICE,
+        names.LABEL_SLO,
+        names.LABEL_TEAM,
+        names.LABEL_SEVERITY,
+        names.LABEL_LONG_WINDOW,
+        names.LABEL_SHORT_WINDOW,
+        names.LABEL_SLO_TIER,
+    }
+)
+
+# Documents of other tools, recognised by their version field: name -> converter.
+# A converter turns a foreign document into sloforge/v1 data (see importers.py).
+ForeignConverter = Callable[[Document], list[dict[str, Any]]]
+FOREIGN_FORMATS: dict[str, tuple[str, ForeignConverter | None]] = {}
+
+
+@dataclass
+class Located:
+    """A validated spec model and the document it came from, for locating later problems."""
+
+    spec: Any
+    document: Document
+
+
+@dataclass
+class Bundle:
+    services: list[Located] = field(default_factory=list)
+    routing: Located | None = None
+    settings: Located | None = None
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        docs = [s.document for s in self.services]
+        docs += [x.document for x in (self.routing, self.settings) if x is not None]
+        return sorted({d.file for d in docs})
+
+
+def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Problem]]:
+    bundle = Bundle()
+    problems: list[Problem] = []
+    for document in documents:
+        located, errs = validate_document(document)
+        problems.extend(errs)
+        for item in located:
+            _file(bundle, item, problems)
+    problems.extend(_cross_checks(bundle))
+    return bundle, problems
+
+
+def validate_document(document: Document) -> tuple[list[Located], list[Problem]]:
+    data = document.data
+    if not isinstance(data, dict):
+        got = _kind_of(data)
+        return [], [Problem(document.locate(()), "", f"a document must be a mapping with apiVersion and kind (got {got})")]
+    version = data.get("apiVersion", data.get("version"))
+    if version in FOREIGN_FORMATS or data.get("apiVersion", "").split("/")[0] in FOREIGN_FORMATS:
+        return _convert_foreign(document)
+    if "apiVersion" not in data:
+        return [], [Problem(document.locate(()), "apiVersion", f"missing required field `apiVersion` (use {API_VERSION})")]
+    if data["apiVersion"] != API_VERSION:
+        return [], [
+            Problem(
+                document.locate(("apiVersion",)),
+                "apiVersion",
+                f"unknown apiVersion {data['apiVersion']!r}; sloforge reads {API_VERSION}"
+                + _foreign_hint(),
+            )
+        ]
+    kind = data.get("kind")
+    if kind not in KINDS:
+        choices = ", ".join(KINDS)
+        what = "missing required field `kind`" if kind is None else f"unknown kind {kind!r}"
+        hint = _did_you_mean(str(kind), KINDS) if kind is not None else ""
+        return [], [Problem(document.locate(("kind",)), "kind", f"{what}; expected one of {choices}{hint}")]
+    model = KINDS[kind]
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as exc:
+        return [], [_problem(document, model, err) for err in exc.errors()]
+    return [Located(spec, document)], []
+
+
+def _foreign_hint() -> str:
+    if not FOREIGN_FORMATS:
+        return ""
+    return " (Sloth, Pyrra and OpenSLO documents are recognised by their own version)"
+
+
+def _convert_foreign(document: Document) -> tuple[list[Located], list[Problem]]:
+    data = document.data
+    key = data.get("apiVersion", data.get("version"))
+    if key not in FOREIGN_FORMATS:
+        key = data.get("apiVersion", "").split("/")[0]
+    tool, converter = FOREIGN_FORMATS[key]
+    if converter is None:
+        return [], [Problem(document.locate(()), "", f"{tool} documents are not supported yet")]
+    try:
+        converted = converter(document)
+    except ValueError as exc:
+        return [], [Problem(document.locate(()), "", f"cannot convert {tool} document: {exc}")]
+    located: list[Located] = []
+    problems: list[Problem] = []
+    for item in converted:
+        root = document.locate(())
+        doc = Document(document.file, document.index, item, {(): (root.line, root.column)})
+        got, errs = validate_document(doc)
+        located.extend(got)
+        problems.extend(errs)
+    return located, problems
+
+
+def _file(bundle: Bundle, item: Located, problems: list[Problem]) -> None:
+    spec = item.spec
+    if isinstance(spec, ServiceLevelsSpec):
+        bundle.services.append(item)
+        return
+    attr = "routing" if isinstance(spec, AlertRoutingSpec) else "settings"
+    previous: Located | None = getattr(bundle, attr)
+    if previous is not None:
+        where = previous.document.locate(())
+        problems.append(
+            Problem(item.document.locate(("kind",)), "kind", f"only one {spec.kind} document is allowed (another is at {where})")
+        )
+        return
+    setattr(bundle, attr, item)
+
+
+def _cross_checks(bundle: Bundle) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_services: dict[str, Location] = {}
+    for item in sorted(bundle.services, key=lambda x: (x.document.file, x.document.index)):
+        spec: ServiceLevelsSpec = item.spec
+        doc = item.document
+        where = doc.locate(("service",))
+        if spec.service in seen_services:
+            problems.append(
+                Problem(where, "service", f"service `{spec.service}` is already defined at {seen_services[spec.service]}")
+            )
+        else:
+            seen_services[spec.service] = where
+        problems.extend(_service_checks(spec, doc))
+    return problems
+
+
+def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def dup(kind: str, seen: dict[str, PathKey], key: str, path: PathKey) -> None:
+        if key in seen:
+            first = doc.locate(seen[key])
+            problems.append(Problem(doc.locate(path), format_path(path), f"duplicate {kind} `{key}` (first at {first})"))
+        else:
+            seen[key] = path
+
+    slo_names: dict[str, PathKey] = {}
+    alert_names: dict[str, PathKey] = {}
+    for i, slo in enumerate(spec.slos):
+        dup("SLO name", slo_names, slo.name, ("slos", i, "name"))
+        alert = slo.alerting.name or names.default_alert_name(spec.service, slo.name)
+        dup("alert name", alert_names, alert, ("slos", i, "alerting", "name"))
+        group_by = []
+        if slo.sli.ratio:
+            group_by = slo.sli.ratio.group_by
+        elif slo.sli.latency:
+            group_by = slo.sli.latency.group_by
+        kind = "ratio" if slo.sli.ratio else "latency"
+        for j, label in enumerate(group_by):
+            if label in RESERVED_LABELS:
+                path = ("slos", i, "sli", kind, "group_by", j)
+                problems.append(Problem(doc.locate(path), format_path(path), f"`{label}` is set by sloforge and cannot be a group_by label"))
+        for label in {**slo.labels, **slo.alerting.labels}:
+            if label in RESERVED_LABELS:
+                path = ("slos", i, "labels", label)
+                problems.append(Problem(doc.locate(path), format_path(path), f"`{label}` is set by sloforge; choose another label name"))
+    for i, alert in enumerate(spec.alerts):
+        dup("alert name", alert_names, alert.name, ("alerts", i, "name"))
+    for label in spec.labels:
+        if label in RESERVED_LABELS:
+            path = ("labels", label)
+            problems.append(Problem(doc.locate(path), format_path(path), f"`{label}` is set by sloforge; choose another label name"))
+    records: dict[str, PathKey] = {}
+    for i, rule in enumerate(spec.recording_rules):
+        key = rule.record + str(sorted(rule.labels.items()))
+        if key in records:
+            path = ("recording_rules", i, "record")
+            first = doc.locate(records[key])
+            problems.append(Problem(doc.locate(path), format_path(path), f"duplicate recording rule `{rule.record}` (first at {first})"))
+        else:
+            records[key] = ("recording_rules", i, "record")
+    return problems
+
+
+# --- pydantic errors as located, readable problems ----------------------------------
+
+
+def _problem(document: Document, model: type[Spec], error: Any) -> Problem:
+    path = _data_path(document.data, error["loc"])
+    kind = error["type"]
+    message = error["msg"]
+    field_name = path[-1] if path else ""
+    if kind == "extra_forbidden":
+        message = f"unknown field `{field_name}`" + _did_you_mean(str(field_name), _field_names(model))
+    elif kind == "missing":
+        message = f"missing required field `{field_name}`"
+    elif kind in ("value_error", "assertion_error"):
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    else:
+        message = _lower_first(message) + _got(error)
+    return Problem(document.locate(path), format_path(path), message)
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
+    """Keep the parts of pydantic's loc that index into the data (drop union branch tags)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and not _looks_like_type(part):
+            path.append(part)  # a missing field: name it, located at its parent
+            node = None
+    return tuple(path)
+
+
+def _looks_like_type(part: str) -> bool:
+    return any(c in part for c in "[]()") or part in {"str", "int", "float", "bool", "list", "dict"} or part.startswith("function-")
+
+
+def _got(error: Any) -> str:
+    value = error.get("input")
+    if isinstance(value, dict | list):
+        return f" (got a {_kind_of(value)})"
+    return f" (got {value!r})"
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _lower_first(text: str) -> str:
+    text = text.replace("Input should be", "must be")
+    return text[:1].lower() + text[1:]
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f", did you mean `{close[0]}`?" if close else ""
+
+
+def _field_names(model: type[BaseModel], seen: set[type] | None = None) -> set[str]:
+    """Every field name reachable from ``model``: the vocabulary for spelling hints."""
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return set()
+    seen.add(model)
+    out: set[str] = set()
+    for name, info in model.model_fields.items():
+        out.add(info.alias or name)
+        for sub in _models_in(info.annotation):
+            out |= _field_names(sub, seen)
+    return out
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    found = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found.append(annotation)
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found.extend(_models_in(arg))
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and origin is not annotation:
+        found.extend(_models_in(origin))
+    return found
+
+
+def settings_or_default(bundle: Bundle) -> SettingsSpec:
+    if bundle.settings is not None:
+        return bundle.settings.spec
+    return SettingsSpec(apiVersion="sloforge/v1", kind="Settings")
