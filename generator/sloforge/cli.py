@@ -98,6 +98,26 @@ def generate(paths: Paths, out: OutDir = Path("out")) -> None:
 
 
 @app.command()
+def check(paths: Paths, out: OutDir = Path("out")) -> None:
+    """Exit 1 when DIR is not exactly what generate would write; name every stale, missing or extra file."""
+    from .check import compare
+    from .compiler import build_outputs, load
+
+    def body() -> bool:
+        loaded = load(paths)
+        report = compare(build_outputs(loaded.project), out)
+        if report.ok:
+            typer.echo(f"ok: {out} is up to date")
+            return True
+        _err(report.render(out))
+        _err(f"{out} is out of date: run `sloforge generate {' '.join(map(str, paths))} --out {out}`")
+        return False
+
+    if not run(body):
+        raise typer.Exit(1)
+
+
+@app.command()
 def explain(
     path: Annotated[list[Path], typer.Argument(help="SLO files or directories.")],
     slo: Annotated[str | None, typer.Option("--slo", help="Only this SLO (name or service/name).")] = None,
