@@ -118,6 +118,27 @@ def check(paths: Paths, out: OutDir = Path("out")) -> None:
 
 
 @app.command()
+def lint(
+    paths: Paths,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, or github (workflow annotations).")
+    ] = "text",
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+) -> None:
+    """Review checks beyond promtool: annotations, severities, for:, windows, counters, names, tests."""
+    from .lint import Format, render
+    from .lint import lint as do_lint
+
+    formats = [f.value for f in Format]
+    if output_format not in formats:
+        raise typer.BadParameter(f"must be one of {', '.join(formats)} (got {output_format!r})", param_hint="--format")
+    report = run(lambda: do_lint(paths))
+    typer.echo(render(report, Format(output_format)))
+    if report.failed(strict):
+        raise typer.Exit(1)
+
+
+@app.command()
 def explain(
     path: Annotated[list[Path], typer.Argument(help="SLO files or directories.")],
     slo: Annotated[str | None, typer.Option("--slo", help="Only this SLO (name or service/name).")] = None,

@@ -1,0 +1,233 @@
+"""`sloforge lint`: each problem class flagged once in the fixture, none in the example."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from sloforge.cli import app
+from sloforge.lint import CHECKS, lint
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path("tests/fixtures/lint")  # relative, as users pass it: findings name files this way
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def sloforge(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
+EXPECTED = [
+    ("short-range", "tests/fixtures/lint/shop.yaml:17:5", "error"),
+    ("record-name", "tests/fixtures/lint/shop.yaml:19:5", "warning"),
+    ("rate-on-non-counter", "tests/fixtures/lint/shop.yaml:23:5", "warning"),
+    ("duplicate-record", "tests/fixtures/lint/shop.yaml:25:5", "error"),
+    ("for-duration", "tests/fixtures/lint/shop.yaml:29:5", "warning"),
+    ("missing-annotation", "tests/fixtures/lint/shop.yaml:37:5", "error"),
+    ("untested-alert", "tests/fixtures/lint/shop.yaml:46:5", "warning"),
+    ("unknown-severity", "tests/fixtures/lint/shop.yaml:57:5", "error"),
+]
+
+
+def test_the_fixture_covers_every_check_exactly_once() -> None:
+    assert sorted(rule for rule, _, _ in EXPECTED) == sorted(CHECKS)
+    report = lint([FIXTURE])
+    assert [f.rule for f in report.findings] == [rule for rule, _, _ in EXPECTED]
+
+
+@pytest.mark.parametrize(
+    ("rule", "where", "severity"), EXPECTED, ids=[f"flags {r} at its line" for r, _, _ in EXPECTED]
+)
+def test_each_problem_class_is_flagged_once_where_it_is(
+    rule: str, where: str, severity: str
+) -> None:
+    found = [f for f in lint([FIXTURE]).findings if f.rule == rule]
+    assert len(found) == 1
+    assert str(found[0].location) == where
+    assert found[0].severity == severity
+
+
+def test_text_output_gives_the_whole_message_with_its_location() -> None:
+    code, out = sloforge("lint", str(FIXTURE))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == (
+        "tests/fixtures/lint/shop.yaml:17:5: error: recording_rules[0].expr: range [1m] is "
+        "shorter than 2x the 1m scrape interval (2m), so it often holds fewer than two samples "
+        "and rate() returns nothing [short-range]"
+    )
+    assert (
+        "tests/fixtures/lint/shop.yaml:57:5: error: alerts[3].severity: alert `ShopRefundsHigh` "
+        "has severity `audit`, which no route of the AlertRouting document matches; it would "
+        "only reach the default receiver [unknown-severity]"
+    ) in lines
+    assert lines[-1] == "4 errors, 4 warnings"
+
+
+def test_the_example_repository_has_no_findings() -> None:
+    code, out = sloforge("lint", "slo")
+    assert code == 0, out
+    assert out.startswith("ok: no findings in ")
+
+
+def test_json_output_lists_every_finding_with_its_position() -> None:
+    code, out = sloforge("lint", str(FIXTURE), "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert (data["errors"], data["warnings"]) == (4, 4)
+    first = data["findings"][0]
+    assert first == {
+        "file": "tests/fixtures/lint/shop.yaml",
+        "line": 17,
+        "column": 5,
+        "severity": "error",
+        "rule": "short-range",
+        "path": "recording_rules[0].expr",
+        "message": first["message"],
+    }
+
+
+def test_github_output_is_one_workflow_annotation_per_finding() -> None:
+    code, out = sloforge("lint", str(FIXTURE), "--format", "github")
+    assert code == 1
+    annotations = [line for line in out.splitlines() if line.startswith("::")]
+    assert len(annotations) == len(EXPECTED)
+    assert annotations[5] == (
+        "::error file=tests/fixtures/lint/shop.yaml,line=37,col=5,"
+        "title=sloforge lint (missing-annotation)::"
+        "alerts[1]: alert `ShopQueueDeep` has no description: add `description:`"
+    )
+    assert annotations[1].startswith("::warning file=tests/fixtures/lint/shop.yaml,line=19,col=5,")
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "svc.yaml").write_text(textwrap.dedent(body))
+    return tmp_path
+
+
+WARNING_ONLY = """\
+    apiVersion: sloforge/v1
+    kind: ServiceLevels
+    service: svc
+    alerts:
+      - name: SvcDown
+        expr: up{job="svc"} == 0
+        for: 5m
+        severity: critical
+        summary: Down.
+        description: Down.
+        runbook: Restart it.
+"""
+
+
+def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    repo = write(tmp_path, WARNING_ONLY)
+    code, out = sloforge("lint", str(repo))
+    assert code == 0
+    assert out.endswith("0 errors, 1 warning\n")
+    code, _ = sloforge("lint", str(repo), "--strict")
+    assert code == 1
+
+
+def test_invalid_input_is_reported_as_a_located_finding_in_every_format(tmp_path: Path) -> None:
+    repo = write(tmp_path, WARNING_ONLY.replace("for: 5m", "for: soon"))
+    code, out = sloforge("lint", str(repo), "--format", "github")
+    assert code == 1
+    assert out.splitlines()[0].startswith(f"::error file={repo}/svc.yaml,line=7,col=")
+    assert "invalid duration 'soon'" in out
+
+
+CASES = {
+    "an alert without summary": (
+        "summary: Down.",
+        "",
+        "alert `SvcDown` has no summary: add `summary:`",
+    ),
+    "an alert without a runbook": ("runbook: Restart it.", "", "alert `SvcDown` has no runbook"),
+    "a for: longer than a day": ("for: 5m", "for: 2d", "waits 2d before firing"),
+    "a record in the reserved slo: level": (
+        "alerts:",
+        "recording_rules:\n  - record: slo:objective:ratio\n    expr: vector(1)\nalerts:",
+        "`slo:objective:ratio` uses the `slo:` level",
+    ),
+    "rate() on a gauge given by __name__": (
+        'up{job="svc"} == 0',
+        'rate({__name__="svc_temperature_celsius"}[5m]) > 1',
+        "rate() on `svc_temperature_celsius`",
+    ),
+    "a custom tier window shorter than two scrapes": (
+        "alerts:",
+        textwrap.dedent("""\
+            slos:
+              - name: up
+                objective: 99
+                runbook: Look.
+                sli: {probe: 'probe_success{job="b"}'}
+                alerting:
+                  tiers: [{severity: page, long_window: 5m, short_window: 30s, burn_rate: 10}]
+            alerts:"""),
+        "short window 30s is shorter than 2x the 30s scrape interval (1m)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=[f"flags {c}" for c in CASES])
+def test_single_problems(tmp_path: Path, case: str) -> None:
+    old, new, message = CASES[case]
+    repo = write(tmp_path, textwrap.dedent(WARNING_ONLY).replace(old, new))
+    messages = [f.message for f in lint([repo]).findings if f.rule != "untested-alert"]
+    assert len(messages) == 1, messages
+    assert message in messages[0]
+
+
+def test_an_slo_without_runbook_text_is_flagged(tmp_path: Path) -> None:
+    repo = write(
+        tmp_path,
+        """\
+        apiVersion: sloforge/v1
+        kind: ServiceLevels
+        service: svc
+        slos:
+          - name: up
+            objective: 99
+            sli: {probe: 'probe_success{job="b"}'}
+        """,
+    )
+    assert [str(f) for f in lint([repo]).findings] == [
+        f"{repo}/svc.yaml:5:5: error: slos[0]: alert `SvcUpBudgetBurn` has no runbook: its "
+        "runbook_url would point at an empty stub; add `runbook:` with diagnosis steps or an "
+        "annotations.runbook_url [missing-annotation]"
+    ]
+
+
+def test_severities_are_not_checked_without_an_alert_routing_document(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / FIXTURE, repo)
+    (repo / "routing.yaml").unlink()
+    assert "unknown-severity" not in {f.rule for f in lint([repo]).findings}
+
+
+def test_default_slo_severities_must_be_routed_too(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / FIXTURE, repo)
+    routing = repo / "routing.yaml"
+    routing.write_text(
+        routing.read_text().replace('severity=~"warning|info"', 'severity=~"info|audit"')
+    )
+    found = [str(f) for f in lint([repo]).findings if f.rule == "unknown-severity"]
+    assert [f.split(": ")[3].split(",")[0] for f in found] == [
+        "alert `ShopAvailabilityBudgetBurn (ticket)` has severity `warning`",
+        "alert `ShopQueueDeep` has severity `warning`",
+        "alert `ShopNoOrders` has severity `warning`",
+    ]
