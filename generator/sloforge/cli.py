@@ -6,6 +6,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -27,6 +28,15 @@ T = TypeVar("T")
 
 Paths = Annotated[list[Path], typer.Argument(help="SLO files or directories (searched recursively).")]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]
+TargetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        "-t",
+        help="Deployment target (repeatable): prometheus, prometheus-operator, mimir, thanos, mixin. "
+        "Overrides `targets:` of the Settings document.",
+    ),
+]
 
 
 def _err(text: str) -> None:
@@ -88,24 +98,24 @@ def validate(paths: Paths) -> None:
 
 
 @app.command()
-def generate(paths: Paths, out: OutDir = Path("out")) -> None:
+def generate(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) -> None:
     """Validate, then write every output into DIR atomically (stale files are removed)."""
     from .compiler import generate as do_generate
 
-    loaded, files = run(lambda: do_generate(paths, out))
+    loaded, files = run(lambda: do_generate(paths, out, target or None))
     _print_problems(list(loaded.warnings))
     typer.echo(f"wrote {len(files)} files to {out}")
 
 
 @app.command()
-def check(paths: Paths, out: OutDir = Path("out")) -> None:
+def check(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) -> None:
     """Exit 1 when DIR is not exactly what generate would write; name every stale, missing or extra file."""
     from .check import compare
     from .compiler import build_outputs, load
 
     def body() -> bool:
         loaded = load(paths)
-        report = compare(build_outputs(loaded.project), out)
+        report = compare(build_outputs(loaded.project, target or None), out)
         if report.ok:
             typer.echo(f"ok: {out} is up to date")
             return True
@@ -153,6 +163,23 @@ def explain(
         _err(f"error: no SLO named {slo!r}")
         raise typer.Exit(1)
     typer.echo(text)
+
+
+class ForeignTool(str, Enum):
+    sloth = "sloth"
+    pyrra = "pyrra"
+    openslo = "openslo"
+
+
+@app.command("import")
+def import_(
+    tool: Annotated[ForeignTool, typer.Argument(help="The format FILE is written in.")],
+    file: Annotated[Path, typer.Argument(help="A Sloth, Pyrra or OpenSLO YAML file.")],
+) -> None:
+    """Print the sloforge/v1 equivalent of a Sloth, Pyrra or OpenSLO file (errors name what cannot be converted)."""
+    from .importers import import_file
+
+    typer.echo(run(lambda: import_file(tool.value, str(file))), nl=False)
 
 
 @app.command()

@@ -48,15 +48,21 @@ def _artifacts() -> list[Artifact]:
     return [prometheus_rules]
 
 
-def build_outputs(project: Project) -> dict[str, bytes]:
+def build_outputs(project: Project, targets: Iterable[str] | None = None) -> dict[str, bytes]:
+    """Every artifact, then each deployment target's files (``targets`` overrides the settings)."""
+    from .targets import build_targets
+
     files: dict[str, bytes] = {}
     for artifact in _artifacts():
         files.update(artifact(project))
+    files.update(build_targets(project, files, targets))
     return dict(sorted(files.items()))
 
 
-def generate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str]) -> tuple[Loaded, dict[str, bytes]]:
+def generate(
+    paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str], targets: Iterable[str] | None = None
+) -> tuple[Loaded, dict[str, bytes]]:
     loaded = load(paths)
-    files = build_outputs(loaded.project)
+    files = build_outputs(loaded.project, targets)
     write_tree(Path(out), files)
     return loaded, files

@@ -91,3 +91,29 @@ def runbook_file(service: str, alert: str) -> str:
 
 def dashboard_file(name: str) -> str:
     return f"grafana/dashboards/{name}.json"
+
+
+# Deployment targets (targets.py): files under out/<target>/ and the resource names they hold.
+OPERATOR_SECRET_NAME = "sloforge-alertmanager"  # the Secret the Operator resources refer to
+OPERATOR_ALERTMANAGER_CONFIG = "prometheus-operator/alertmanager/alertmanagerconfig.yaml"
+OPERATOR_ALERTMANAGER_SECRET = "prometheus-operator/alertmanager/alertmanager-config-secret.yaml"
+MIXIN_MAIN = "mixin/mixin.libsonnet"
+MIXIN_RULES = "mixin/rules.libsonnet"
+MIXIN_ALERTS = "mixin/alerts.libsonnet"
+MIXIN_DASHBOARDS = "mixin/dashboards.libsonnet"
+
+
+def operator_resource_name(service: str) -> str:
+    return f"sloforge-{service}"
+
+
+def operator_rule_file(service: str) -> str:
+    return f"prometheus-operator/rules/{service}.prometheusrule.yaml"
+
+
+def mimir_rules_file(namespace: str) -> str:
+    return f"mimir/{namespace}.yaml"
+
+
+def thanos_rules_file(service: str) -> str:
+    return f"thanos/rules/{service}.rules.yml"

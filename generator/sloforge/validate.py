@@ -63,7 +63,7 @@ class Bundle:
 
 def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Problem]]:
     bundle = Bundle()
-    problems: list[Problem] = []
+    documents, problems = _convert_foreign_files(list(documents))
     for document in documents:
         located, errs = validate_document(document)
         problems.extend(errs)
@@ -75,6 +75,8 @@ def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Prob
 
 def validate_document(document: Document) -> tuple[list[Located], list[Problem]]:
     data = document.data
+    if isinstance(data, list) and data and all(isinstance(d, dict) and d.get("apiVersion") for d in data):
+        return _validate_items(document)
     if not isinstance(data, dict):
         got = _kind_of(data)
         return [], [Problem(document.locate(()), "", f"a document must be a mapping with apiVersion and kind (got {got})")]
@@ -123,13 +125,48 @@ def _convert_foreign(document: Document) -> tuple[list[Located], list[Problem]]:
     try:
         converted = converter(document)
     except ValueError as exc:
-        return [], [Problem(document.locate(()), "", f"cannot convert {tool} document: {exc}")]
+        path = getattr(exc, "path", ())
+        return [], [Problem(document.locate(path), "", f"cannot convert {tool} document: {exc}")]
     located: list[Located] = []
     problems: list[Problem] = []
     for item in converted:
         root = document.locate(())
         doc = Document(document.file, document.index, item, {(): (root.line, root.column)})
         got, errs = validate_document(doc)
+        located.extend(got)
+        problems.extend(errs)
+    return located, problems
+
+
+def _convert_foreign_files(documents: list[Document]) -> tuple[list[Document], list[Problem]]:
+    """Convert Sloth, Pyrra and OpenSLO documents file by file, merging one service's SLOs."""
+    from .importers import convert_documents, format_key
+
+    def foreign(doc: Document) -> bool:
+        items = doc.data if isinstance(doc.data, list) else [doc.data]
+        return bool(items) and all(format_key(item) for item in items)
+
+    out = [d for d in documents if not foreign(d)]
+    problems: list[Problem] = []
+    by_file: dict[str, list[Document]] = {}
+    for doc in documents:
+        if foreign(doc):
+            by_file.setdefault(doc.file, []).append(doc)
+    for docs in by_file.values():
+        converted, errs = convert_documents(docs)
+        problems += errs
+        root = docs[0].locate(())
+        out += [Document(root.file, docs[0].index, item, {(): (root.line, root.column)}) for item in converted]
+    return out, problems
+
+
+def _validate_items(document: Document) -> tuple[list[Located], list[Problem]]:
+    """A list of documents in one YAML document (as OpenSLO's SDK writes them): each checked alone."""
+    located: list[Located] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(document.data):
+        positions = {key[1:]: pos for key, pos in document.positions.items() if key[:1] == (i,)}
+        got, errs = validate_document(Document(document.file, document.index, item, positions))
         located.extend(got)
         problems.extend(errs)
     return located, problems
@@ -307,6 +344,15 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if origin is not None and origin is not annotation:
         found.extend(_models_in(origin))
     return found
+
+
+def _register_foreign_formats() -> None:
+    from .importers import CONVERTERS
+
+    FOREIGN_FORMATS.update(CONVERTERS)
+
+
+_register_foreign_formats()
 
 
 def settings_or_default(bundle: Bundle) -> SettingsSpec:
