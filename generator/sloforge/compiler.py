@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import conventions as names
 from . import yamlout
+from .dashboards import build_dashboards
 from .errors import Problem, SpecError
 from .loader import load_paths
 from .model import Project
 from .plan import plan
 from .rules import build_rules
+from .runbooks import build_runbooks
+from .userfiles import load_user_files, orphan_runbooks
 from .validate import validate_documents
 from .writer import write_tree
 
@@ -28,12 +31,14 @@ class Loaded:
 
 def load(paths: Iterable[str | os.PathLike[str]]) -> Loaded:
     """Load, validate and plan; raises SpecError listing every problem found."""
+    paths = list(paths)
     documents, problems = load_paths(paths)
     bundle, errors = validate_documents(documents)
     problems += errors
     if problems:
         raise SpecError(problems)
-    return Loaded(plan(bundle), tuple(bundle.warnings))
+    project = replace(plan(bundle), user_files=load_user_files(paths))
+    return Loaded(project, (*bundle.warnings, *orphan_runbooks(project)))
 
 
 def prometheus_rules(project: Project) -> dict[str, bytes]:
@@ -45,7 +50,7 @@ def prometheus_rules(project: Project) -> dict[str, bytes]:
 
 def _artifacts() -> list[Artifact]:
     """Every artifact builder, in the order they are listed in the output tree."""
-    return [prometheus_rules]
+    return [prometheus_rules, build_dashboards, build_runbooks]
 
 
 def build_outputs(project: Project, targets: Iterable[str] | None = None) -> dict[str, bytes]:

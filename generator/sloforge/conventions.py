@@ -93,6 +93,12 @@ def dashboard_file(name: str) -> str:
     return f"grafana/dashboards/{name}.json"
 
 
+# The overview dashboard's file name; a service of this name would overwrite it.
+OVERVIEW_DASHBOARD = "slo-overview"
+GRAFANA_PROVISIONING_FILE = "grafana/provisioning/dashboards/sloforge.yaml"
+ALERTS_METRIC = "ALERTS"  # Prometheus' own series of pending and firing alerts
+
+
 # Deployment targets (targets.py): files under out/<target>/ and the resource names they hold.
 OPERATOR_SECRET_NAME = "sloforge-alertmanager"  # the Secret the Operator resources refer to
 OPERATOR_ALERTMANAGER_CONFIG = "prometheus-operator/alertmanager/alertmanagerconfig.yaml"

@@ -138,8 +138,18 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class UserFiles:
+    """Hand-maintained files found beside the input documents (see userfiles.py)."""
+
+    runbooks: tuple[tuple[str, bytes], ...] = ()  # "<service>/<Alert>.md" -> content, copied as is
+    templates: tuple[tuple[str, str], ...] = ()  # "runbooks/alert.md.j2" -> text, overrides a default
+    origins: tuple[tuple[str, str], ...] = ()  # "runbooks/<key>" or "templates/<key>" -> source file
+
+
+@dataclass(frozen=True)
 class Project:
     services: tuple[Service, ...]
     settings: Settings = field(default_factory=Settings)
     routing: Any = None  # AlertRoutingSpec; compiled by alertmanager.py
     sources: tuple[str, ...] = ()
+    user_files: UserFiles = field(default_factory=UserFiles)

@@ -79,7 +79,7 @@ def burn_rate_alert(slo: SLO, tier: Tier, settings: Settings) -> Rule:
     annotations = {
         names.ANNOTATION_SUMMARY: burn_summary(slo, tier),
         names.ANNOTATION_DESCRIPTION: burn_description(slo, tier),
-        **_link_annotations(settings, slo.service, slo.alert_name),
+        **_link_annotations(settings, slo.service, slo.alert_name, slo.name),
         **dict(slo.alert_annotations),
         **dict(tier.annotations),
     }
@@ -120,9 +120,11 @@ def plain_alert_rule(alert: Alert, settings: Settings) -> Rule:
     return rule
 
 
-def _link_annotations(settings: Settings, service: str, alert: str) -> dict[str, str]:
+def _link_annotations(
+    settings: Settings, service: str, alert: str, slo: str | None = None
+) -> dict[str, str]:
     out = {names.ANNOTATION_RUNBOOK: links.runbook_url(settings, service, alert)}
-    dashboard = links.dashboard_url(settings, service)
+    dashboard = links.dashboard_url(settings, service, slo)
     if dashboard:
         out[names.ANNOTATION_DASHBOARD] = dashboard
     return out

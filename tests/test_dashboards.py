@@ -1,0 +1,240 @@
+"""Dashboards: well-formed for current Grafana, and every panel query returns data from a real
+Prometheus running the generated rules over backfilled synthetic history."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import pytest
+import toolbox
+import yaml
+from sloforge import conventions as names
+from sloforge.compiler import load, prometheus_rules
+from sloforge.dashboards import build_dashboards, panel_queries
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "dashboards"
+HISTORY_MINUTES = 180
+ERROR_SHARE = 0.2  # above every page threshold of the fixture, so every alert fires
+
+
+def _dashboards(path: Path) -> dict[str, dict[str, Any]]:
+    files = build_dashboards(load([path]).project)
+    return {k: json.loads(v) for k, v in files.items() if k.endswith(".json")}
+
+
+def _substitute(expr: str, dashboard_path: str) -> str:
+    """What Grafana sends with the defaults: a service dashboard's own service (a constant),
+    every service on the overview and every SLO ("All" is ".*")."""
+    name = Path(dashboard_path).stem
+    service = ".*" if name == names.OVERVIEW_DASHBOARD else name
+    return expr.replace("$service", service).replace("$slo", ".*")
+
+
+@pytest.fixture(scope="module")
+def example() -> dict[str, dict[str, Any]]:
+    return _dashboards(ROOT / "slo")
+
+
+def test_the_example_gets_an_overview_and_one_dashboard_per_service(example):
+    services = [s.name for s in load([ROOT / "slo"]).project.services]
+    expected = {names.dashboard_file(n) for n in [names.OVERVIEW_DASHBOARD, *services]}
+    assert set(example) == expected
+
+
+def test_dashboards_use_a_current_schema_and_the_datasource_variable(example):
+    for path, dashboard in example.items():
+        assert dashboard["schemaVersion"] >= 36, path
+        assert "rows" not in dashboard, path
+        variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+        assert variables["datasource"]["type"] == "datasource", path
+        for panel in dashboard["panels"]:
+            if panel["type"] == "row":
+                continue
+            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel[
+                "title"
+            ]
+            for target in panel["targets"]:
+                assert target["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+
+
+def test_panel_ids_are_unique_and_panels_fit_the_grid(example):
+    for path, dashboard in example.items():
+        ids = [p["id"] for p in dashboard["panels"]]
+        assert len(ids) == len(set(ids)), path
+        for panel in dashboard["panels"]:
+            pos = panel["gridPos"]
+            assert pos["x"] >= 0 and pos["w"] > 0 and pos["x"] + pos["w"] <= 24, (
+                path,
+                panel["title"],
+            )
+
+
+def test_every_query_of_the_example_parses(example):
+    count = 0
+    for path, dashboard in example.items():
+        for _, expr in panel_queries(dashboard):
+            promql_parser.parse(_substitute(expr, path))
+            count += 1
+    assert count > 100
+
+
+def test_the_service_dashboards_have_a_row_per_slo(example):
+    for service in load([ROOT / "slo"]).project.services:
+        rows = [
+            p["title"]
+            for p in example[names.dashboard_file(service.name)]["panels"]
+            if p["type"] == "row"
+        ]
+        for slo in service.slos:
+            assert any(r.startswith(f"SLO {slo.name}:") for r in rows), (
+                service.name,
+                slo.name,
+                rows,
+            )
+
+
+def test_the_overview_table_sorts_by_burn_rate(example):
+    table = example[names.dashboard_file(names.OVERVIEW_DASHBOARD)]["panels"][0]
+    assert table["type"] == "table"
+    assert table["options"]["sortBy"] == [{"desc": True, "displayName": "Burn rate"}]
+    renamed = table["transformations"][1]["options"]["renameByName"]
+    assert "Burn rate" in renamed.values()
+
+
+def test_dashboards_are_byte_identical_across_runs():
+    project = load([ROOT / "slo"]).project
+    assert build_dashboards(project) == build_dashboards(project)
+
+
+def test_the_provisioning_file_points_grafana_at_the_dashboards():
+    files = build_dashboards(load([FIXTURE]).project)
+    doc = yaml.safe_load(files[names.GRAFANA_PROVISIONING_FILE])
+    assert doc["apiVersion"] == 1
+    assert doc["providers"][0]["type"] == "file"
+    assert doc["providers"][0]["options"]["path"].endswith("/dashboards")
+
+
+# --- a real Prometheus ------------------------------------------------------------------------
+
+
+def _openmetrics(end: int) -> str:
+    """HISTORY_MINUTES of 1-minute samples ending at ``end``, 20% bad in every SLI."""
+    series: dict[str, list[tuple[int, float]]] = {}
+
+    def add(name: str, value: float, ts: int) -> None:
+        series.setdefault(name, []).append((ts, value))
+
+    per_minute = 60
+    bad = per_minute * ERROR_SHARE
+    for i in range(HISTORY_MINUTES + 1):
+        ts = end - (HISTORY_MINUTES - i) * 60
+        for route in ("/buy", "/cart"):
+            add(
+                f'http_requests_total{{job="shop",route="{route}",code="200"}}',
+                i * (per_minute - bad),
+                ts,
+            )
+            add(f'http_requests_total{{job="shop",route="{route}",code="500"}}', i * bad, ts)
+        for le, share in (("0.25", 0.5), ("0.5", 1 - ERROR_SHARE), ("+Inf", 1.0)):
+            add(
+                f'http_request_duration_seconds_bucket{{job="shop",le="{le}"}}',
+                i * per_minute * share,
+                ts,
+            )
+        add('http_request_duration_seconds_count{job="shop"}', i * per_minute, ts)
+        add(
+            'probe_success{job="blackbox",instance="https://shop.example.com"}',
+            0 if i % 5 == 0 else 1,
+            ts,
+        )
+        add('orders_total{job="shop"}', i * per_minute, ts)
+        add('orders_failed_total{job="shop"}', i * bad, ts)
+        add('node_cpu_utilisation_ratio{job="node",instance="node-1"}', 0.7, ts)
+    lines = [f"{name} {value:g} {ts}" for name, samples in series.items() for ts, value in samples]
+    return "\n".join(lines) + "\n# EOF\n"
+
+
+def _query(base: str, expr: str) -> list[Any]:
+    url = f"{base}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        body = json.load(resp)
+    assert body["status"] == "success", (expr, body)
+    return body["data"]["result"]
+
+
+def _rules_evaluated(base: str) -> bool:
+    with urllib.request.urlopen(f"{base}/api/v1/rules", timeout=10) as resp:
+        groups = json.load(resp)["data"]["groups"]
+    return bool(groups) and all(not g["lastEvaluation"].startswith("0001") for g in groups)
+
+
+@pytest.fixture(scope="module")
+def prometheus_with_history(tmp_path_factory):
+    promtool = toolbox.require("promtool")
+    prometheus = toolbox.require("prometheus")
+    tmp = tmp_path_factory.mktemp("dashboards")
+    project = load([FIXTURE]).project
+    # Every group evaluated each second: the period groups' relaxed 5m interval
+    # would otherwise make the first evaluation wait for up to 5 minutes.
+    rule_files = []
+    for rel, content in prometheus_rules(project).items():
+        doc = yaml.safe_load(content)
+        for group in doc["groups"]:
+            group.pop("interval", None)
+        path = tmp / Path(rel).name
+        path.write_text(yaml.safe_dump(doc))
+        rule_files.append(str(path))
+    history = tmp / "history.om"
+    history.write_text(_openmetrics(int(time.time()) - 5))
+    storage = tmp / "data"
+    subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(history), str(storage)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    config = tmp / "prometheus.yml"
+    config.write_text(
+        yaml.safe_dump({"global": {"evaluation_interval": "1s"}, "rule_files": rule_files})
+    )
+    with toolbox.prometheus(config, storage, binary=prometheus) as base:
+        deadline = time.monotonic() + 60
+        while not (_rules_evaluated(base) and _query(base, names.ALERTS_METRIC)):
+            assert time.monotonic() < deadline, "rules were not evaluated within 60 s"
+            time.sleep(1)
+        time.sleep(2)  # one more round, so the alert groups saw the period recordings too
+        yield base, project
+
+
+def test_every_panel_query_returns_data(prometheus_with_history):
+    base, project = prometheus_with_history
+    files = build_dashboards(project)
+    empty = []
+    checked = 0
+    for path, content in sorted(files.items()):
+        if not path.endswith(".json"):
+            continue
+        for title, expr in panel_queries(json.loads(content)):
+            checked += 1
+            if not _query(base, _substitute(expr, path)):
+                empty.append(f"{path}: {title}: {expr}")
+    assert checked > 30
+    assert not empty, "queries without data:\n" + "\n".join(empty)
+
+
+def test_the_30d_budget_has_a_value_after_a_few_hours_of_history(prometheus_with_history):
+    base, _ = prometheus_with_history
+    result = _query(
+        base, 'slo:period_error_budget_remaining:ratio{slo_service="shop", slo="availability"}'
+    )
+    assert len(result) == 1
+    # 20% errors against a 1% budget: the budget is overspent 20 times.
+    assert float(result[0]["value"][1]) == pytest.approx(1 - ERROR_SHARE / 0.01, rel=0.05)
