@@ -659,13 +659,14 @@ Converter = Callable[[Document], Converted]
 CONVERTERS: dict[str, tuple[str, Converter]] = {
     SLOTH_PROMETHEUS: ("Sloth", from_sloth),
     SLOTH_KUBERNETES: ("Sloth", from_sloth),
+    "prometheus": ("Sloth", from_sloth),  # other Sloth versions, refused by name
     "pyrra.dev": ("Pyrra", from_pyrra),
     "openslo": ("OpenSLO", from_openslo),
 }
 
 # `sloforge import TOOL FILE`: which keys each tool name accepts.
 TOOLS: dict[str, tuple[str, ...]] = {
-    "sloth": (SLOTH_PROMETHEUS, SLOTH_KUBERNETES),
+    "sloth": (SLOTH_PROMETHEUS, SLOTH_KUBERNETES, "prometheus"),
     "pyrra": ("pyrra.dev",),
     "openslo": ("openslo",),
 }
@@ -724,7 +725,10 @@ def convert_documents(documents: list[Document], tool: str | None = None) -> tup
         key = format_key(document.data)
         if key is None or (tool is not None and key not in TOOLS[tool]):
             expected = " or ".join(TOOLS[tool]) if tool else "a Sloth, Pyrra or OpenSLO version"
-            problems.append(Problem(document.locate(()), "", f"not a {tool or 'foreign'} document (expected {expected})"))
+            found = document.data.get("apiVersion", document.data.get("version")) if isinstance(document.data, dict) else None
+            problems.append(
+                Problem(document.locate(()), "", f"not a {tool or 'foreign'} document: found {found!r}, expected {expected}")
+            )
             continue
         name, converter = CONVERTERS[key]
         try:
