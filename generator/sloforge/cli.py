@@ -149,6 +149,25 @@ def lint(
 
 
 @app.command()
+def diff(
+    old: Annotated[
+        str, typer.Argument(help="Output directory, or a git commit (e.g. origin/main).")
+    ],
+    new: Annotated[str, typer.Argument(help="Output directory, or a git commit (e.g. HEAD).")],
+    out_dir: Annotated[
+        str, typer.Option("--path", help="The committed output directory read from git commits.")
+    ] = "out",
+    repo: Annotated[Path, typer.Option("--repo", help="Git repository for commits.")] = Path("."),
+) -> None:
+    """Markdown summary for a pull request: SLOs, budgets, alerts, rules and routing that changed."""
+    from .diff import diff as do_diff
+    from .diff import open_side
+
+    report = run(lambda: do_diff(open_side(old, out_dir, repo), open_side(new, out_dir, repo)))
+    typer.echo(report.markdown(), nl=False)
+
+
+@app.command()
 def explain(
     path: Annotated[list[Path], typer.Argument(help="SLO files or directories.")],
     slo: Annotated[str | None, typer.Option("--slo", help="Only this SLO (name or service/name).")] = None,

@@ -1,0 +1,267 @@
+"""`sloforge diff`: a reviewer's Markdown summary of two output trees or two git commits."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from sloforge.cli import app
+from sloforge.diff import Side, diff
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def sloforge(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def generate(repo: Path, out: str = "out") -> Path:
+    with contextlib.chdir(repo):
+        code, _, err = sloforge("generate", "slo", "--out", out)
+    assert code == 0, err
+    return repo / out
+
+
+def edit(repo: Path, file: str, old: str, new: str) -> None:
+    path = repo / "slo" / file
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {file}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("base")
+    shutil.copytree(ROOT / "slo", repo / "slo")
+    generate(repo)
+    return repo
+
+
+@pytest.fixture
+def changed(base: Path, tmp_path: Path) -> Path:
+    """A copy of the base inputs to edit; generate() it after editing."""
+    shutil.copytree(base / "slo", tmp_path / "slo")
+    return tmp_path
+
+
+def markdown(old: Path, new: Path) -> str:
+    code, out, err = sloforge("diff", str(old), str(new))
+    assert (code, err) == (0, "")
+    return out
+
+
+def section(text: str, title: str) -> list[str]:
+    """The lines of one ``### title`` section."""
+    lines = text.split(f"### {title}\n", 1)[1].split("\n### ", 1)[0]
+    return [line for line in lines.splitlines() if line]
+
+
+def test_identical_trees_have_no_changes(base: Path) -> None:
+    out = base / "out"
+    assert markdown(out, out) == (
+        f"## sloforge diff: `{out}` → `{out}`\n\nNo changes in the generated output.\n"
+    )
+
+
+def test_a_changed_objective_shows_the_budget_in_minutes_before_and_after(
+    base: Path, changed: Path
+) -> None:
+    edit(changed, "payments-api.yaml", "objective: 99.9 ", "objective: 99.5 ")
+    text = markdown(base / "out", generate(changed))
+    assert section(text, "SLOs") == [
+        "- **changed** `payments-api` / `availability`: objective 99.9% → 99.5%: "
+        "budget 43.2 → 216 minutes per 30d (4 recording rules follow the new budget)"
+    ]
+    alerts = section(text, "Alerts")
+    assert alerts[:3] == [
+        "- **changed** `payments-api` **PaymentsApiAvailabilityBudgetBurn** (page, 1h/5m)",
+        "  - threshold > 0.0144 → > 0.072",
+        "  - annotations changed: description",
+    ]
+    assert len([line for line in alerts if line.startswith("- ")]) == 4  # one per tier
+    assert "### Recording rules" not in text  # the budget recordings are told on the SLO line
+
+
+def test_a_changed_window_shows_both_budgets_with_their_windows(base: Path, changed: Path) -> None:
+    edit(changed, "checkout.yaml", "window: 28d", "window: 30d")
+    text = markdown(base / "out", generate(changed))
+    assert section(text, "SLOs")[0] == (
+        "- **changed** `checkout` / `availability`: window 28d → 30d: "
+        "budget 201.6 minutes per 28d → 216 minutes per 30d"
+    )
+
+
+def test_plain_alert_threshold_for_and_severity_changes_are_listed(
+    base: Path, changed: Path
+) -> None:
+    edit(
+        changed,
+        "checkout.yaml",
+        "above: 0.05\n    for: 2m\n    severity: critical",
+        "above: 0.08\n    for: 5m\n    severity: warning",
+    )
+    text = markdown(base / "out", generate(changed))
+    assert section(text, "Alerts") == [
+        "- **changed** `checkout` **CheckoutGatewayErrorRateHigh**",
+        "  - threshold > 0.05 → > 0.08",
+        "  - for 2m → 5m",
+        "  - severity critical → warning",
+    ]
+    assert "### SLOs" not in text  # nothing listed that did not change
+
+
+def test_a_changed_rule_expression_is_shown_as_a_small_diff(base: Path, changed: Path) -> None:
+    edit(
+        changed,
+        "payments-api.yaml",
+        'expr: sum by (job) (rate(app_exceptions_total{job="payments-api"}[5m]))',
+        'expr: sum by (job) (rate(app_exceptions_total{job="payments-api", handled="false"}[5m]))',
+    )
+    text = markdown(base / "out", generate(changed))
+    assert section(text, "Recording rules") == [
+        "- **changed** `payments-api` `job:payments_app_exceptions:rate5m`",
+        "  ```diff",
+        '  -sum by (job) (rate(app_exceptions_total{job="payments-api"}[5m]))',
+        '  +sum by (job) (rate(app_exceptions_total{job="payments-api", handled="false"}[5m]))',
+        "  ```",
+    ]
+
+
+def test_added_and_removed_slos_and_alerts_are_listed_in_a_stable_order(
+    base: Path, changed: Path
+) -> None:
+    edit(changed, "payments-api.yaml", "  - name: external-probe", "  - name: public-probe")
+    edit(changed, "platform-saturation.yaml", "name: NodeCpuBusy", "name: NodeCpuHot")
+    text = markdown(base / "out", generate(changed))
+    # Sorted by service and name, so the order never depends on the files' order.
+    # The rule counts belong to the rule builder; this test pins the line's shape.
+    slos = [line.split(" recording rules)")[0].rsplit(", ", 1)[0] for line in section(text, "SLOs")]
+    assert slos == [
+        "- **removed** `payments-api` / `external-probe`: objective 99.5%: "
+        "budget 216 minutes per 30d (4 alert rules",
+        "- **added** `payments-api` / `public-probe`: objective 99.5%: "
+        "budget 216 minutes per 30d (4 alert rules",
+    ]
+    alerts = [line for line in section(text, "Alerts") if line.startswith("- ")]
+    assert alerts == [
+        "- **removed** `platform` **NodeCpuBusy**: info, for 30m",
+        "- **added** `platform` **NodeCpuHot**: info, for 30m",
+    ]
+    assert "  ```promql" in section(text, "Alerts")  # an added alert shows its expression
+    assert markdown(base / "out", changed / "out") == text  # byte-identical on a rerun
+
+
+AM_OLD = """\
+    route:
+      receiver: noc-email
+      routes:
+        - {receiver: oncall-pager, matchers: ['severity="critical"'], continue: true}
+        - {receiver: payments-slack, matchers: ['severity="critical"']}
+        - {receiver: payments-slack, matchers: ['severity="warning"'], repeat_interval: 4h}
+    receivers:
+      - {name: noc-email, email_configs: [{to: noc@example.com}]}
+      - {name: oncall-pager, pagerduty_configs: [{routing_key_file: /secrets/pd}]}
+      - name: payments-slack
+        slack_configs: [{channel: '#payments-alerts', api_url_file: /secrets/slack}]
+"""
+
+
+def am_tree(root: Path, config: str | None) -> Path:
+    if config is not None:
+        (root / "alertmanager").mkdir(parents=True)
+        (root / "alertmanager/alertmanager.yml").write_text(textwrap.dedent(config))
+    else:
+        root.mkdir(parents=True)
+    return root
+
+
+def test_routing_changes_name_receivers_and_routes(tmp_path: Path) -> None:
+    new = (
+        AM_OLD.replace("#payments-alerts", "#payments-oncall")
+        .replace(
+            "{receiver: payments-slack, matchers: ['severity=\"critical\"']}",
+            "{receiver: sre-slack, matchers: ['severity=\"critical\"']}",
+        )
+        .replace("repeat_interval: 4h", "repeat_interval: 12h")
+    )
+    text = markdown(am_tree(tmp_path / "a", AM_OLD), am_tree(tmp_path / "b", new))
+    assert section(text, "Routing (alertmanager.yml)") == [
+        "- **changed** receiver `payments-slack`: `slack_configs[0].channel` "
+        "#payments-alerts → #payments-oncall",
+        '- **changed** route `severity="critical"` (#2): `receiver` payments-slack → sre-slack',
+        '- **changed** route `severity="warning"`: `repeat_interval` 4h → 12h',
+    ]
+
+
+def test_a_missing_alertmanager_configuration_is_handled(tmp_path: Path) -> None:
+    none = am_tree(tmp_path / "none", None)
+    some = am_tree(tmp_path / "some", AM_OLD)
+    assert "Routing" not in markdown(none, am_tree(tmp_path / "none2", None))
+    assert section(markdown(none, some), "Routing (alertmanager.yml)") == [
+        "- **added** `alertmanager/alertmanager.yml`"
+    ]
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def test_two_git_commits_compare_their_committed_output(base: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(base / "slo", repo / "slo")
+    shutil.copytree(base / "out", repo / "out")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base")
+    edit(repo, "payments-api.yaml", "objective: 99.9 ", "objective: 99.5 ")
+    generate(repo)
+    git(repo, "commit", "-qam", "looser objective")
+
+    code, out, err = sloforge("diff", "HEAD~1", "HEAD", "--repo", str(repo))
+
+    assert (code, err) == (0, "")
+    assert out.startswith("## sloforge diff: `HEAD~1` → `HEAD`\n")
+    assert "objective 99.9% → 99.5%: budget 43.2 → 216 minutes per 30d" in out
+
+
+def test_a_commit_without_committed_output_is_noted(base: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(base / "slo", repo / "slo")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "inputs only")
+    shutil.copytree(base / "out", repo / "out")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "output")
+
+    code, out, _ = sloforge("diff", "HEAD~1", "HEAD", "--repo", str(repo))
+
+    assert code == 0
+    assert "> `HEAD~1` has no committed `out/`" in out.splitlines()
+    assert "- **added** `payments-api` / `availability`" in out
+
+
+def test_an_argument_that_is_neither_a_directory_nor_a_commit_is_an_error(tmp_path: Path) -> None:
+    code, _, err = sloforge("diff", str(tmp_path), "no-such-ref", "--repo", str(tmp_path))
+    assert code == 1
+    assert (
+        err == f"error: no-such-ref: neither an output directory nor a git commit in {tmp_path}\n"
+    )
+
+
+def test_the_library_call_needs_no_cli(base: Path) -> None:
+    files = {"runbooks/x/Y.md": b"# Y\n"}
+    report = diff(Side("old", {"runbooks/x/Z.md": b"# Z\n"}), Side("new", files))
+    assert report.summary() == "1 other file added, 1 other file removed"
