@@ -176,10 +176,18 @@ def _rules_evaluated(base: str) -> bool:
     return bool(groups) and all(not g["lastEvaluation"].startswith("0001") for g in groups)
 
 
-@pytest.fixture(scope="module")
-def prometheus_with_history(tmp_path_factory):
-    promtool = toolbox.require("promtool")
-    prometheus = toolbox.require("prometheus")
+def _pair(label: str) -> tuple[str, str]:
+    """promtool and prometheus of the same release, or a skip naming what is missing."""
+    tools = {tool: dict(toolbox.binaries(tool)).get(label) for tool in ("promtool", "prometheus")}
+    missing = [tool for tool, path in tools.items() if not path]
+    if missing:
+        pytest.skip(f"no {label} {' and '.join(missing)} here (run `make setup`)")
+    return tools["promtool"], tools["prometheus"]  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module", params=["stable", "current"])
+def prometheus_with_history(request, tmp_path_factory):
+    promtool, prometheus = _pair(request.param)
     tmp = tmp_path_factory.mktemp("dashboards")
     project = load([FIXTURE]).project
     # Every group evaluated each second: the period groups' relaxed 5m interval
