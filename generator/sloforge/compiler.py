@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import conventions as names
 from . import yamlout
+from .alertmanager import build_alertmanager
 from .dashboards import build_dashboards
 from .errors import Problem, SpecError
 from .loader import load_paths
@@ -50,7 +51,7 @@ def prometheus_rules(project: Project) -> dict[str, bytes]:
 
 def _artifacts() -> list[Artifact]:
     """Every artifact builder, in the order they are listed in the output tree."""
-    return [prometheus_rules, build_dashboards, build_runbooks]
+    return [prometheus_rules, build_dashboards, build_runbooks, build_alertmanager]
 
 
 def build_outputs(project: Project, targets: Iterable[str] | None = None) -> dict[str, bytes]:

@@ -99,6 +99,12 @@ GRAFANA_PROVISIONING_FILE = "grafana/provisioning/dashboards/sloforge.yaml"
 ALERTS_METRIC = "ALERTS"  # Prometheus' own series of pending and firing alerts
 
 
+# Alertmanager output; templates are referenced relative to the configuration's directory.
+ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+ALERTMANAGER_TEMPLATES = "templates"  # beside alertmanager.yml
+ALERTMANAGER_ROUTING_TESTS = "alertmanager/tests/routing.test.yml"
+
+
 # Deployment targets (targets.py): files under out/<target>/ and the resource names they hold.
 OPERATOR_SECRET_NAME = "sloforge-alertmanager"  # the Secret the Operator resources refer to
 OPERATOR_ALERTMANAGER_CONFIG = "prometheus-operator/alertmanager/alertmanagerconfig.yaml"

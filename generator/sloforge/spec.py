@@ -350,10 +350,22 @@ class ReceiverSpec(Spec):
     name: str
 
 
+class SmtpSpec(Spec):
+    """Defaults for every email receiver (Alertmanager's global ``smtp_*`` settings)."""
+
+    smarthost: str
+    from_: str = Field(alias="from")
+    hello: str | None = None
+    auth_username: str | None = None
+    auth_password_file: str | None = None
+    require_tls: bool | None = None
+
+
 class AlertRoutingSpec(Spec):
     apiVersion: Literal["sloforge/v1"]
     kind: Literal["AlertRouting"]
     defaults: RouteTiming = Field(default_factory=RouteTiming)
+    smtp: SmtpSpec | None = None
     receivers: list[ReceiverSpec] = Field(min_length=1)
     routes: list[RouteSpec] = Field(default_factory=list)
     default_receiver: str

@@ -202,6 +202,9 @@ def _cross_checks(bundle: Bundle) -> list[Problem]:
         else:
             seen_services[spec.service] = where
         problems.extend(_service_checks(spec, doc))
+    from .routing import routing_checks  # here: routing.py reads Bundle from this module
+
+    problems.extend(routing_checks(bundle))
     return problems
 
 

@@ -1,0 +1,324 @@
+"""Alertmanager receiver integrations: what each one needs, hides and requires of the target.
+
+One table (``INTEGRATIONS``) drives both the validation of a receiver and the
+configuration written for it, so adding an integration is one new entry.
+Users write Alertmanager's own field names inside an integration block
+(``slack: {channel: "#x", api_url_file: /etc/...}``); sloforge refuses inline
+secrets, checks that the targeted Alertmanager version can express the block,
+and fills in notification text from the sloforge templates where the user gave
+none.
+
+Version facts were checked against the real ``amtool check-config`` of 0.25
+(Debian) and 0.33; versions in between follow Alertmanager's changelog.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+Version = tuple[int, int]
+
+MIN_VERSION: Version = (0, 25)
+_VERSION_RE = re.compile(r"^0\.(\d+)(?:\.\d+)?$")
+RECEIVER_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def parse_version(text: str) -> Version:
+    """'0.25' or '0.25.0' -> (0, 25); ValueError with the accepted form otherwise."""
+    match = _VERSION_RE.match(str(text).strip())
+    if not match:
+        raise ValueError(f"must be an Alertmanager version like 0.25 or 0.27.0 (got {text!r})")
+    version = (0, int(match.group(1)))
+    if version < MIN_VERSION:
+        raise ValueError(
+            f"sloforge writes configuration for Alertmanager 0.25 and newer (got {text!r})"
+        )
+    return version
+
+
+def show(version: Version) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A field that holds a secret, and the ``*_file`` field that replaces it."""
+
+    inline: str
+    file: str
+    file_since: Version = MIN_VERSION
+    # A plain endpoint URL is not a secret; one carrying credentials is.
+    inline_unless_credentials: bool = False
+
+
+@dataclass(frozen=True)
+class Integration:
+    key: str  # the block name users write: `slack`
+    title: str
+    since: Version
+    secrets: tuple[Secret, ...] = ()
+    # Each entry is a set of alternatives, one of which must be present.
+    required: tuple[tuple[str, ...], ...] = ()
+    # Notification text from the sloforge templates, unless the user sets the field.
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config_key(self) -> str:
+        return f"{self.key}_configs"
+
+
+def _tmpl(name: str) -> str:
+    return '{{ template "' + name + '" . }}'
+
+
+INTEGRATIONS: dict[str, Integration] = {
+    i.key: i
+    for i in (
+        Integration(
+            "pagerduty",
+            "PagerDuty",
+            (0, 25),
+            secrets=(
+                Secret("routing_key", "routing_key_file"),
+                Secret("service_key", "service_key_file"),
+            ),
+            required=(("routing_key_file", "service_key_file"),),
+            defaults={
+                "description": _tmpl("sloforge.pagerduty.description"),
+                "severity": _tmpl("sloforge.pagerduty.severity"),
+                "send_resolved": True,
+            },
+        ),
+        Integration(
+            "slack",
+            "Slack",
+            (0, 25),
+            secrets=(Secret("api_url", "api_url_file"),),
+            required=(("api_url_file",), ("channel",)),
+            defaults={
+                "title": _tmpl("sloforge.slack.title"),
+                "text": _tmpl("sloforge.slack.text"),
+                "send_resolved": True,
+            },
+        ),
+        Integration(
+            "email",
+            "email",
+            (0, 25),
+            secrets=(Secret("auth_password", "auth_password_file"),),
+            required=(("to",),),
+            defaults={
+                "headers": {"Subject": _tmpl("sloforge.email.subject")},
+                "html": _tmpl("sloforge.email.html"),
+                "send_resolved": True,
+            },
+        ),
+        Integration(
+            "webhook",
+            "webhook",
+            (0, 25),
+            secrets=(Secret("url", "url_file", (0, 26), inline_unless_credentials=True),),
+            required=(("url", "url_file"),),
+            defaults={"send_resolved": True},
+        ),
+        Integration(
+            "opsgenie",
+            "Opsgenie",
+            (0, 25),
+            secrets=(Secret("api_key", "api_key_file"),),
+            required=(("api_key_file",),),
+            defaults={"message": _tmpl("sloforge.slack.title"), "send_resolved": True},
+        ),
+        Integration(
+            "telegram",
+            "Telegram",
+            (0, 24),
+            # 0.24 and 0.25 only take an inline bot_token, which sloforge never writes.
+            secrets=(Secret("bot_token", "bot_token_file", (0, 26)),),
+            required=(("bot_token_file",), ("chat_id",)),
+            defaults={"send_resolved": True},
+        ),
+        Integration(
+            "msteams",
+            "Microsoft Teams",
+            (0, 26),
+            # msteams_configs came in 0.26, its webhook_url_file in 0.27.
+            secrets=(Secret("webhook_url", "webhook_url_file", (0, 27)),),
+            required=(("webhook_url_file",),),
+            defaults={"send_resolved": True},
+        ),
+        Integration(
+            "msteamsv2",
+            "Microsoft Teams (Workflows)",
+            (0, 28),
+            secrets=(Secret("webhook_url", "webhook_url_file", (0, 28)),),
+            required=(("webhook_url_file",),),
+            defaults={"send_resolved": True},
+        ),
+        Integration(
+            "jira",
+            "Jira",
+            (0, 28),
+            required=(("project",), ("issue_type",)),
+        ),
+        Integration(
+            "rocketchat",
+            "Rocket.Chat",
+            (0, 28),
+            secrets=(
+                Secret("token", "token_file", (0, 28)),
+                Secret("token_id", "token_id_file", (0, 28)),
+            ),
+            required=(("token_file",), ("token_id_file",)),
+            defaults={"send_resolved": True},
+        ),
+    )
+}
+
+# Secrets of the shared HTTP client settings, under any integration's http_config.
+HTTP_SECRETS: tuple[tuple[tuple[str, ...], Secret], ...] = (
+    (("basic_auth",), Secret("password", "password_file")),
+    (("authorization",), Secret("credentials", "credentials_file")),
+    ((), Secret("bearer_token", "bearer_token_file")),
+    (("oauth2",), Secret("client_secret", "client_secret_file")),
+)
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem with a receiver, at a path relative to the receiver."""
+
+    path: Path
+    message: str
+
+
+def integration_blocks(receiver: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The (key, value) pairs of a receiver besides its name."""
+    return [(k, v) for k, v in receiver.items() if k != "name"]
+
+
+def configs(value: Any) -> list[Any]:
+    """An integration block is one mapping or a list of them."""
+    return value if isinstance(value, list) else [value]
+
+
+def check_receiver(receiver: dict[str, Any], version: Version) -> list[Finding]:
+    found: list[Finding] = []
+    blocks = integration_blocks(receiver)
+    name = receiver.get("name", "")
+    if not isinstance(name, str) or not RECEIVER_NAME_RE.match(name):
+        found.append(
+            Finding(("name",), f"must be letters, digits, `.`, `_` and `-` (got {name!r})")
+        )
+    if not blocks:
+        known = ", ".join(INTEGRATIONS)
+        found.append(Finding((), f"receiver `{name}` has no integration; add one of: {known}"))
+    for key, value in blocks:
+        integration = INTEGRATIONS.get(key)
+        if integration is None:
+            known = ", ".join(INTEGRATIONS)
+            found.append(Finding((key,), f"unknown integration `{key}`; sloforge writes {known}"))
+            continue
+        if integration.since > version:
+            found.append(
+                Finding(
+                    (key,),
+                    _too_new(
+                        f"{integration.title} (`{integration.config_key}`)",
+                        integration.since,
+                        version,
+                    ),
+                )
+            )
+            continue
+        items = configs(value)
+        for index, item in enumerate(items):
+            path: Path = (key, index) if isinstance(value, list) else (key,)
+            if not isinstance(item, dict):
+                found.append(Finding(path, f"must be a mapping of {integration.config_key} fields"))
+                continue
+            found.extend(_check_config(integration, item, path, version))
+    return found
+
+
+def _too_new(subject: str, since: Version, version: Version) -> str:
+    return (
+        f"{subject} needs Alertmanager {show(since)} or newer; this configuration targets "
+        f"{show(version)} (raise `alertmanager_version` if your Alertmanager is newer)"
+    )
+
+
+def _check_config(
+    integration: Integration, item: dict[str, Any], path: Path, version: Version
+) -> Iterator[Finding]:
+    for secret in integration.secrets:
+        yield from _check_secret(secret, item, path, version)
+    http = item.get("http_config")
+    if isinstance(http, dict):
+        for sub, secret in HTTP_SECRETS:
+            node: Any = http
+            for part in sub:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                yield from _check_secret(secret, node, (*path, "http_config", *sub), version)
+    reported = {s.file for s in integration.secrets if s.inline in item}
+    for alternatives in integration.required:
+        if reported & set(alternatives):
+            continue  # already told to use the file field instead of the inline secret
+        if not any(item.get(a) not in (None, "") for a in alternatives):
+            need = " or ".join(f"`{a}`" for a in alternatives)
+            yield Finding(path, f"{integration.title} needs {need}")
+
+
+def _check_secret(
+    secret: Secret, item: dict[str, Any], path: Path, version: Version
+) -> Iterator[Finding]:
+    file_ok = secret.file_since <= version
+    if secret.inline in item:
+        value = item[secret.inline]
+        if secret.inline_unless_credentials and not _has_credentials(value):
+            return
+        use = f"use {secret.file}"
+        if not file_ok:
+            use += f" (needs alertmanager_version {show(secret.file_since)} or newer)"
+        yield Finding((*path, secret.inline), f"secrets are never written inline; {use}")
+    if secret.file in item and not file_ok:
+        yield Finding(
+            (*path, secret.file), _too_new(f"`{secret.file}`", secret.file_since, version)
+        )
+
+
+def _has_credentials(url: Any) -> bool:
+    """A URL with a password, user info or query string may carry a token."""
+    if not isinstance(url, str):
+        return False
+    parts = urllib.parse.urlsplit(url)
+    return bool(parts.username or parts.password or parts.query)
+
+
+def render_receiver(receiver: dict[str, Any]) -> dict[str, Any]:
+    """The Alertmanager receiver for a checked spec: sloforge defaults under the user's fields."""
+    out: dict[str, Any] = {"name": receiver["name"]}
+    for key, value in integration_blocks(receiver):
+        integration = INTEGRATIONS[key]
+        out[integration.config_key] = [
+            _merge(integration.defaults, item) for item in configs(value)
+        ]
+    return out
+
+
+def _merge(defaults: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """The user's fields first, then each default the user did not set (maps merged one level)."""
+    merged = dict(item)
+    for key, value in defaults.items():
+        if key not in merged:
+            merged[key] = value
+        elif isinstance(value, dict) and isinstance(merged[key], dict):
+            merged[key] = {**value, **merged[key]}
+    return merged

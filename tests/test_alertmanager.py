@@ -1,0 +1,553 @@
+"""Alertmanager routing: generated configuration checked, routed and run with the real binaries."""
+
+# ruff: noqa: E501  (whole located messages are asserted verbatim)
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from sloforge.alertmanager_check import check_config, verify_routing
+from sloforge.compiler import build_outputs, generate, load
+from sloforge.errors import SpecError
+from sloforge.receivers import INTEGRATIONS
+from toolbox import ROOT, alertmanager, binaries, require
+
+AMTOOLS = binaries("amtool")
+
+SERVICE = """\
+apiVersion: sloforge/v1
+kind: ServiceLevels
+service: shop
+owner: shop
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      ratio:
+        errors: http_requests_total{job="shop", code=~"5.."}
+        total: http_requests_total{job="shop"}
+"""
+
+ROUTING = """\
+apiVersion: sloforge/v1
+kind: AlertRouting
+defaults: {group_by: [alertname, slo_service, slo], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}
+receivers:
+  - name: pager
+    pagerduty: {routing_key_file: /etc/am/pd}
+  - name: chat
+    slack: {channel: "#shop", api_url_file: /etc/am/slack}
+  - name: mail
+    email: {to: shop@example.com, smarthost: "mail.example.com:25", from: am@example.com}
+routes:
+  - matchers: {severity: critical}
+    receivers: [pager, chat]
+  - matchers: {severity: warning}
+    receivers: [chat]
+    active_during: [office]
+default_receiver: mail
+time_intervals:
+  office:
+    - {weekdays: ["monday:friday"], times: [{start_time: "09:00", end_time: "17:00"}]}
+mute_during: [office]
+expect:
+  - labels: {severity: critical, slo_service: shop}
+    receivers: [pager, chat]
+  - labels: {severity: warning}
+    receivers: [chat]
+  - labels: {team: shop}
+    receivers: [mail]
+"""
+
+
+def project_dir(tmp_path: Path, routing: str, service: str = SERVICE) -> Path:
+    src = tmp_path / "slo"
+    src.mkdir(parents=True)
+    (src / "shop.yaml").write_text(service)
+    (src / "routing.yaml").write_text(routing)
+    return src
+
+
+def where(file: Path, needle: str) -> str:
+    """file:line:col of the first occurrence of ``needle``: where a located problem must point."""
+    text = file.read_text()
+    index = text.index(needle)
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    return f"{file.as_posix()}:{line}:{col}"
+
+
+def problems(src: Path) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        load([src])
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.fixture(params=AMTOOLS or [("missing", "")], ids=lambda b: b[0])
+def amtool(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    label, path = request.param
+    if not path:
+        pytest.skip("amtool is not installed (run `make setup`)")
+    monkeypatch.setenv("AMTOOL", path)
+    return label
+
+
+@pytest.fixture(scope="module")
+def example_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("example") / "out"
+    generate([ROOT / "slo"], out)
+    return out
+
+
+# --- the example repository ----------------------------------------------------------
+
+
+def test_example_configuration_passes_amtool_check_config(example_out: Path, amtool: str) -> None:
+    result = check_config(example_out)
+    assert result.ok, str(result)
+
+
+def test_example_expectations_route_to_the_expected_receivers(
+    example_out: Path, amtool: str
+) -> None:
+    results = verify_routing(example_out)
+    assert [str(r) for r in results if not r.ok] == []
+    by_labels = {
+        dict(r.labels).get("slo_tier", "") + dict(r.labels).get("alertname", ""): r for r in results
+    }
+    assert by_labels["ticket"].actual == ("tickets-email",)  # the business-hours-only route
+    assert by_labels["SomethingUnclassified"].actual == ("noc-email",)  # the default receiver
+    fan_out = [r for r in results if len(r.actual) > 1]
+    assert ("oncall-pager", "school-sms", "incident-webhook") in [r.actual for r in fan_out]
+
+
+# --- the compiled tree ------------------------------------------------------------------
+
+
+def compiled(tmp_path: Path, routing: str = ROUTING) -> dict:
+    files = build_outputs(load([project_dir(tmp_path, routing)]).project)
+    return yaml.safe_load(files["alertmanager/alertmanager.yml"])
+
+
+def test_a_route_with_two_receivers_becomes_a_continue_route_then_a_final_one(
+    tmp_path: Path,
+) -> None:
+    routes = compiled(tmp_path)["route"]["routes"]
+    assert [(r["receiver"], r.get("continue", False)) for r in routes] == [
+        ("pager", True),
+        ("chat", False),
+        ("chat", False),
+    ]
+    assert routes[0]["matchers"] == routes[1]["matchers"] == ['severity="critical"']
+    assert routes[2]["active_time_intervals"] == ["office"]
+    assert all(r["mute_time_intervals"] == ["office"] for r in routes)
+
+
+def test_built_in_inhibit_rules_pair_page_with_ticket_and_critical_with_warning(
+    tmp_path: Path,
+) -> None:
+    assert compiled(tmp_path)["inhibit_rules"] == [
+        {
+            "source_matchers": ['slo_tier="page"'],
+            "target_matchers": ['slo_tier="ticket"'],
+            "equal": ["slo_service", "slo"],
+        },
+        {
+            "source_matchers": ['severity="critical"'],
+            "target_matchers": ['severity="warning"'],
+            "equal": ["alertname", "slo_service"],
+        },
+    ]
+
+
+def test_receivers_get_sloforge_notification_text_unless_they_set_their_own(tmp_path: Path) -> None:
+    routing = ROUTING.replace('channel: "#shop",', 'channel: "#shop", title: custom,')
+    receivers = {r["name"]: r for r in compiled(tmp_path, routing)["receivers"]}
+    slack = receivers["chat"]["slack_configs"][0]
+    assert slack["title"] == "custom"
+    assert slack["text"] == '{{ template "sloforge.slack.text" . }}'
+    assert receivers["mail"]["email_configs"][0]["headers"] == {
+        "Subject": '{{ template "sloforge.email.subject" . }}'
+    }
+
+
+def test_templates_are_referenced_beside_the_configuration(tmp_path: Path) -> None:
+    files = build_outputs(load([project_dir(tmp_path, ROUTING)]).project)
+    config = yaml.safe_load(files["alertmanager/alertmanager.yml"])
+    assert config["templates"] == ["templates/*.tmpl"]
+    names = sorted(k for k in files if k.startswith("alertmanager/templates/"))
+    assert names == [
+        "alertmanager/templates/email.tmpl",
+        "alertmanager/templates/pagerduty.tmpl",
+        "alertmanager/templates/slack.tmpl",
+        "alertmanager/templates/sloforge-objectives.tmpl",
+    ]
+    assert all(files[n].startswith(b"{{/* Generated by sloforge from ") for n in names)
+    objectives = files["alertmanager/templates/sloforge-objectives.tmpl"].decode()
+    assert (
+        '(eq .Labels.slo_service "shop") (eq .Labels.slo "availability") -}}99.9% over 30d'
+        in objectives
+    )
+
+
+def test_a_users_template_replaces_the_default_file(tmp_path: Path) -> None:
+    src = project_dir(tmp_path, ROUTING)
+    (src / "templates" / "alertmanager").mkdir(parents=True)
+    own = '{{ define "sloforge.slack.text" }}ours{{ end }}\n{{ define "sloforge.slack.title" }}t{{ end }}\n'
+    (src / "templates" / "alertmanager" / "slack.tmpl").write_text(own)
+    files = build_outputs(load([src]).project)
+    assert files["alertmanager/templates/slack.tmpl"].decode().endswith(own)
+    assert b"sloforge.email.html" in files["alertmanager/templates/email.tmpl"]
+
+
+def test_no_routing_document_writes_no_alertmanager_files(tmp_path: Path) -> None:
+    src = tmp_path / "slo"
+    src.mkdir()
+    (src / "shop.yaml").write_text(SERVICE)
+    assert not [k for k in build_outputs(load([src]).project) if k.startswith("alertmanager/")]
+
+
+# --- amtool on generated trees --------------------------------------------------------------
+
+
+def test_a_failing_expectation_names_labels_expected_and_actual(
+    tmp_path: Path, amtool: str
+) -> None:
+    routing = ROUTING.replace(
+        "  - labels: {team: shop}\n    receivers: [mail]",
+        "  - labels: {team: shop}\n    receivers: [pager]",
+    )
+    out = tmp_path / "out"
+    generate([project_dir(tmp_path, routing)], out)
+    failing = [str(r) for r in verify_routing(out) if not r.ok]
+    assert failing == ['routing {team="shop"}: expected receivers pager, got mail']
+
+
+BLOCKS = {
+    "pagerduty": "pagerduty: {routing_key_file: /etc/am/pd}",
+    "slack": 'slack: {channel: "#x", api_url_file: /etc/am/slack}',
+    "email": "email: {to: x@example.com}",
+    "webhook": 'webhook: [{url: "http://127.0.0.1:9/hook"}, {url_file: /etc/am/hook-url}]',
+    "opsgenie": "opsgenie: {api_key_file: /etc/am/og}",
+    "telegram": "telegram: {bot_token_file: /etc/am/tg, chat_id: -100123}",
+    "msteams": "msteams: {webhook_url_file: /etc/am/teams}",
+    "msteamsv2": "msteamsv2: {webhook_url_file: /etc/am/teams2}",
+    "jira": 'jira: {api_url: "https://jira.example.com", project: OPS, issue_type: Bug}',
+    "rocketchat": 'rocketchat: {token_file: /etc/am/rc, token_id_file: /etc/am/rc-id, channel: "#x"}',
+}
+REFUSED_BY_0_25 = {"webhook", "telegram", "msteams", "msteamsv2", "jira", "rocketchat"}
+
+
+def one_receiver_routing(key: str, version: str) -> str:
+    return f"""\
+apiVersion: sloforge/v1
+kind: AlertRouting
+alertmanager_version: "{version}"
+smtp: {{smarthost: "mail.example.com:25", from: am@example.com}}
+receivers:
+  - name: r
+    {BLOCKS[key]}
+routes:
+  - matchers: {{severity: critical}}
+    receivers: [r]
+  - matchers: {{severity: warning}}
+    receivers: [r]
+default_receiver: r
+"""
+
+
+def test_the_fixture_covers_every_integration() -> None:
+    assert sorted(BLOCKS) == sorted(INTEGRATIONS)
+
+
+@pytest.mark.parametrize("key", sorted(BLOCKS))
+def test_current_alertmanager_accepts_every_integration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    current = dict(AMTOOLS).get("current")
+    if not current:
+        pytest.skip("no current amtool in tools/current/bin (run `make tools`)")
+    monkeypatch.setenv("AMTOOL", current)
+    out = tmp_path / "out"
+    generate([project_dir(tmp_path, one_receiver_routing(key, "0.33"))], out)
+    result = check_config(out)
+    assert result.ok, str(result)
+
+
+@pytest.mark.parametrize("key", sorted(BLOCKS))
+def test_sloforge_refuses_for_0_25_exactly_what_amtool_0_25_rejects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """The version table against the real 0.25: accepted blocks check clean, refused ones really fail."""
+    stable = dict(AMTOOLS).get("stable")
+    if not stable or "version 0.25" not in _version(stable):
+        pytest.skip("Debian's amtool 0.25 is not installed")
+    monkeypatch.setenv("AMTOOL", stable)
+    src = project_dir(tmp_path, one_receiver_routing(key, "0.25"))
+    try:
+        load([src])
+        refused = False
+    except SpecError as exc:
+        assert all("needs" in str(p) for p in exc.problems), exc
+        refused = True
+    assert refused == (key in REFUSED_BY_0_25)
+    out = tmp_path / "out"
+    generate([project_dir(tmp_path / "newer", one_receiver_routing(key, "0.33"))], out)
+    assert check_config(out).ok == (key not in REFUSED_BY_0_25), str(check_config(out))
+
+
+def _version(binary: str) -> str:
+    import subprocess
+
+    return subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout
+
+
+# --- bad input: every message whole, located ----------------------------------------------
+
+
+def test_unknown_receiver_in_a_route(tmp_path: Path) -> None:
+    src = project_dir(
+        tmp_path, ROUTING.replace("receivers: [chat]\n    active", "receivers: [chatt]\n    active")
+    )
+    at = where(src / "routing.yaml", "chatt")
+    assert problems(src) == [
+        f"{at}: routes[1].receivers[0]: unknown receiver `chatt`; did you mean `chat`? (see `receivers`)"
+    ]
+
+
+def test_unknown_time_interval(tmp_path: Path) -> None:
+    src = project_dir(
+        tmp_path, ROUTING.replace("active_during: [office]", "active_during: [ofice]")
+    )
+    at = where(src / "routing.yaml", "ofice")
+    assert problems(src) == [
+        f"{at}: routes[1].active_during[0]: unknown time interval `ofice`; did you mean `office`? (see `time_intervals`)"
+    ]
+
+
+def test_inline_secret_names_the_file_field_to_use(tmp_path: Path) -> None:
+    routing = ROUTING.replace(
+        "api_url_file: /etc/am/slack", "api_url: https://hooks.slack.com/services/T0/B0/XYZ"
+    )
+    src = project_dir(tmp_path, routing)
+    at = where(src / "routing.yaml", "api_url:")
+    assert problems(src) == [
+        f"{at}: receivers[1].slack.api_url: secrets are never written inline; use api_url_file"
+    ]
+
+
+def test_webhook_url_with_credentials_is_a_secret(tmp_path: Path) -> None:
+    routing = ROUTING.replace(
+        "pagerduty: {routing_key_file: /etc/am/pd}",
+        'webhook: {url: "https://hooks.example.com/in?token=abc"}',
+    )
+    src = project_dir(tmp_path, routing)
+    at = where(src / "routing.yaml", "url:")
+    assert problems(src) == [
+        f"{at}: receivers[0].webhook.url: secrets are never written inline; "
+        "use url_file (needs alertmanager_version 0.26 or newer)"
+    ]
+
+
+def test_receiver_the_target_version_cannot_express(tmp_path: Path) -> None:
+    routing = ROUTING.replace(
+        "routes:\n", "  - name: teams\n    msteams: {webhook_url_file: /etc/am/teams}\nroutes:\n"
+    )
+    src = project_dir(tmp_path, routing)
+    at = where(src / "routing.yaml", "msteams:")
+    assert problems(src) == [
+        f"{at}: receivers[3].msteams: Microsoft Teams (`msteams_configs`) needs Alertmanager 0.26 or newer; "
+        "this configuration targets 0.25 (raise `alertmanager_version` if your Alertmanager is newer)"
+    ]
+
+
+def test_telegram_on_0_25_needs_a_token_file_it_does_not_have(tmp_path: Path) -> None:
+    routing = ROUTING.replace(
+        "routes:\n",
+        "  - name: tg\n    telegram: {bot_token_file: /etc/am/tg, chat_id: 1}\nroutes:\n",
+    )
+    src = project_dir(tmp_path, routing)
+    at = where(src / "routing.yaml", "bot_token_file")
+    assert problems(src) == [
+        f"{at}: receivers[3].telegram.bot_token_file: `bot_token_file` needs Alertmanager 0.26 or newer; "
+        "this configuration targets 0.25 (raise `alertmanager_version` if your Alertmanager is newer)"
+    ]
+
+
+def test_a_route_after_a_catch_all_is_unreachable(tmp_path: Path) -> None:
+    routing = ROUTING.replace(
+        "  - matchers: {severity: critical}\n",
+        "  - receivers: [mail]\n  - matchers: {severity: critical}\n",
+    )
+    src = project_dir(tmp_path, routing)
+    message = (
+        "unreachable: routes[0] has no matchers and no `continue`, so it takes every alert first "
+        "(move it last, or give it matchers or `continue: true`)"
+    )
+    assert problems(src) == [
+        f"{where(src / 'routing.yaml', 'matchers: {severity: critical}')}: routes[1]: {message}",
+        f"{where(src / 'routing.yaml', 'matchers: {severity: warning}')}: routes[2]: {message}",
+    ]
+
+
+def test_a_severity_no_route_names_is_a_warning(tmp_path: Path) -> None:
+    routing = ROUTING.replace(
+        "  - matchers: {severity: warning}\n    receivers: [chat]\n    active_during: [office]\n",
+        "",
+    )
+    src = project_dir(tmp_path, routing)
+    loaded = load([src])
+    at = where(src / "routing.yaml", "routes:")
+    assert [str(w) for w in loaded.warnings] == [
+        f"{at}: warning: routes: no route matches severity `warning` (carried by alerts of shop); "
+        "those alerts only reach the default receiver `mail`"
+    ]
+
+
+def test_a_wrapping_weekday_range_is_refused_with_the_split_to_use(tmp_path: Path) -> None:
+    src = project_dir(tmp_path, ROUTING.replace('"monday:friday"', '"saturday:wednesday"'))
+    at = where(src / "routing.yaml", '"saturday:wednesday"')
+    assert problems(src) == [
+        f"{at}: time_intervals.office[0].weekdays[0]: range 'saturday:wednesday' wraps past saturday; "
+        "weeks run sunday to saturday here, so split it: [saturday, sunday:wednesday]"
+    ]
+
+
+# --- a real Alertmanager: the page inhibits the ticket ------------------------------------
+
+
+class _Sink(http.server.BaseHTTPRequestHandler):
+    received: list[tuple[str, dict]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).received.append((self.path, json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[str, list[tuple[str, dict]]]]:
+    handler = type("Sink", (_Sink,), {"received": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler.received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _post(url: str, data: object) -> None:
+    request = urllib.request.Request(
+        url, json.dumps(data).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def _get(url: str) -> list[dict]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _alert(tier: str, severity: str) -> dict:
+    now = datetime.now(UTC).isoformat()
+    return {
+        "labels": {
+            "alertname": "ShopAvailabilityBudgetBurn",
+            "slo_service": "shop",
+            "slo": "availability",
+            "team": "shop",
+            "severity": severity,
+            "slo_tier": tier,
+        },
+        "annotations": {
+            "summary": f"shop availability burning ({tier})",
+            "runbook_url": "https://runbooks.example.com/shop/ShopAvailabilityBudgetBurn.md",
+            "dashboard_url": "https://grafana.example.com/d/sloforge-shop",
+            "error_budget_remaining": "42%",
+        },
+        "startsAt": now,
+    }
+
+
+def _wait_for(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.2)
+    return predicate()
+
+
+def test_real_alertmanager_notifies_the_page_and_inhibits_the_ticket(tmp_path: Path, sink) -> None:  # type: ignore[no-untyped-def]
+    require("alertmanager")
+    base, received = sink
+    slack_url = tmp_path / "slack-url"
+    slack_url.write_text(f"{base}/slack")
+    routing = f"""\
+apiVersion: sloforge/v1
+kind: AlertRouting
+defaults: {{group_by: [alertname, slo_service, slo], group_wait: 1s, group_interval: 1s, repeat_interval: 1h}}
+receivers:
+  - name: hook
+    webhook: {{url: "{base}/hook"}}
+  - name: chat
+    slack: {{channel: "#shop", api_url_file: {slack_url}}}
+routes:
+  - matchers: {{slo_service: shop}}
+    receivers: [hook, chat]
+default_receiver: hook
+"""
+    out = tmp_path / "out"
+    generate([project_dir(tmp_path, routing)], out)
+    with alertmanager(out / "alertmanager" / "alertmanager.yml", tmp_path / "am-data") as am:
+        _post(f"{am}/api/v2/alerts", [_alert("page", "critical")])
+        assert _wait_for(lambda: _get(f"{am}/api/v2/alerts")), "the page alert never showed up"
+        _post(f"{am}/api/v2/alerts", [_alert("ticket", "warning")])
+
+        def ticket_inhibited() -> bool:
+            alerts = _get(f"{am}/api/v2/alerts")
+            return any(
+                a["labels"]["slo_tier"] == "ticket" and a["status"]["inhibitedBy"] for a in alerts
+            )
+
+        assert _wait_for(ticket_inhibited), "the ticket was not inhibited by the page"
+        assert _wait_for(lambda: any(p == "/hook" for p, _ in received)), (
+            "the webhook never heard of the page"
+        )
+        assert _wait_for(lambda: any(p == "/slack" for p, _ in received)), (
+            "Slack never heard of the page"
+        )
+        time.sleep(3)  # several group intervals: room for a wrongly delivered ticket to arrive
+    hooks = [body for path, body in received if path == "/hook"]
+    tiers = {a["labels"]["slo_tier"] for body in hooks for a in body["alerts"]}
+    assert tiers == {"page"}
+    slack = next(body for path, body in received if path == "/slack")
+    text = slack["attachments"][0]["title"] + "\n" + slack["attachments"][0]["text"]
+    for shown in (
+        "[FIRING:1] ShopAvailabilityBudgetBurn | shop / availability",
+        "*shop availability burning (page)*",
+        "*SLO:* shop/availability, objective 99.9% over 30d",
+        "*Error budget left:* 42%",
+        "<https://runbooks.example.com/shop/ShopAvailabilityBudgetBurn.md|Runbook>",
+        "<https://grafana.example.com/d/sloforge-shop|Dashboard>",
+    ):
+        assert shown in text, f"{shown!r} not in the Slack message:\n{text}"
+    assert "ticket" not in text
