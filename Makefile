@@ -44,6 +44,7 @@ lint: $(STAMP) ## ruff and mypy on the code, sloforge lint on the example
 	$(VENV)/bin/ruff check generator tests
 	$(VENV)/bin/ruff format --check generator tests
 	$(VENV)/bin/mypy generator/sloforge
+	$(SLOFORGE) lint slo
 
 golden: $(STAMP) ## Refresh the golden files under tests/golden after an intended change
 	SLOFORGE_UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
