@@ -77,7 +77,7 @@ def provisioning(project: Project) -> bytes:
             }
         ],
     }
-    return yamlout.document(doc, list(project.sources))
+    return yamlout.document(doc, _service_sources(project))
 
 
 # --- the overview --------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def overview(project: Project) -> dict[str, Any]:
         variables,
         "Every SLO sloforge compiled: objective, SLI over the SLO period, error budget left, "
         "burn rate and firing alerts, fastest-burning first.",
-        project.sources,
+        _service_sources(project),
     )
 
 
@@ -439,6 +439,11 @@ def _alert_signals(layout: _Layout, service: Service) -> None:
 
 
 # --- building blocks -----------------------------------------------------------------------
+
+
+def _service_sources(project: Project) -> list[str]:
+    """The files dashboards come from: routing or settings changes leave them alone."""
+    return sorted({s.source for s in project.services})
 
 
 @dataclass

@@ -177,21 +177,26 @@ _UNITS = {"ratio": "events", "latency": "requests", "probe": "probes", "query": 
 
 
 def _sli_summary(slo: SLO) -> Verbatim:
+    """One table cell, so "|" in a selector (code=~"4..|5..") must not end the cell."""
     sli = slo.sli
     if sli.kind == "ratio" and sli.errors is not None:
         assert sli.total is not None
-        return Verbatim(f"errors {_code(sli.errors.render())} out of {_code(sli.total.render())}")
+        return Verbatim(
+            f"errors {_cell_code(sli.errors.render())} out of {_cell_code(sli.total.render())}"
+        )
     if sli.kind == "ratio":
         assert sli.good is not None and sli.total is not None
-        return Verbatim(f"good {_code(sli.good.render())} out of {_code(sli.total.render())}")
+        return Verbatim(
+            f"good {_cell_code(sli.good.render())} out of {_cell_code(sli.total.render())}"
+        )
     if sli.kind == "latency":
         return Verbatim(
-            f"requests of histogram {_code(sli.histogram)} faster than {number(sli.threshold)} s"
+            f"requests of {_cell_code(sli.histogram)} faster than {number(sli.threshold)} s"
         )
     if sli.kind == "probe":
         assert sli.probe is not None
-        return Verbatim(f"successful probes of {_code(sli.probe.render())}")
-    return Verbatim(f"errors {_code(sli.query_errors)} out of {_code(sli.query_total)}")
+        return Verbatim(f"successful probes of {_cell_code(sli.probe.render())}")
+    return Verbatim("errors and total from free PromQL (see below)")
 
 
 def _slo_queries(slo: SLO) -> list[dict[str, str]]:
@@ -270,6 +275,11 @@ def _escape(value: Any) -> Any:
     if isinstance(value, Verbatim) or not isinstance(value, str):
         return value
     return _INLINE_SPECIALS.sub(r"\\\1", " ".join(value.split()))
+
+
+def _cell_code(text: str) -> Verbatim:
+    """Inline code inside a table cell: GFM splits cells at "|" even inside code, unless escaped."""
+    return Verbatim(_code(text).replace("|", "\\|"))
 
 
 def _code(text: str) -> Verbatim:
