@@ -33,7 +33,7 @@ from .writer import read_tree
 RULES_PREFIX, RULES_SUFFIX = names.rules_file("\0").split("\0")
 # `slo:sli_error:ratio_rate` + window: the record the budget-remaining rule reads over the period.
 ERROR_RATIO_PREFIX = names.error_ratio_record(60).removesuffix(format_duration(60))
-ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+ALERTMANAGER_CONFIG = names.ALERTMANAGER_CONFIG
 GIT_TIMEOUT_SECONDS = 60
 MAX_EXPR_DIFF_LINES = 12
 MAX_MARKDOWN_CHARS = 60_000  # GitHub refuses comments over 65536 characters

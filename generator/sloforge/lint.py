@@ -12,7 +12,6 @@ findings. Adding a check is a new entry, not a new branch.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -28,6 +27,7 @@ from .errors import Location, Problem
 from .loader import Document, PathKey, format_path, load_paths
 from .model import Project
 from .plan import plan
+from .routing import Matcher, route_matchers
 from .spec import AlertRoutingSpec, ServiceLevelsSpec
 from .validate import Located, validate_documents
 
@@ -178,39 +178,18 @@ def _unrouted(doc: Document, path: PathKey, alert: str, severity: str) -> Findin
     )
 
 
-_MATCHER_RE = re.compile(
-    r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|(\S*))\s*$'
-)
-
-
 def _severity_conditions(routing: AlertRoutingSpec) -> list[Callable[[str], bool]]:
-    """One predicate per route that constrains the severity label."""
+    """Per route that looks at the severity label: do all its severity matchers accept?"""
     conditions: list[Callable[[str], bool]] = []
     for route in routing.routes:
-        if isinstance(route.matchers, dict):
-            if names.LABEL_SEVERITY in route.matchers:
-                conditions.append(_matcher_predicate("=", route.matchers[names.LABEL_SEVERITY]))
-            continue
-        for text in route.matchers:
-            match = _MATCHER_RE.match(text)
-            if match and match.group(1) == names.LABEL_SEVERITY:
-                raw = match.group(3) if match.group(3) is not None else match.group(4)
-                conditions.append(_matcher_predicate(match.group(2), raw.replace('\\"', '"')))
+        on_severity = [m for m in route_matchers(route.matchers) if m.name == names.LABEL_SEVERITY]
+        if on_severity:
+            conditions.append(_accepts_all(on_severity))
     return conditions
 
 
-def _matcher_predicate(op: str, value: str) -> Callable[[str], bool]:
-    if op == "=":
-        return lambda s: s == value
-    if op == "!=":
-        return lambda s: s != value
-    try:
-        pattern = re.compile(value)
-    except re.error:
-        return lambda s: True  # amtool reports a bad regex; do not guess here
-    if op == "=~":
-        return lambda s: pattern.fullmatch(s) is not None
-    return lambda s: pattern.fullmatch(s) is None
+def _accepts_all(matchers: list[Matcher]) -> Callable[[str], bool]:
+    return lambda value: all(m.accepts(value) for m in matchers)
 
 
 def check_for_durations(inputs: Inputs) -> Iterator[Finding]:
