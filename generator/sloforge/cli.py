@@ -141,7 +141,9 @@ def lint(
 
     formats = [f.value for f in Format]
     if output_format not in formats:
-        raise typer.BadParameter(f"must be one of {', '.join(formats)} (got {output_format!r})", param_hint="--format")
+        raise typer.BadParameter(
+            f"must be one of {', '.join(formats)} (got {output_format!r})", param_hint="--format"
+        )
     report = run(lambda: do_lint(paths))
     typer.echo(render(report, Format(output_format)))
     if report.failed(strict):
