@@ -496,8 +496,14 @@ def _wait_for(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
     return predicate()
 
 
-def test_real_alertmanager_notifies_the_page_and_inhibits_the_ticket(tmp_path: Path, sink) -> None:  # type: ignore[no-untyped-def]
-    require("alertmanager")
+@pytest.mark.parametrize(
+    "server", binaries("alertmanager") or [("missing", "")], ids=lambda b: b[0]
+)
+def test_real_alertmanager_notifies_the_page_and_inhibits_the_ticket(
+    tmp_path: Path, sink, server
+) -> None:  # type: ignore[no-untyped-def]
+    if not server[1]:
+        require("alertmanager")
     base, received = sink
     slack_url = tmp_path / "slack-url"
     slack_url.write_text(f"{base}/slack")
@@ -517,7 +523,9 @@ default_receiver: hook
 """
     out = tmp_path / "out"
     generate([project_dir(tmp_path, routing)], out)
-    with alertmanager(out / "alertmanager" / "alertmanager.yml", tmp_path / "am-data") as am:
+    with alertmanager(
+        out / "alertmanager" / "alertmanager.yml", tmp_path / "am-data", server[1]
+    ) as am:
         _post(f"{am}/api/v2/alerts", [_alert("page", "critical")])
         assert _wait_for(lambda: _get(f"{am}/api/v2/alerts")), "the page alert never showed up"
         _post(f"{am}/api/v2/alerts", [_alert("ticket", "warning")])

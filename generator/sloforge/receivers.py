@@ -131,7 +131,7 @@ INTEGRATIONS: dict[str, Integration] = {
             (0, 25),
             secrets=(Secret("api_key", "api_key_file"),),
             required=(("api_key_file",),),
-            defaults={"message": _tmpl("sloforge.slack.title"), "send_resolved": True},
+            defaults={"send_resolved": True},
         ),
         Integration(
             "telegram",
