@@ -135,7 +135,7 @@ def lint(
     ] = "text",
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
-    """Review checks beyond promtool: annotations, severities, for:, windows, counters, names, tests."""
+    """Review checks beyond promtool: annotations, severities, for:, windows, names, tests."""
     from .lint import Format, render
     from .lint import lint as do_lint
 
@@ -161,7 +161,7 @@ def diff(
     ] = "out",
     repo: Annotated[Path, typer.Option("--repo", help="Git repository for commits.")] = Path("."),
 ) -> None:
-    """Markdown summary for a pull request: SLOs, budgets, alerts, rules and routing that changed."""
+    """Markdown for a pull request: the SLOs, budgets, alerts, rules and routes that changed."""
     from .diff import diff as do_diff
     from .diff import open_side
 
