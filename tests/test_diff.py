@@ -265,3 +265,12 @@ def test_the_library_call_needs_no_cli(base: Path) -> None:
     files = {"runbooks/x/Y.md": b"# Y\n"}
     report = diff(Side("old", {"runbooks/x/Z.md": b"# Z\n"}), Side("new", files))
     assert report.summary() == "1 other file added, 1 other file removed"
+
+
+def test_a_huge_diff_is_cut_to_fit_a_pull_request_comment_with_its_blocks_closed() -> None:
+    files = {f"runbooks/svc/Alert{i:05d}.md": b"# runbook\n" for i in range(5000)}
+    text = diff(Side("old", {}), Side("new", files)).markdown()
+    assert len(text) <= 60_000
+    assert text.endswith(
+        "\n\n</details>\n\n… truncated; run `sloforge diff` locally for the rest.\n"
+    )

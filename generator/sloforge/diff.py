@@ -320,9 +320,18 @@ class Report:
             lines += [f"### {title}", "", *body, ""]
         text = "\n".join(lines).rstrip("\n") + "\n"
         if len(text) > MAX_MARKDOWN_CHARS:
-            cut = text.rfind("\n", 0, MAX_MARKDOWN_CHARS)
-            text = text[:cut] + "\n\n… truncated; run `sloforge diff` locally for the rest.\n"
+            text = _truncate(text, MAX_MARKDOWN_CHARS)
         return text
+
+
+def _truncate(text: str, limit: int) -> str:
+    """Cut at a line end below ``limit``, closing any code block or folded list left open."""
+    text = text[: text.rfind("\n", 0, limit - 200)]
+    if text.count("```") % 2:
+        text += "\n```"
+    if text.count("<details>") > text.count("</details>"):
+        text += "\n\n</details>"
+    return text + "\n\n… truncated; run `sloforge diff` locally for the rest.\n"
 
 
 def diff(old: Side, new: Side) -> Report:
@@ -492,9 +501,9 @@ def _alert_changes(old: Rule, new: Rule) -> list[str]:
         out.append(f"- threshold {_join(thresholds(old.expr))} → {_join(thresholds(new.expr))}")
     if old.for_ != new.for_:
         out.append(f"- for {old.for_ or 'none'} → {new.for_ or 'none'}")
-    for label, what in ((names.LABEL_SEVERITY, "severity"),):
-        if old.label(label) != new.label(label):
-            out.append(f"- {what} {old.label(label) or 'none'} → {new.label(label) or 'none'}")
+    before, after = old.label(names.LABEL_SEVERITY), new.label(names.LABEL_SEVERITY)
+    if before != after:
+        out.append(f"- severity {before or 'none'} → {after or 'none'}")
     if _windows(old) != _windows(new):
         out.append(f"- windows {_windows(old) or 'none'} → {_windows(new) or 'none'}")
     labels = _mapping_changes(
