@@ -638,7 +638,7 @@ def _openslo_v1alpha(metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str
         good = _window_query(_mapping(ratio.get("good"), (*path, "ratioMetrics", "good")).get("query"), (*path, "ratioMetrics", "good"))
         total = _window_query(_mapping(ratio.get("total"), (*path, "ratioMetrics", "total")).get("query"), (*path, "ratioMetrics", "total"))
         slo = {
-            "name": name if len(objectives) == 1 else f"{name}-{i}",
+            "name": f"{name}-{i}",  # as Sloth names them, so its rules and ours line up
             "objective": round(float(objective.get("target", 0)) * 100, 10),
             "window": window,
             "sli": {"query": {"errors": f"({total}) - ({good})", "total": total}},
