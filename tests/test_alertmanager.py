@@ -241,7 +241,9 @@ def test_every_notification_template_renders_with_amtool(example_out: Path) -> N
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("<[") and result.stdout.endswith("<info>")  # title first, severity last
+    assert result.stdout.startswith("<[") and result.stdout.endswith(
+        "<info>"
+    )  # title first, severity last
 
 
 # --- amtool on generated trees --------------------------------------------------------------
@@ -258,6 +260,55 @@ def test_a_failing_expectation_names_labels_expected_and_actual(
     generate([project_dir(tmp_path, routing)], out)
     failing = [str(r) for r in verify_routing(out) if not r.ok]
     assert failing == ['routing {team="shop"}: expected receivers pager, got mail']
+
+
+def test_sloforge_test_gets_a_check_per_expectation(tmp_path: Path, amtool: str) -> None:
+    pytest.importorskip("sloforge.testing")
+    from sloforge.alertmanager_check import testing_checks
+
+    routing = ROUTING.replace(
+        "  - labels: {team: shop}\n    receivers: [mail]",
+        "  - labels: {team: shop}\n    receivers: [pager]",
+    )
+    out = tmp_path / "out"
+    generate([project_dir(tmp_path, routing)], out)
+    checks = testing_checks(out)
+    assert [(c.suite, c.name, c.passed, c.details) for c in checks] == [
+        ("out/alertmanager/alertmanager.yml", "amtool check-config", True, []),
+        (
+            "out/alertmanager/tests/routing.test.yml",
+            'routes {severity="critical", slo_service="shop"}',
+            True,
+            [],
+        ),
+        ("out/alertmanager/tests/routing.test.yml", 'routes {severity="warning"}', True, []),
+        (
+            "out/alertmanager/tests/routing.test.yml",
+            'routes {team="shop"}',
+            False,
+            ['routing {team="shop"}: expected receivers pager, got mail'],
+        ),
+    ]
+
+
+def test_sloforge_test_skips_routing_when_the_configuration_is_broken(
+    tmp_path: Path, amtool: str
+) -> None:
+    pytest.importorskip("sloforge.testing")
+    from sloforge.alertmanager_check import testing_checks
+
+    out = tmp_path / "out"
+    generate([project_dir(tmp_path, ROUTING)], out)
+    config = out / "alertmanager" / "alertmanager.yml"
+    config.write_text(config.read_text().replace("receiver: mail", "receiver: nobody", 1))
+    checks = testing_checks(out)
+    assert [(c.name, c.passed, c.skipped) for c in checks] == [
+        ("amtool check-config", False, False),
+        ("amtool config routes test", False, True),
+    ]
+    assert any('undefined receiver "nobody"' in line for line in checks[0].details), checks[
+        0
+    ].details
 
 
 BLOCKS = {

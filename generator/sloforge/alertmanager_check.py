@@ -12,14 +12,19 @@ receivers. The binary is ``$AMTOOL`` or ``amtool`` on PATH (see tools.py).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from . import conventions as names
 from . import tools
 from .errors import ToolError
+
+if TYPE_CHECKING:
+    from .testing import Check
 
 ROUTES_TIMEOUT = 60.0
 
@@ -118,3 +123,40 @@ def _route(config: Path, labels: dict[str, str], expected: list[str]) -> Routing
 def _label_arg(name: str, value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'{name}="{escaped}"'
+
+
+def testing_checks(out_dir: Path) -> list[Check]:
+    """``sloforge test``'s view: check-config, then one check per routing expectation."""
+    from .testing import Check
+
+    out_dir = Path(out_dir)
+    if not has_alertmanager(out_dir):
+        return []
+    config_name = _shown(config_path(out_dir), out_dir)
+    tests_name = _shown(tests_path(out_dir), out_dir)
+    started = time.monotonic()
+    config = check_config(out_dir)
+    details = [] if config.ok else config.output.splitlines()[-15:]
+    checks = [
+        Check(config_name, "amtool check-config", config.ok, details, time.monotonic() - started)
+    ]
+    if not config.ok:
+        skipped = "skipped: amtool check-config failed"
+        checks.append(
+            Check(tests_name, "amtool config routes test", False, [skipped], 0.0, skipped=True)
+        )
+        return checks
+    for labels, expected in _load_cases(tests_path(out_dir)):
+        started = time.monotonic()
+        result = _route(config_path(out_dir), labels, expected)
+        name = f"routes {result.label_text}"
+        details = [] if result.ok else [str(result)]
+        checks.append(Check(tests_name, name, result.ok, details, time.monotonic() - started))
+    return checks
+
+
+def _shown(path: Path, out_dir: Path) -> str:
+    try:
+        return path.relative_to(out_dir.parent).as_posix()
+    except ValueError:
+        return path.as_posix()
