@@ -644,21 +644,28 @@ def _dashboard(
     return _modernise(data)
 
 
+# Legacy layout fields, plus grafanalib's maxDataPoints of 100, which would draw a
+# 7-day range in 100-minute steps; Grafana picks one point per pixel instead.
+_DROPPED_PANEL_KEYS = (
+    "span",
+    "height",
+    "minSpan",
+    "error",
+    "cacheTimeout",
+    "maxPerRow",
+    "repeat",
+    "repeatDirection",
+    "maxDataPoints",
+    "interval",
+)
+
+
 def _modernise(data: dict[str, Any]) -> dict[str, Any]:
     """Drop grafanalib's pre-Grafana-5 fields and give every panel the datasource variable."""
     for legacy in ("rows", "hideControls", "sharedCrosshair", "style", "gnetId", "id"):
         data.pop(legacy, None)
     for panel in data["panels"]:
-        for key in (
-            "span",
-            "height",
-            "minSpan",
-            "error",
-            "cacheTimeout",
-            "maxPerRow",
-            "repeat",
-            "repeatDirection",
-        ):
+        for key in _DROPPED_PANEL_KEYS:
             panel.pop(key, None)
         if panel.get("type") == "row":
             panel.pop("datasource", None)
