@@ -344,7 +344,7 @@ class RoutingExpectation(Spec):
 
 
 class ReceiverSpec(Spec):
-    """One receiver; exactly one integration block besides ``name`` (validated by the compiler)."""
+    """One receiver: ``name`` and one or more integration blocks (checked by receivers.py)."""
 
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, frozen=True)
     name: str
