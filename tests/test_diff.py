@@ -274,3 +274,18 @@ def test_a_huge_diff_is_cut_to_fit_a_pull_request_comment_with_its_blocks_closed
     assert text.endswith(
         "\n\n</details>\n\n… truncated; run `sloforge diff` locally for the rest.\n"
     )
+
+
+def test_many_alerts_with_the_same_change_are_listed_once(base: Path, tmp_path: Path) -> None:
+    new = tmp_path / "out"
+    shutil.copytree(base / "out", new)
+    rules = new / "prometheus/rules/platform.rules.yml"
+    rules.write_text(rules.read_text().replace("    labels:\n", "    labels:\n      env: prod\n"))
+    text = markdown(base / "out", new)
+    lines = section(text, "Alerts")
+    assert lines[:2] == ["- **changed** 13 alert rules alike", "  - labels +`env=prod`"]
+    assert lines[2].startswith(
+        "  <details><summary>which</summary>platform ContainerRestartingOften, "
+    )
+    assert len(lines) == 3
+    assert text.splitlines()[2] == "**13 alert rules changed**"

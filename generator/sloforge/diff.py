@@ -36,6 +36,7 @@ ERROR_RATIO_PREFIX = names.error_ratio_record(60).removesuffix(format_duration(6
 ALERTMANAGER_CONFIG = names.ALERTMANAGER_CONFIG
 GIT_TIMEOUT_SECONDS = 60
 MAX_EXPR_DIFF_LINES = 12
+MIN_ALIKE_TO_GROUP = 4  # this many alerts with the same changes are listed once
 MAX_MARKDOWN_CHARS = 60_000  # GitHub refuses comments over 65536 characters
 _COMPARISONS = frozenset({">", "<", ">=", "<=", "==", "!="})
 _NUMBER_RE = re.compile(r"(?<![\w:.])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")
@@ -475,6 +476,7 @@ def _alert_lines(
     before: Snapshot, after: Snapshot, whole: set[tuple[str, str]], counts: Counts
 ) -> list[str]:
     lines: list[str] = []
+    alike = _alike_changes(before, after, whole)
     for key, change in _keyed_changes(before.alerts, after.alerts).items():
         rule = after.alerts[key] if change != "removed" else before.alerts[key]
         if rule.slo in whole:
@@ -483,8 +485,13 @@ def _alert_lines(
             details = _alert_changes(before.alerts[key], rule)
             if not details:
                 continue
-            lines.append(f"- **changed** {_title(rule)}")
-            lines += ["  " + d for d in details]
+            group = alike.get(tuple(details), [])
+            if len(group) >= MIN_ALIKE_TO_GROUP:
+                if group[0] == key:
+                    lines += _alike_lines(details, [after.alerts[k] for k in group])
+            else:
+                lines.append(f"- **changed** {_title(rule)}")
+                lines += ["  " + d for d in details]
         else:
             severity = rule.label(names.LABEL_SEVERITY) or "no severity"
             held = f", for {rule.for_}" if rule.for_ else ""
@@ -493,6 +500,29 @@ def _alert_lines(
                 lines += _code_block(rule.expr, "promql")
         _count(counts, "alert rule", change)
     return lines
+
+
+def _alike_changes(
+    before: Snapshot, after: Snapshot, whole: set[tuple[str, str]]
+) -> dict[tuple[str, ...], list[RuleKey]]:
+    """Changed alerts grouped by identical change lists (say, a new annotation on every alert)."""
+    groups: dict[tuple[str, ...], list[RuleKey]] = {}
+    for key in sorted(set(before.alerts) & set(after.alerts)):
+        old, new = before.alerts[key], after.alerts[key]
+        if new.slo in whole or old == new:
+            continue
+        groups.setdefault(tuple(_alert_changes(old, new)), []).append(key)
+    return groups
+
+
+def _alike_lines(details: list[str], rules: list[Rule]) -> list[str]:
+    # Plain text: Markdown is not rendered inside an HTML line.
+    names_ = ", ".join(_title(r).replace("`", "").replace("**", "") for r in rules)
+    return [
+        f"- **changed** {len(rules)} alert rules alike",
+        *["  " + d for d in details],
+        f"  <details><summary>which</summary>{names_}</details>",
+    ]
 
 
 def _alert_changes(old: Rule, new: Rule) -> list[str]:
