@@ -460,6 +460,31 @@ def test_telegram_on_0_25_needs_a_token_file_it_does_not_have(tmp_path: Path) ->
     ]
 
 
+def test_an_integration_sloforge_does_not_write_is_refused(tmp_path: Path) -> None:
+    routing = ROUTING.replace(
+        "pagerduty: {routing_key_file: /etc/am/pd}", "victorops: {api_key_file: /etc/am/vo}"
+    )
+    src = project_dir(tmp_path, routing)
+    at = where(src / "routing.yaml", "victorops:")
+    assert problems(src) == [
+        f"{at}: receivers[0].victorops: unknown integration `victorops`; sloforge writes "
+        "pagerduty, slack, email, webhook, opsgenie, telegram, msteams, msteamsv2, jira, rocketchat"
+    ]
+
+
+def test_a_receiver_may_fan_out_to_several_integrations(tmp_path: Path, amtool: str) -> None:
+    routing = ROUTING.replace(
+        '    slack: {channel: "#shop", api_url_file: /etc/am/slack}\n',
+        '    slack: {channel: "#shop", api_url_file: /etc/am/slack}\n    email: {to: chat@example.com, smarthost: "mail:25", from: am@example.com}\n',
+    )
+    out = tmp_path / "out"
+    generate([project_dir(tmp_path, routing)], out)
+    config = yaml.safe_load((out / "alertmanager" / "alertmanager.yml").read_text())
+    chat = next(r for r in config["receivers"] if r["name"] == "chat")
+    assert sorted(chat) == ["email_configs", "name", "slack_configs"]
+    assert check_config(out).ok
+
+
 def test_a_route_after_a_catch_all_is_unreachable(tmp_path: Path) -> None:
     routing = ROUTING.replace(
         "  - matchers: {severity: critical}\n",
