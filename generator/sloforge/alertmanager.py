@@ -64,7 +64,7 @@ def build_config(spec: AlertRoutingSpec) -> dict[str, Any]:
             for name, entries in spec.time_intervals.items()
         ]
     # Fan-out copies share lists; a JSON round trip keeps YAML anchors out of the file.
-    return json.loads(json.dumps(config))
+    return json.loads(json.dumps(config, default=str))
 
 
 def _smtp(spec: AlertRoutingSpec) -> dict[str, Any]:
