@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from sloforge.cli import app
 from sloforge.diff import Side, diff
 from typer.testing import CliRunner
@@ -289,3 +290,18 @@ def test_many_alerts_with_the_same_change_are_listed_once(base: Path, tmp_path: 
     )
     assert len(lines) == 3
     assert text.splitlines()[2] == "**13 alert rules changed**"
+
+
+def test_a_label_on_every_rule_of_a_service_is_one_line_per_kind(base: Path, changed: Path) -> None:
+    edit(changed, "checkout.yaml", 'labels: {tier: "2"}', 'labels: {tier: "3"}')
+    text = markdown(base / "out", generate(changed))
+    rules = yaml.safe_load((base / "out/prometheus/rules/checkout.rules.yml").read_text())
+    tiered = [r for g in rules["groups"] for r in g["rules"] if "tier" in r.get("labels", {})]
+    n_alerts = sum(1 for r in tiered if "alert" in r)
+    alerts, records = section(text, "Alerts"), section(text, "Recording rules")
+    assert alerts[:2] == [f"- **changed** {n_alerts} alert rules alike", "  - labels `tier` 2 → 3"]
+    assert records[:2] == [
+        f"- **changed** {len(tiered) - n_alerts} recording rules alike",
+        "  - labels `tier` 2 → 3",
+    ]
+    assert len(alerts) == len(records) == 3

@@ -488,7 +488,8 @@ def _alert_lines(
             group = alike.get(tuple(details), [])
             if len(group) >= MIN_ALIKE_TO_GROUP:
                 if group[0] == key:
-                    lines += _alike_lines(details, [after.alerts[k] for k in group])
+                    titles = [_title(after.alerts[k]) for k in group]
+                    lines += _alike_lines("alert rules", ["  " + d for d in details], titles)
             else:
                 lines.append(f"- **changed** {_title(rule)}")
                 lines += ["  " + d for d in details]
@@ -515,13 +516,13 @@ def _alike_changes(
     return groups
 
 
-def _alike_lines(details: list[str], rules: list[Rule]) -> list[str]:
+def _alike_lines(what: str, details: list[str], titles: list[str]) -> list[str]:
     # Plain text: Markdown is not rendered inside an HTML line.
-    names_ = ", ".join(_title(r).replace("`", "").replace("**", "") for r in rules)
+    which = ", ".join(t.replace("`", "").replace("**", "") for t in titles)
     return [
-        f"- **changed** {len(rules)} alert rules alike",
-        *["  " + d for d in details],
-        f"  <details><summary>which</summary>{names_}</details>",
+        f"- **changed** {len(titles)} {what} alike",
+        *details,
+        f"  <details><summary>which</summary>{which}</details>",
     ]
 
 
@@ -577,6 +578,7 @@ def _record_lines(
     counts: Counts,
 ) -> list[str]:
     lines: list[str] = []
+    changed: dict[RuleKey, list[str]] = {}
     for key, change in _keyed_changes(before.records, after.records).items():
         rule = after.records[key] if change != "removed" else before.records[key]
         if rule.slo in whole:
@@ -590,18 +592,37 @@ def _record_lines(
             ):
                 followed[rule.slo] += 1  # the new budget, already told on the SLO's line
                 continue
-            lines.append(f"- **changed** {_record_title(rule)}")
-            labels = _mapping_changes(dict(old.labels), dict(rule.labels))
-            if labels:
-                lines.append(f"  - labels {labels}")
-            if old.expr != rule.expr:
-                lines += ["  " + line for line in _expr_diff(old.expr, rule.expr)]
-        else:
+            changed[key] = _record_changes(old, rule)
+        _count(counts, "recording rule", change)
+    alike: dict[tuple[str, ...], list[RuleKey]] = {}
+    for key, details in changed.items():
+        alike.setdefault(tuple(details), []).append(key)
+    for key, change in _keyed_changes(before.records, after.records).items():
+        rule = after.records[key] if change != "removed" else before.records[key]
+        if key in changed:
+            group = alike[tuple(changed[key])]
+            if len(group) < MIN_ALIKE_TO_GROUP:
+                lines += [f"- **changed** {_record_title(rule)}", *changed[key]]
+            elif group[0] == key:
+                rules = [after.records[k] for k in group]
+                lines += _alike_lines(
+                    "recording rules", changed[key], [_record_title(r) for r in rules]
+                )
+        elif change != "changed" and rule.slo not in whole:
             lines.append(f"- **{change}** {_record_title(rule)}")
             if change == "added":
                 lines += ["  " + line for line in _code_block(rule.expr, "promql")]
-        _count(counts, "recording rule", change)
     return lines
+
+
+def _record_changes(old: Rule, new: Rule) -> list[str]:
+    out = []
+    labels = _mapping_changes(dict(old.labels), dict(new.labels))
+    if labels:
+        out.append(f"  - labels {labels}")
+    if old.expr != new.expr:
+        out += ["  " + line for line in _expr_diff(old.expr, new.expr)]
+    return out
 
 
 def _record_title(rule: Rule) -> str:
