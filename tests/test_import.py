@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from toolbox import ROOT, require
-
 from sloforge.compiler import build_outputs, load
 from sloforge.errors import SpecError
 from sloforge.importers import import_file
+from toolbox import ROOT, require
 
 ANCHORS = ROOT.parent / "shared" / "anchors"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "import"
@@ -40,14 +39,18 @@ EXPECTED: dict[str, str | None] = {
     "sloth/examples/raw-home-wifi.yml": None,
     "sloth/examples/openslo-getting-started.yml": None,
     "sloth/examples/openslo-kubernetes-apiserver.yml": None,
-    "sloth/examples/slo-plugin-getting-started.yml": None,  # only sloth.dev/core/debug plugins: no effect
+    # only sloth.dev/core/debug plugins, which change nothing
+    "sloth/examples/slo-plugin-getting-started.yml": None,
     "sloth/examples/slo-plugin-k8s-getting-started.yml": None,
     "sloth/examples/plugin-getting-started.yml": PLUGIN,
     "sloth/examples/plugin-k8s-getting-started.yml": PLUGIN,
     "sloth/examples/contrib-slo-plugins.yml": "'sloth.dev/contrib/info_labels/v1' " + SLO_PLUGIN,
-    "sloth/examples/contrib-denominator-corrected.yaml": "'sloth.dev/contrib/denominator_corrected_rules/v1' "
+    "sloth/examples/contrib-denominator-corrected.yaml": (
+        "'sloth.dev/contrib/denominator_corrected_rules/v1' "
+    )
     + SLO_PLUGIN,
-    "sloth/examples/victoria-metrics.yml": "'sloth.dev/contrib/validate_victoria_metrics/v1' " + SLO_PLUGIN,
+    "sloth/examples/victoria-metrics.yml": "'sloth.dev/contrib/validate_victoria_metrics/v1' "
+    + SLO_PLUGIN,
     # Sloth test data
     "sloth/testdata/in-base.yaml": None,
     "sloth/testdata/in-base-k8s.yaml": None,
@@ -73,7 +76,9 @@ EXPECTED: dict[str, str | None] = {
     "sloth/testdata/validate/bad/bad-multi-k8s.yaml": "alerting.name: is empty",
     # Sloth accepts only 30d by default; a 28d OpenSLO window is fine for sloforge.
     "sloth/testdata/validate/bad/bad-openslo.yaml": None,
-    "sloth/testdata/validate_with_duplicates/bad-prom-multi-duplicates.yaml": "duplicate SLO name `slo1`",
+    "sloth/testdata/validate_with_duplicates/bad-prom-multi-duplicates.yaml": (
+        "duplicate SLO name `slo1`"
+    ),
     "sloth/testdata/validate_with_duplicates/prom": "service `svc01` is already defined",
     "sloth/testdata/validate_with_duplicates/k8s": "service `svc01` is already defined",
     "sloth/testdata/validate_with_duplicates/openslo": "service `svc01` is already defined",
@@ -103,7 +108,9 @@ def _anchor_files() -> list[str]:
         "pyrra/*.yaml",
         "openslo/*.yaml",
     )
-    return sorted({p.relative_to(ANCHORS).as_posix() for pattern in patterns for p in ANCHORS.glob(pattern)})
+    return sorted(
+        {p.relative_to(ANCHORS).as_posix() for pattern in patterns for p in ANCHORS.glob(pattern)}
+    )
 
 
 def _tool(path: str) -> str:
@@ -129,11 +136,15 @@ def _promtool_check(tmp_path: Path, files: dict[str, bytes]) -> None:
         path = tmp_path / Path(name).name
         path.write_bytes(body)
         paths.append(str(path))
-    result = subprocess.run([promtool, "check", "rules", *paths], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [promtool, "check", "rules", *paths], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-pytestmark = pytest.mark.skipif(not ANCHORS.is_dir(), reason=f"reference corpus {ANCHORS} is not present")
+pytestmark = pytest.mark.skipif(
+    not ANCHORS.is_dir(), reason=f"reference corpus {ANCHORS} is not present"
+)
 
 
 def test_every_anchor_file_has_an_expectation_or_imports() -> None:
@@ -143,11 +154,13 @@ def test_every_anchor_file_has_an_expectation_or_imports() -> None:
 
 
 @pytest.mark.parametrize("path", _anchor_files())
-def test_anchor_imports_validates_and_generates_or_fails_with_a_named_reason(path: str, tmp_path: Path) -> None:
+def test_anchor_imports_validates_and_generates_or_fails_with_a_named_reason(
+    path: str, tmp_path: Path
+) -> None:
     source = ANCHORS / path
     reason = _expected(path)
     if reason == NOTHING:
-        # Parts of an OpenSLO SLO (SLI, AlertPolicy…) compile to nothing; importing one alone says so.
+        # Parts of an OpenSLO SLO (SLI, AlertPolicy…) compile to nothing; importing one says so.
         assert not load([source]).project.services
         with pytest.raises(SpecError) as caught:
             import_file(_tool(path), str(source))
@@ -165,8 +178,12 @@ def test_anchor_imports_validates_and_generates_or_fails_with_a_named_reason(pat
     _promtool_check(tmp_path, rules)
 
 
-@pytest.mark.parametrize("path", [p for p in _anchor_files() if _expected(p) is None and not p.endswith("/prom")])
-def test_import_command_prints_a_document_that_compiles_to_the_same_rules(path: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "path", [p for p in _anchor_files() if _expected(p) is None and not p.endswith("/prom")]
+)
+def test_import_command_prints_a_document_that_compiles_to_the_same_rules(
+    path: str, tmp_path: Path
+) -> None:
     source = ANCHORS / path
     text = import_file(_tool(path), str(source))
     assert text.startswith("# Converted by `sloforge import")
@@ -197,7 +214,10 @@ def test_sloth_window_template_and_severity_label_map_to_sloforge_fields() -> No
     slo = doc["slos"][0]
     assert slo["sli"]["query"]["errors"].endswith('code=~"(5..|429)"}[$window]))')
     assert slo["alerting"]["page"] == {"severity": "pageteam", "labels": {"routing_key": "myteam"}}
-    assert slo["alerting"]["ticket"] == {"severity": "slack", "labels": {"slack_channel": "#alerts-myteam"}}
+    assert slo["alerting"]["ticket"] == {
+        "severity": "slack",
+        "labels": {"slack_channel": "#alerts-myteam"},
+    }
 
 
 def test_sloth_raw_ratio_becomes_an_exact_query_sli() -> None:
@@ -238,7 +258,10 @@ def test_pyrra_latency_whose_bucket_filter_differs_keeps_both_selectors() -> Non
 def test_pyrra_grouped_bool_gauge_counts_failed_probes_per_group() -> None:
     (doc,) = _imported("pyrra", ANCHORS / "pyrra/prometheus-probe-success.yaml")
     assert doc["slos"][0]["sli"]["query"] == {
-        "errors": "sum by (target) (count_over_time(probe_success[$window]) - sum_over_time(probe_success[$window]))",
+        "errors": (
+            "sum by (target) (count_over_time(probe_success[$window]) - "
+            "sum_over_time(probe_success[$window]))"
+        ),
         "total": "sum by (target) (count_over_time(probe_success[$window]))",
     }
 
@@ -258,7 +281,8 @@ def test_openslo_v1_ratio_threshold_and_alert_policy(tmp_path: Path) -> None:
         {"severity": "ticket", "long_window": "1d", "short_window": "2h", "burn_rate": 3.0},
     ]
     assert latency["sli"]["query"]["errors"] == (
-        'sum(count_over_time((checkout_latency_seconds{job="checkout"} >= 0.5)[$window:])) or vector(0)'
+        'sum(count_over_time((checkout_latency_seconds{job="checkout"} >= '
+        "0.5)[$window:])) or vector(0)"
     )
     files = build_outputs(load([FIXTURES / "openslo-v1.yaml"]).project)
     _promtool_check(tmp_path, _rule_files(files))
@@ -267,9 +291,18 @@ def test_openslo_v1_ratio_threshold_and_alert_policy(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [
-        ("openslo-indicator-ref.yaml", "spec.indicatorRef: refers to an SLI document; inline the SLI as `indicator`"),
-        ("openslo-below-threshold.yaml", "a burn-rate condition must fire above its threshold (op gt or gte)"),
-        ("sloth-unknown-field.yaml", "slos[0].slo_period: Sloth field `slo_period` is not understood"),
+        (
+            "openslo-indicator-ref.yaml",
+            "spec.indicatorRef: refers to an SLI document; inline the SLI as `indicator`",
+        ),
+        (
+            "openslo-below-threshold.yaml",
+            "a burn-rate condition must fire above its threshold (op gt or gte)",
+        ),
+        (
+            "sloth-unknown-field.yaml",
+            "slos[0].slo_period: Sloth field `slo_period` is not understood",
+        ),
     ],
 )
 def test_what_cannot_be_expressed_is_an_error_at_its_field(fixture: str, message: str) -> None:

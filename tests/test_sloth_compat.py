@@ -28,10 +28,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from toolbox import ROOT, require
-
 from sloforge.compiler import build_outputs, load
 from sloforge.model import SLO, Project
+from toolbox import ROOT, require
 
 ANCHORS = ROOT.parent / "shared" / "anchors" / "sloth" / "examples"
 GENERATED = ANCHORS / "_gen"
@@ -62,7 +61,12 @@ def _http(e: float) -> Series:
     bad = e * EVENTS_PER_MINUTE
     out = []
     for job in ("myservice", "myapp"):
-        out.append(_counter(f'http_request_duration_seconds_count{{job="{job}", code="200"}}', EVENTS_PER_MINUTE - bad))
+        out.append(
+            _counter(
+                f'http_request_duration_seconds_count{{job="{job}", code="200"}}',
+                EVENTS_PER_MINUTE - bad,
+            )
+        )
         out.append(_counter(f'http_request_duration_seconds_count{{job="{job}", code="500"}}', bad))
     return out
 
@@ -127,13 +131,27 @@ TRAFFIC: dict[str, Traffic] = {
 }
 
 SKIPPED: dict[str, str] = {
-    "plugin-getting-started.yml": "its SLI is a Sloth plugin (Go code); sloforge refuses to import it",
-    "plugin-k8s-getting-started.yml": "its SLI is a Sloth plugin (Go code); sloforge refuses to import it",
-    "contrib-slo-plugins.yml": "contrib SLO plugins change Sloth's rules; sloforge refuses to import it",
-    "contrib-denominator-corrected.yaml": "the denominator_corrected plugin changes Sloth's rules; refused on import",
-    "victoria-metrics.yml": "MetricsQL (histogram_share) behind a VictoriaMetrics plugin; promtool cannot run it",
-    "openslo-getting-started.yml": "Sloth generates no alerts for OpenSLO v1alpha specs, sloforge adds default tiers",
-    "openslo-kubernetes-apiserver.yml": "Sloth generates no alerts for OpenSLO v1alpha specs, sloforge adds default tiers",
+    "plugin-getting-started.yml": (
+        "its SLI is a Sloth plugin (Go code); sloforge refuses to import it"
+    ),
+    "plugin-k8s-getting-started.yml": (
+        "its SLI is a Sloth plugin (Go code); sloforge refuses to import it"
+    ),
+    "contrib-slo-plugins.yml": (
+        "contrib SLO plugins change Sloth's rules; sloforge refuses to import it"
+    ),
+    "contrib-denominator-corrected.yaml": (
+        "the denominator_corrected plugin changes Sloth's rules; refused on import"
+    ),
+    "victoria-metrics.yml": (
+        "MetricsQL (histogram_share) behind a VictoriaMetrics plugin; promtool cannot run it"
+    ),
+    "openslo-getting-started.yml": (
+        "Sloth generates no alerts for OpenSLO v1alpha specs, sloforge adds default tiers"
+    ),
+    "openslo-kubernetes-apiserver.yml": (
+        "Sloth generates no alerts for OpenSLO v1alpha specs, sloforge adds default tiers"
+    ),
 }
 
 
@@ -154,10 +172,12 @@ class Side:
     tier_label: str
 
     def query(self) -> str:
-        return f'max by ({self.service_label}, {self.slo_label}, {self.tier_label}) (ALERTS{{alertstate="firing"}})'
+        by = f"{self.service_label}, {self.slo_label}, {self.tier_label}"
+        return f'max by ({by}) (ALERTS{{alertstate="firing"}})'
 
     def sample(self, service: str, slo: str, tier: str) -> dict[str, object]:
-        labels = f'{self.service_label}="{service}", {self.slo_label}="{slo}", {self.tier_label}="{tier}"'
+        pairs = ((self.service_label, service), (self.slo_label, slo), (self.tier_label, tier))
+        labels = ", ".join(f'{k}="{v}"' for k, v in pairs)
         return {"labels": "{" + labels + "}", "value": 1}
 
 
@@ -183,7 +203,9 @@ def _sloforge_groups(project: Project) -> list[dict]:
     return groups
 
 
-def _expected(project: Project, traffic: Traffic, e: float | None, side: Side) -> list[dict[str, object]]:
+def _expected(
+    project: Project, traffic: Traffic, e: float | None, side: Side
+) -> list[dict[str, object]]:
     if e is None:
         return []
     samples = []
@@ -192,7 +214,10 @@ def _expected(project: Project, traffic: Traffic, e: float | None, side: Side) -
             burn = traffic.ratio(slo, e) / slo.error_budget
             for tier in slo.tiers:
                 far = burn == 0 or not 0.8 <= burn / tier.burn_rate <= 1.25
-                assert far, f"scenario e={e} burns {slo.name} at {burn:.2f}x, too close to {tier.burn_rate}x"
+                assert far, (
+                    f"scenario e={e} burns {slo.name} at {burn:.2f}x, too close to "
+                    f"{tier.burn_rate}x"
+                )
             for kind in ("page", "ticket"):
                 if any(t.kind == kind and burn > t.burn_rate for t in slo.tiers):
                     samples.append(side.sample(service.name, slo.name, kind))
@@ -202,15 +227,22 @@ def _expected(project: Project, traffic: Traffic, e: float | None, side: Side) -
 def _test_file(project: Project, traffic: Traffic, side: Side) -> dict:
     tests = []
     for e in SCENARIOS:
-        series = traffic.series(e) if e is not None else [{"series": 'up{job="unrelated"}', "values": f"1x{SAMPLES}"}]
+        series = (
+            traffic.series(e)
+            if e is not None
+            else [{"series": 'up{job="unrelated"}', "values": f"1x{SAMPLES}"}]
+        )
         expected = _expected(project, traffic, e, side)
         tests.append(
             {
-                "name": f"{side.name}: error ratio {e}" if e is not None else f"{side.name}: no traffic",
+                "name": f"{side.name}: error ratio {e}"
+                if e is not None
+                else f"{side.name}: no traffic",
                 "interval": "1m",
                 "input_series": series,
                 "promql_expr_test": [
-                    {"expr": side.query(), "eval_time": t, "exp_samples": expected} for t in EVAL_TIMES
+                    {"expr": side.query(), "eval_time": t, "exp_samples": expected}
+                    for t in EVAL_TIMES
                 ],
             }
         )
@@ -222,7 +254,11 @@ def _run(tmp: Path, groups: list[dict], test: dict) -> subprocess.CompletedProce
     (tmp / "rules.yml").write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
     (tmp / "test.yml").write_text(yaml.safe_dump(test, sort_keys=False))
     return subprocess.run(
-        [require("promtool"), "test", "rules", "test.yml"], cwd=tmp, capture_output=True, text=True, timeout=300
+        [require("promtool"), "test", "rules", "test.yml"],
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -231,12 +267,20 @@ def test_sloforge_alerts_decide_like_sloth_on_the_same_series(example: str, tmp_
     if example in SKIPPED:
         pytest.skip(SKIPPED[example])
     if example not in TRAFFIC:
-        pytest.fail(f"{example} has a Sloth counterpart but no traffic model in TRAFFIC (or a reason in SKIPPED)")
+        pytest.fail(
+            f"{example} has a Sloth counterpart but no traffic model in TRAFFIC (or "
+            f"a reason in SKIPPED)"
+        )
     project = load([ANCHORS / example]).project
     traffic = TRAFFIC[example]
-    for side, groups in ((SLOTH, _sloth_groups(GENERATED / example)), (SLOFORGE, _sloforge_groups(project))):
+    for side, groups in (
+        (SLOTH, _sloth_groups(GENERATED / example)),
+        (SLOFORGE, _sloforge_groups(project)),
+    ):
         result = _run(tmp_path / side.name, groups, _test_file(project, traffic, side))
-        assert result.returncode == 0, f"{side.name} rules disagree:\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0, (
+            f"{side.name} rules disagree:\n{result.stdout}\n{result.stderr}"
+        )
 
 
 def test_the_comparison_can_fail(tmp_path: Path) -> None:
@@ -249,7 +293,8 @@ def test_the_comparison_can_fail(tmp_path: Path) -> None:
     for case in test["tests"]:
         for check in case["promql_expr_test"]:
             check["exp_samples"] = [
-                {**s, "labels": str(s["labels"]).replace("myservice2", "myservice")} for s in check["exp_samples"]
+                {**s, "labels": str(s["labels"]).replace("myservice2", "myservice")}
+                for s in check["exp_samples"]
             ]
     result = _run(tmp_path / "sloth", sloth_groups, test)
     assert result.returncode != 0

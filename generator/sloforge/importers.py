@@ -49,9 +49,13 @@ def _window_query(text: Any, path: PathKey) -> str:
         raise Unsupported(path, "must be a PromQL query")
     query = _WINDOW_TEMPLATE.sub(promql.WINDOW_VARIABLE, text.strip())
     if "{{" in query:
-        raise Unsupported(path, "uses a Go template other than {{.window}}, which sloforge cannot evaluate")
+        raise Unsupported(
+            path, "uses a Go template other than {{.window}}, which sloforge cannot evaluate"
+        )
     if promql.WINDOW_VARIABLE not in query:
-        raise Unsupported(path, "has no {{.window}} range; sloforge needs one to compute each alert window")
+        raise Unsupported(
+            path, "has no {{.window}} range; sloforge needs one to compute each alert window"
+        )
     return query
 
 
@@ -67,7 +71,9 @@ def _only(data: dict[str, Any], allowed: set[str], path: PathKey, tool: str) -> 
     """Refuse fields this converter does not understand instead of dropping them."""
     for key in data:
         if key not in allowed:
-            raise Unsupported((*path, key), f"{tool} field `{key}` is not understood by sloforge's importer")
+            raise Unsupported(
+                (*path, key), f"{tool} field `{key}` is not understood by sloforge's importer"
+            )
 
 
 def _labels(value: Any, path: PathKey) -> dict[str, str]:
@@ -112,20 +118,26 @@ def _raw_ratio_sli(query: str) -> dict[str, Any]:
 # --- Sloth ------------------------------------------------------------------------
 
 # Sloth's own rule-generation stages; sloforge already does what they do.
-_SLOTH_CORE_PLUGINS = re.compile(r"^sloth\.dev/core/(sli_rules|metadata_rules|alert_rules|debug|noop)/v\d+$")
+_SLOTH_CORE_PLUGINS = re.compile(
+    r"^sloth\.dev/core/(sli_rules|metadata_rules|alert_rules|debug|noop)/v\d+$"
+)
 
 
 def from_sloth(document: Document) -> Converted:
     data = document.data
     if data.get("apiVersion") == SLOTH_KUBERNETES:
         if data.get("kind") != "PrometheusServiceLevel":
-            raise Unsupported(("kind",), f"Sloth kind {data.get('kind')!r} is not a PrometheusServiceLevel")
+            raise Unsupported(
+                ("kind",), f"Sloth kind {data.get('kind')!r} is not a PrometheusServiceLevel"
+            )
         _only(data, {"apiVersion", "kind", "metadata", "spec"}, (), "Sloth")
         return [_sloth_service(_mapping(data.get("spec"), ("spec",)), ("spec",))]
     version = data.get("version")
     if version != SLOTH_PROMETHEUS:
         raise Unsupported(
-            ("version",), f"unsupported Sloth version {version!r}; sloforge reads {SLOTH_PROMETHEUS} and {SLOTH_KUBERNETES}"
+            ("version",),
+            f"unsupported Sloth version {version!r}; sloforge reads "
+            f"{SLOTH_PROMETHEUS} and {SLOTH_KUBERNETES}",
         )
     rest = {k: v for k, v in data.items() if k != "version"}
     return [_sloth_service(rest, ())]
@@ -145,7 +157,9 @@ def _sloth_service(spec: dict[str, Any], path: PathKey) -> dict[str, Any]:
     labels = _labels(spec.get("labels"), (*path, "labels"))
     if labels:
         out["labels"] = labels
-    out["slos"] = [_sloth_slo(_mapping(s, (*path, "slos", i)), (*path, "slos", i)) for i, s in enumerate(slos)]
+    out["slos"] = [
+        _sloth_slo(_mapping(s, (*path, "slos", i)), (*path, "slos", i)) for i, s in enumerate(slos)
+    ]
     return out
 
 
@@ -156,12 +170,18 @@ def _sloth_plugins(value: Any, path: PathKey) -> None:
         if not _SLOTH_CORE_PLUGINS.match(str(plugin_id)):
             raise Unsupported(
                 (*path, "chain", i, "id"),
-                f"Sloth SLO plugin {plugin_id!r} changes the generated rules in Go code sloforge cannot run",
+                f"Sloth SLO plugin {plugin_id!r} changes the generated rules in Go code "
+                f"sloforge cannot run",
             )
 
 
 def _sloth_slo(slo: dict[str, Any], path: PathKey) -> dict[str, Any]:
-    _only(slo, {"name", "objective", "description", "labels", "sli", "alerting", "plugins"}, path, "Sloth")
+    _only(
+        slo,
+        {"name", "objective", "description", "labels", "sli", "alerting", "plugins"},
+        path,
+        "Sloth",
+    )
     _sloth_plugins(slo.get("plugins"), (*path, "plugins"))
     out: dict[str, Any] = {"name": _text(slo.get("name", "")), "objective": slo.get("objective")}
     if slo.get("description"):
@@ -173,7 +193,9 @@ def _sloth_slo(slo: dict[str, Any], path: PathKey) -> dict[str, Any]:
     if exact:
         # Sloth computes every window straight from the query; a raw ratio cannot be summed.
         out["strategy"] = "exact"
-    alerting = _sloth_alerting(_mapping(slo.get("alerting"), (*path, "alerting")), (*path, "alerting"))
+    alerting = _sloth_alerting(
+        _mapping(slo.get("alerting"), (*path, "alerting")), (*path, "alerting")
+    )
     if alerting:
         out["alerting"] = alerting
     return out
@@ -184,7 +206,8 @@ def _sloth_sli(sli: dict[str, Any], path: PathKey) -> tuple[dict[str, Any], bool
         plugin_id = _mapping(sli["plugin"], (*path, "plugin")).get("id", "")
         raise Unsupported(
             (*path, "plugin"),
-            f"Sloth SLI plugin {plugin_id!r} is Go code sloforge cannot run; write its queries as `events`",
+            f"Sloth SLI plugin {plugin_id!r} is Go code sloforge cannot run; write "
+            f"its queries as `events`",
         )
     _only(sli, {"events", "raw"}, path, "Sloth")
     if "events" in sli:
@@ -202,7 +225,12 @@ def _sloth_sli(sli: dict[str, Any], path: PathKey) -> tuple[dict[str, Any], bool
 
 
 def _sloth_alerting(alerting: dict[str, Any], path: PathKey) -> dict[str, Any]:
-    _only(alerting, {"name", "labels", "annotations"} | _both("page_alert", "ticket_alert"), path, "Sloth")
+    _only(
+        alerting,
+        {"name", "labels", "annotations"} | _both("page_alert", "ticket_alert"),
+        path,
+        "Sloth",
+    )
     out: dict[str, Any] = {}
     if "name" in alerting and not alerting["name"]:
         raise Unsupported((*path, "name"), "is empty; give the alert a name or leave the field out")
@@ -213,7 +241,9 @@ def _sloth_alerting(alerting: dict[str, Any], path: PathKey) -> dict[str, Any]:
         if values:
             out[key] = values
     for sloth_key, ours in (("page_alert", "page"), ("ticket_alert", "ticket")):
-        policy = _sloth_policy(_mapping(_pick(alerting, sloth_key), (*path, sloth_key)), (*path, sloth_key))
+        policy = _sloth_policy(
+            _mapping(_pick(alerting, sloth_key), (*path, sloth_key)), (*path, sloth_key)
+        )
         if policy:
             out[ours] = policy
     return out
@@ -223,7 +253,8 @@ def _sloth_policy(policy: dict[str, Any], path: PathKey) -> dict[str, Any]:
     _only(policy, {"disable", "labels", "annotations"}, path, "Sloth")
     out: dict[str, Any] = {}
     labels = _labels(policy.get("labels"), (*path, "labels"))
-    # Sloth users route on a `severity` label; sloforge owns that label and takes it as the tier's severity.
+    # Sloth users route on a `severity` label; sloforge owns that label and takes it as
+    # the tier's severity.
     severity = labels.pop(names.LABEL_SEVERITY, None)
     if severity:
         out["severity"] = severity
@@ -254,9 +285,14 @@ _PYRRA_TEAM_LABEL = "pyrra.dev/team"
 def from_pyrra(document: Document) -> Converted:
     data = document.data
     if data.get("kind") != "ServiceLevelObjective":
-        raise Unsupported(("kind",), f"Pyrra kind {data.get('kind')!r} is not a ServiceLevelObjective")
+        raise Unsupported(
+            ("kind",), f"Pyrra kind {data.get('kind')!r} is not a ServiceLevelObjective"
+        )
     if data.get("apiVersion") != PYRRA:
-        raise Unsupported(("apiVersion",), f"unsupported Pyrra version {data.get('apiVersion')!r}; sloforge reads {PYRRA}")
+        raise Unsupported(
+            ("apiVersion",),
+            f"unsupported Pyrra version {data.get('apiVersion')!r}; sloforge reads {PYRRA}",
+        )
     _only(data, {"apiVersion", "kind", "metadata", "spec"}, (), "Pyrra")
     metadata = _mapping(data.get("metadata"), ("metadata",))
     spec = _mapping(data.get("spec"), ("spec",))
@@ -270,11 +306,15 @@ def from_pyrra(document: Document) -> Converted:
     if "window" not in spec:
         raise Unsupported(("spec", "window"), "Pyrra SLOs need a window (e.g. 4w)")
     window = _text(spec["window"])
-    sli, kind = _pyrra_indicator(_mapping(spec.get("indicator"), ("spec", "indicator")), ("spec", "indicator"))
+    sli, kind = _pyrra_indicator(
+        _mapping(spec.get("indicator"), ("spec", "indicator")), ("spec", "indicator")
+    )
     try:
         target = float(_text(spec.get("target")))
     except ValueError:
-        raise Unsupported(("spec", "target"), f"must be a percentage like '99.5' (got {spec.get('target')!r})") from None
+        raise Unsupported(
+            ("spec", "target"), f"must be a percentage like '99.5' (got {spec.get('target')!r})"
+        ) from None
     slo: dict[str, Any] = {"name": kind, "objective": target, "window": _pyrra_window(window)}
     if spec.get("description"):
         slo["description"] = _text(spec["description"])
@@ -305,7 +345,9 @@ def _selector(value: Any, path: PathKey) -> promql.Selector:
 
 def _pyrra_indicator(indicator: dict[str, Any], path: PathKey) -> tuple[dict[str, Any], str]:
     if len(indicator) != 1:
-        raise Unsupported(path, "a Pyrra indicator needs exactly one of ratio, latency or bool_gauge")
+        raise Unsupported(
+            path, "a Pyrra indicator needs exactly one of ratio, latency or bool_gauge"
+        )
     kind, body = next(iter(indicator.items()))
     body = _mapping(body, (*path, kind))
     here = (*path, kind)
@@ -328,11 +370,18 @@ def _pyrra_indicator(indicator: dict[str, Any], path: PathKey) -> tuple[dict[str
         _only(body, {"metric", "grouping"}, here, "Pyrra")
         return _pyrra_bool_gauge(_selector(body, here), grouping), "probe"
     if kind == "latencyNative":
-        raise Unsupported(here, "native-histogram latency SLOs are not supported; use a classic histogram (`latency`)")
-    raise Unsupported(here, f"Pyrra indicator `{kind}` is not supported (ratio, latency and bool_gauge are)")
+        raise Unsupported(
+            here,
+            "native-histogram latency SLOs are not supported; use a classic histogram (`latency`)",
+        )
+    raise Unsupported(
+        here, f"Pyrra indicator `{kind}` is not supported (ratio, latency and bool_gauge are)"
+    )
 
 
-def _pyrra_latency(success: promql.Selector, total: promql.Selector, grouping: list[str]) -> dict[str, Any]:
+def _pyrra_latency(
+    success: promql.Selector, total: promql.Selector, grouping: list[str]
+) -> dict[str, Any]:
     """A classic-histogram latency SLI when the bucket and count series match, else good/total."""
     le = [m for m in success.matchers if m.label == "le"]
     rest = {m for m in success.matchers if m.label != "le"}
@@ -394,7 +443,14 @@ def _pyrra_alerting(alerting: dict[str, Any], window: str) -> dict[str, Any]:
 
 # --- OpenSLO ----------------------------------------------------------------------
 
-_OPENSLO_PARTS = {"Service", "SLI", "AlertPolicy", "AlertCondition", "AlertNotificationTarget", "DataSource"}
+_OPENSLO_PARTS = {
+    "Service",
+    "SLI",
+    "AlertPolicy",
+    "AlertCondition",
+    "AlertNotificationTarget",
+    "DataSource",
+}
 _PAGE_SEVERITIES = {"page", "critical", "high"}
 _UNITS = {"minute": "m", "hour": "h", "day": "d", "week": "w"}
 
@@ -403,7 +459,9 @@ def from_openslo(document: Document) -> Converted:
     data = document.data
     version, kind = data.get("apiVersion"), data.get("kind")
     if version not in (OPENSLO_V1, OPENSLO_V1ALPHA):
-        raise Unsupported(("apiVersion",), f"unsupported OpenSLO version {version!r}; sloforge reads {OPENSLO_V1}")
+        raise Unsupported(
+            ("apiVersion",), f"unsupported OpenSLO version {version!r}; sloforge reads {OPENSLO_V1}"
+        )
     if kind in _OPENSLO_PARTS:
         # Only ever read through an SLO that inlines it; alone it compiles to nothing.
         return []
@@ -426,11 +484,14 @@ def _openslo_budgeting(spec: dict[str, Any]) -> None:
     if method != "Occurrences":
         raise Unsupported(
             ("spec", "budgetingMethod"),
-            f"{method} budgeting is not supported; sloforge budgets Occurrences (good events over all events)",
+            f"{method} budgeting is not supported; sloforge budgets Occurrences "
+            f"(good events over all events)",
         )
 
 
-def _openslo_service(spec: dict[str, Any], metadata: dict[str, Any], slos: list[dict[str, Any]]) -> dict[str, Any]:
+def _openslo_service(
+    spec: dict[str, Any], metadata: dict[str, Any], slos: list[dict[str, Any]]
+) -> dict[str, Any]:
     service = _text(spec.get("service") or metadata.get("name", ""))
     return {"apiVersion": "sloforge/v1", "kind": "ServiceLevels", "service": service, "slos": slos}
 
@@ -438,15 +499,29 @@ def _openslo_service(spec: dict[str, Any], metadata: dict[str, Any], slos: list[
 def _openslo_v1(metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     _only(
         spec,
-        {"description", "service", "indicator", "indicatorRef", "timeWindow", "budgetingMethod", "objectives", "alertPolicies"},
+        {
+            "description",
+            "service",
+            "indicator",
+            "indicatorRef",
+            "timeWindow",
+            "budgetingMethod",
+            "objectives",
+            "alertPolicies",
+        },
         ("spec",),
         "OpenSLO",
     )
     if "indicatorRef" in spec:
-        raise Unsupported(("spec", "indicatorRef"), "refers to an SLI document; inline the SLI as `indicator`")
+        raise Unsupported(
+            ("spec", "indicatorRef"), "refers to an SLI document; inline the SLI as `indicator`"
+        )
     window = _openslo_window(spec.get("timeWindow"), ("spec", "timeWindow"))
     _openslo_budgeting(spec)
-    indicator = _mapping(_mapping(spec.get("indicator"), ("spec", "indicator")).get("spec"), ("spec", "indicator", "spec"))
+    indicator = _mapping(
+        _mapping(spec.get("indicator"), ("spec", "indicator")).get("spec"),
+        ("spec", "indicator", "spec"),
+    )
     objectives = spec.get("objectives") or []
     if not isinstance(objectives, list) or not objectives:
         raise Unsupported(("spec", "objectives"), "an SLO needs at least one objective")
@@ -473,7 +548,9 @@ def _openslo_v1(metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any
 def _objective_name(name: str, objective: dict[str, Any], index: int, count: int) -> str:
     if count == 1:
         return name
-    label = _slug(_text(objective.get("name") or objective.get("displayName") or "")) or str(index + 1)
+    label = _slug(_text(objective.get("name") or objective.get("displayName") or "")) or str(
+        index + 1
+    )
     return f"{name}-{label}"
 
 
@@ -494,7 +571,10 @@ def _openslo_window(value: Any, path: PathKey) -> str:
         raise Unsupported(path, "exactly one time window is required")
     window = _mapping(windows[0], (*path, 0))
     if not window.get("isRolling", False):
-        raise Unsupported((*path, 0, "isRolling"), "calendar-aligned windows are not supported; use a rolling window")
+        raise Unsupported(
+            (*path, 0, "isRolling"),
+            "calendar-aligned windows are not supported; use a rolling window",
+        )
     try:
         return format_duration(parse_duration(_text(window.get("duration", ""))))
     except ValueError as exc:
@@ -506,7 +586,9 @@ def _prometheus_query(source: Any, path: PathKey) -> str:
     metric_source = _mapping(_mapping(source, path).get("metricSource"), (*path, "metricSource"))
     kind = _text(metric_source.get("type", ""))
     if kind.lower() != "prometheus":
-        raise Unsupported((*path, "metricSource", "type"), f"metric source {kind!r} is not Prometheus")
+        raise Unsupported(
+            (*path, "metricSource", "type"), f"metric source {kind!r} is not Prometheus"
+        )
     query = _mapping(metric_source.get("spec"), (*path, "metricSource", "spec")).get("query")
     if not isinstance(query, str) or not query.strip():
         raise Unsupported((*path, "metricSource", "spec", "query"), "needs a PromQL query")
@@ -526,7 +608,9 @@ def _counter_or_window(query: str, path: PathKey) -> str:
     return f"sum(rate({selector.render()}[$window]))"
 
 
-def _openslo_indicator(indicator: dict[str, Any], objective: dict[str, Any], path: PathKey, opath: PathKey) -> dict[str, Any]:
+def _openslo_indicator(
+    indicator: dict[str, Any], objective: dict[str, Any], path: PathKey, opath: PathKey
+) -> dict[str, Any]:
     if "ratioMetric" in indicator:
         ratio = _mapping(indicator["ratioMetric"], (*path, "ratioMetric"))
         here = (*path, "ratioMetric")
@@ -537,25 +621,37 @@ def _openslo_indicator(indicator: dict[str, Any], objective: dict[str, Any], pat
                 query = f"1 - ({query})"
             return _raw_ratio_sli(query)
         if ratio.get("counter") is False:
-            raise Unsupported((*here, "counter"), "gauge ratio metrics (counter: false) are not supported")
-        total = _counter_or_window(_prometheus_query(ratio.get("total"), (*here, "total")), (*here, "total"))
+            raise Unsupported(
+                (*here, "counter"), "gauge ratio metrics (counter: false) are not supported"
+            )
+        total = _counter_or_window(
+            _prometheus_query(ratio.get("total"), (*here, "total")), (*here, "total")
+        )
         if "bad" in ratio:
-            errors = _counter_or_window(_prometheus_query(ratio["bad"], (*here, "bad")), (*here, "bad"))
+            errors = _counter_or_window(
+                _prometheus_query(ratio["bad"], (*here, "bad")), (*here, "bad")
+            )
         elif "good" in ratio:
-            good = _counter_or_window(_prometheus_query(ratio["good"], (*here, "good")), (*here, "good"))
+            good = _counter_or_window(
+                _prometheus_query(ratio["good"], (*here, "good")), (*here, "good")
+            )
             errors = f"({total}) - ({good})"
         else:
             raise Unsupported(here, "a ratio metric needs `good` or `bad`")
         return {"query": {"errors": errors, "total": total}}
     if "thresholdMetric" in indicator:
-        return _openslo_threshold(indicator["thresholdMetric"], objective, (*path, "thresholdMetric"), opath)
+        return _openslo_threshold(
+            indicator["thresholdMetric"], objective, (*path, "thresholdMetric"), opath
+        )
     raise Unsupported(path, "an indicator needs `ratioMetric` or `thresholdMetric`")
 
 
 _NEGATED = {"lt": ">=", "lte": ">", "gt": "<=", "gte": "<"}
 
 
-def _openslo_threshold(metric: Any, objective: dict[str, Any], path: PathKey, opath: PathKey) -> dict[str, Any]:
+def _openslo_threshold(
+    metric: Any, objective: dict[str, Any], path: PathKey, opath: PathKey
+) -> dict[str, Any]:
     """Good samples are those where ``metric op value``; the SLI counts samples that are not."""
     query = _prometheus_query(metric, path)
     op = objective.get("op")
@@ -564,7 +660,9 @@ def _openslo_threshold(metric: Any, objective: dict[str, Any], path: PathKey, op
     try:
         selector = promql.parse_selector(query).render()
     except promql.PromQLError:
-        raise Unsupported((*path, "metricSource", "spec", "query"), "a threshold metric must be a series selector") from None
+        raise Unsupported(
+            (*path, "metricSource", "spec", "query"), "a threshold metric must be a series selector"
+        ) from None
     bad = f"{selector} {_NEGATED[op]} {promql.number(float(objective['value']))}"
     return {
         "query": {
@@ -575,13 +673,18 @@ def _openslo_threshold(metric: Any, objective: dict[str, Any], path: PathKey, op
 
 
 def _openslo_alerting(value: Any, path: PathKey) -> dict[str, Any]:
-    """Inline burn-rate alert policies become tiers: lookbackWindow is the long window, alertAfter the short."""
+    """Inline burn-rate alert policies become tiers.
+
+    lookbackWindow is the long window, alertAfter the short one.
+    """
     policies = value if isinstance(value, list) else []
     tiers = []
     for i, policy in enumerate(policies):
         here = (*path, i)
         if not isinstance(policy, dict) or "alertPolicyRef" in policy or "kind" not in policy:
-            raise Unsupported(here, "refers to an AlertPolicy document; inline the policy in the SLO")
+            raise Unsupported(
+                here, "refers to an AlertPolicy document; inline the policy in the SLO"
+            )
         conditions = _mapping(policy.get("spec"), (*here, "spec")).get("conditions") or []
         for j, condition in enumerate(conditions):
             tiers.append(_openslo_tier(condition, (*here, "spec", "conditions", j)))
@@ -597,9 +700,13 @@ def _openslo_tier(condition: Any, path: PathKey) -> dict[str, Any]:
     rule = _mapping(spec.get("condition"), (*path, "spec", "condition"))
     here = (*path, "spec", "condition")
     if rule.get("kind") != "burnrate":
-        raise Unsupported((*here, "kind"), f"condition kind {rule.get('kind')!r} is not supported (burnrate is)")
+        raise Unsupported(
+            (*here, "kind"), f"condition kind {rule.get('kind')!r} is not supported (burnrate is)"
+        )
     if rule.get("op") not in ("gt", "gte"):
-        raise Unsupported((*here, "op"), "a burn-rate condition must fire above its threshold (op gt or gte)")
+        raise Unsupported(
+            (*here, "op"), "a burn-rate condition must fire above its threshold (op gt or gte)"
+        )
     try:
         long = parse_duration(_text(rule.get("lookbackWindow", "")))
         short = parse_duration(_text(rule["alertAfter"])) if rule.get("alertAfter") else long // 12
@@ -618,13 +725,21 @@ def _openslo_tier(condition: Any, path: PathKey) -> dict[str, Any]:
 
 def _openslo_v1alpha(metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     """The v1alpha shape Sloth reads: objectives with ratioMetrics and ``{{.window}}`` queries."""
-    _only(spec, {"service", "description", "budgetingMethod", "objectives", "timeWindows"}, ("spec",), "OpenSLO")
+    _only(
+        spec,
+        {"service", "description", "budgetingMethod", "objectives", "timeWindows"},
+        ("spec",),
+        "OpenSLO",
+    )
     _openslo_budgeting(spec)
     windows = spec.get("timeWindows") or [{"count": 30, "unit": "Day"}]
     first = _mapping(windows[0], ("spec", "timeWindows", 0))
     unit = _UNITS.get(_text(first.get("unit", "")).lower())
     if len(windows) != 1 or unit is None or first.get("isRolling") is False:
-        raise Unsupported(("spec", "timeWindows"), "exactly one rolling window in minutes, hours, days or weeks is required")
+        raise Unsupported(
+            ("spec", "timeWindows"),
+            "exactly one rolling window in minutes, hours, days or weeks is required",
+        )
     window = format_duration(parse_duration(f"{first.get('count')}{unit}"))
     name = _text(metadata.get("name", ""))
     objectives = spec.get("objectives") or []
@@ -635,8 +750,14 @@ def _openslo_v1alpha(metadata: dict[str, Any], spec: dict[str, Any]) -> dict[str
         ratio = _mapping(objective.get("ratioMetrics"), (*path, "ratioMetrics"))
         if not ratio:
             raise Unsupported(path, "only ratioMetrics objectives are supported")
-        good = _window_query(_mapping(ratio.get("good"), (*path, "ratioMetrics", "good")).get("query"), (*path, "ratioMetrics", "good"))
-        total = _window_query(_mapping(ratio.get("total"), (*path, "ratioMetrics", "total")).get("query"), (*path, "ratioMetrics", "total"))
+        good = _window_query(
+            _mapping(ratio.get("good"), (*path, "ratioMetrics", "good")).get("query"),
+            (*path, "ratioMetrics", "good"),
+        )
+        total = _window_query(
+            _mapping(ratio.get("total"), (*path, "ratioMetrics", "total")).get("query"),
+            (*path, "ratioMetrics", "total"),
+        )
         slo = {
             "name": f"{name}-{i}",  # as Sloth names them, so its rules and ours line up
             "objective": round(float(objective.get("target", 0)) * 100, 10),
@@ -692,14 +813,18 @@ def merge_services(converted: Converted) -> Converted:
     """One ServiceLevels document per service: OpenSLO writes one document per SLO."""
     merged: dict[str, dict[str, Any]] = {}
     for item in converted:
-        service = item.get("service")
+        service = str(item.get("service"))
         if service not in merged:
             merged[service] = {**item, "slos": list(item.get("slos", []))}
             continue
         first = merged[service]
         for key in ("owner", "labels"):
             if item.get(key) != first.get(key):
-                raise Unsupported((), f"documents of service {service!r} disagree on `{key}`; sloforge keeps one per service")
+                raise Unsupported(
+                    (),
+                    f"documents of service {service!r} disagree on `{key}`; sloforge keeps "
+                    f"one per service",
+                )
         first["slos"] += item.get("slos", [])
     return list(merged.values())
 
@@ -715,8 +840,10 @@ def expand(document: Document) -> list[Document]:
     return out
 
 
-def convert_documents(documents: list[Document], tool: str | None = None) -> tuple[Converted, list[Any]]:
-    """Convert foreign documents (all of ``tool``'s formats when given); returns data and problems."""
+def convert_documents(
+    documents: list[Document], tool: str | None = None
+) -> tuple[Converted, list[Any]]:
+    """Convert foreign documents (only ``tool``'s formats when given): data and problems."""
     from .errors import Problem
 
     converted: Converted = []
@@ -725,16 +852,26 @@ def convert_documents(documents: list[Document], tool: str | None = None) -> tup
         key = format_key(document.data)
         if key is None or (tool is not None and key not in TOOLS[tool]):
             expected = " or ".join(TOOLS[tool]) if tool else "a Sloth, Pyrra or OpenSLO version"
-            found = document.data.get("apiVersion", document.data.get("version")) if isinstance(document.data, dict) else None
+            found = (
+                document.data.get("apiVersion", document.data.get("version"))
+                if isinstance(document.data, dict)
+                else None
+            )
             problems.append(
-                Problem(document.locate(()), "", f"not a {tool or 'foreign'} document: found {found!r}, expected {expected}")
+                Problem(
+                    document.locate(()),
+                    "",
+                    f"not a {tool or 'foreign'} document: found {found!r}, expected {expected}",
+                )
             )
             continue
         name, converter = CONVERTERS[key]
         try:
             converted += converter(document)
         except Unsupported as exc:
-            problems.append(Problem(document.locate(exc.path), "", f"cannot convert {name} document: {exc}"))
+            problems.append(
+                Problem(document.locate(exc.path), "", f"cannot convert {name} document: {exc}")
+            )
     if not problems:
         try:
             converted = merge_services(converted)
@@ -744,7 +881,7 @@ def convert_documents(documents: list[Document], tool: str | None = None) -> tup
 
 
 def import_file(tool: str, path: str) -> str:
-    """``sloforge import TOOL FILE``: the equivalent sloforge/v1 YAML, validated before it is printed."""
+    """``sloforge import TOOL FILE``: the equivalent sloforge/v1 YAML, validated first."""
     from pathlib import Path
 
     from . import yamlout
@@ -758,12 +895,20 @@ def import_file(tool: str, path: str) -> str:
     converted, problems = convert_documents(documents, tool)
     if not problems and not converted:
         problems.append(
-            Problem(Location(path), "", f"holds no {tool} SLO to convert (OpenSLO SLI, AlertPolicy… are read only inlined in an SLO)")
+            Problem(
+                Location(path),
+                "",
+                f"holds no {tool} SLO to convert (OpenSLO SLI, AlertPolicy… are read "
+                f"only inlined in an SLO)",
+            )
         )
     for item in converted:
         _, errors = validate_document(Document(path, 0, item, {(): (1, 1)}))
         problems += errors
     if problems:
         raise SpecError(problems)
-    header = f"# Converted by `sloforge import {tool}` from {path}. Review, then commit it as your source.\n"
+    header = (
+        f"# Converted by `sloforge import {tool}` from {path}. "
+        "Review, then commit it as your source.\n"
+    )
     return header + "---\n".join(yamlout.dump(item) for item in converted)

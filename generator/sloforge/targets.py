@@ -57,18 +57,22 @@ def prometheus_operator(project: Project, base: dict[str, bytes]) -> dict[str, b
         files[names.operator_rule_file(service)] = yamlout.document(resource, _sources(project))
     config = base.get(names.ALERTMANAGER_CONFIG)
     if config is not None:
-        files[names.OPERATOR_ALERTMANAGER_SECRET] = yamlout.document(_config_secret(config, base), _sources(project))
+        files[names.OPERATOR_ALERTMANAGER_SECRET] = yamlout.document(
+            _config_secret(config, base), _sources(project)
+        )
         try:
             body = yamlout.document(alertmanager_config(yaml.safe_load(config)), _sources(project))
         except CompileError as exc:
             # Visible in the tree and in review, instead of failing the rule targets too.
-            body = (yamlout.header(_sources(project)) + f"# No AlertmanagerConfig: {exc}\n").encode("utf-8")
+            body = (yamlout.header(_sources(project)) + f"# No AlertmanagerConfig: {exc}\n").encode(
+                "utf-8"
+            )
         files[names.OPERATOR_ALERTMANAGER_CONFIG] = body
     return files
 
 
 def _config_secret(config: bytes, base: dict[str, bytes]) -> dict[str, Any]:
-    """The whole configuration as the Secret an ``Alertmanager`` resource names in ``configSecret``."""
+    """The whole configuration as the Secret an ``Alertmanager`` names in ``configSecret``."""
     data = yaml.safe_load(config)
     data["templates"] = [f"{OPERATOR_CONFIG_DIR}/*.tmpl"]
     prefix = names.ALERTMANAGER_CONFIG.rsplit("/", 1)[0] + f"/{names.ALERTMANAGER_TEMPLATES}/"
@@ -160,7 +164,9 @@ def _time_interval(interval: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in period.items():
             if key == "times":
-                out["times"] = [{"startTime": t["start_time"], "endTime": t["end_time"]} for t in value]
+                out["times"] = [
+                    {"startTime": t["start_time"], "endTime": t["end_time"]} for t in value
+                ]
             elif key == "days_of_month":
                 out["daysOfMonth"] = [_day_range(d) for d in value]
             else:
@@ -213,7 +219,9 @@ def _camel(snake: str) -> str:
 def mimir(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
     """One ruler namespace per service, in the file format ``mimirtool rules load`` reads."""
     return {
-        names.mimir_rules_file(service): yamlout.document({"namespace": service, "groups": groups}, _sources(project))
+        names.mimir_rules_file(service): yamlout.document(
+            {"namespace": service, "groups": groups}, _sources(project)
+        )
         for service, groups in _groups(project).items()
     }
 
@@ -222,7 +230,9 @@ def thanos(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
     files = {}
     for service, groups in _groups(project).items():
         tagged = [{**g, "partial_response_strategy": THANOS_PARTIAL_RESPONSE} for g in groups]
-        files[names.thanos_rules_file(service)] = yamlout.document({"groups": tagged}, _sources(project))
+        files[names.thanos_rules_file(service)] = yamlout.document(
+            {"groups": tagged}, _sources(project)
+        )
     return files
 
 
@@ -243,7 +253,10 @@ def mixin(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
         for path, body in sorted(base.items())
         if path.startswith(prefix) and path.endswith(".json")
     }
-    header = "".join(f"// {line.removeprefix('# ')}" for line in yamlout.header(_sources(project)).splitlines(True))
+    header = "".join(
+        f"// {line.removeprefix('# ')}"
+        for line in yamlout.header(_sources(project)).splitlines(True)
+    )
     return {
         names.MIXIN_RULES: (header + _jsonnet({"groups": rules})).encode("utf-8"),
         names.MIXIN_ALERTS: (header + _jsonnet({"groups": alerts})).encode("utf-8"),
@@ -292,7 +305,9 @@ def check_targets(targets: Iterable[str]) -> list[str]:
     return chosen
 
 
-def build_targets(project: Project, base: dict[str, bytes], targets: Iterable[str] | None = None) -> dict[str, bytes]:
+def build_targets(
+    project: Project, base: dict[str, bytes], targets: Iterable[str] | None = None
+) -> dict[str, bytes]:
     """Files of every chosen target (``targets`` overrides the Settings document's list)."""
     files: dict[str, bytes] = {}
     for target in check_targets(project.settings.targets if targets is None else targets):
