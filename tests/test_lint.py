@@ -231,3 +231,17 @@ def test_default_slo_severities_must_be_routed_too(tmp_path: Path) -> None:
         "alert `ShopQueueDeep` has severity `warning`",
         "alert `ShopNoOrders` has severity `warning`",
     ]
+
+
+def test_an_unrouted_page_and_ticket_of_one_slo_are_each_flagged_once(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / FIXTURE, repo)
+    routing = repo / "routing.yaml"
+    text = routing.read_text().replace("{severity: critical}", "{severity: audit}")
+    routing.write_text(text.replace('severity=~"warning|info"', 'severity="info"'))
+    found = [f.message for f in lint([repo]).findings if f.rule == "unknown-severity"]
+    slo = [m.split(",")[0] for m in found if "BudgetBurn" in m]
+    assert slo == [
+        "alert `ShopAvailabilityBudgetBurn (page)` has severity `critical`",
+        "alert `ShopAvailabilityBudgetBurn (ticket)` has severity `warning`",
+    ]

@@ -154,9 +154,11 @@ def check_severities(inputs: Inputs) -> Iterator[Finding]:
                 yield _unrouted(doc, ("alerts", i, "severity"), alert.name, alert.severity)
         for i, slo_spec in enumerate(spec.slos):
             slo = slos[(spec.service, slo_spec.name)]
+            reported: set[str] = set()  # page and ticket once each, not once per tier
             for tier in slo.tiers:
-                if any(accepts(tier.severity) for accepts in known):
+                if tier.kind in reported or any(accepts(tier.severity) for accepts in known):
                     continue
+                reported.add(tier.kind)
                 policy = getattr(slo_spec.alerting, tier.kind)
                 path: PathKey = (
                     ("slos", i, "alerting", tier.kind, "severity")
@@ -164,7 +166,6 @@ def check_severities(inputs: Inputs) -> Iterator[Finding]:
                     else ("slos", i)
                 )
                 yield _unrouted(doc, path, f"{slo.alert_name} ({tier.kind})", tier.severity)
-                break
 
 
 def _unrouted(doc: Document, path: PathKey, alert: str, severity: str) -> Finding:
