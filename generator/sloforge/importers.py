@@ -315,7 +315,8 @@ def from_pyrra(document: Document) -> Converted:
         raise Unsupported(
             ("spec", "target"), f"must be a percentage like '99.5' (got {spec.get('target')!r})"
         ) from None
-    slo: dict[str, Any] = {"name": kind, "objective": target, "window": _pyrra_window(window)}
+    objective = int(target) if target.is_integer() else target
+    slo: dict[str, Any] = {"name": kind, "objective": objective, "window": _pyrra_window(window)}
     if spec.get("description"):
         slo["description"] = _text(spec["description"])
     slo["sli"] = sli

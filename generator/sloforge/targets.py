@@ -42,6 +42,11 @@ def _sources(project: Project) -> list[str]:
     return list(project.sources)
 
 
+def _service_sources(project: Project, service: str) -> list[str]:
+    """A per-service file names the one source it comes from, like its Prometheus rule file."""
+    return [s.source for s in project.services if s.name == service]
+
+
 # --- Prometheus Operator ----------------------------------------------------------
 
 
@@ -54,7 +59,9 @@ def prometheus_operator(project: Project, base: dict[str, bytes]) -> dict[str, b
             "metadata": {"name": names.operator_resource_name(service), "labels": dict(MANAGED_BY)},
             "spec": {"groups": groups},
         }
-        files[names.operator_rule_file(service)] = yamlout.document(resource, _sources(project))
+        files[names.operator_rule_file(service)] = yamlout.document(
+            resource, _service_sources(project, service)
+        )
     config = base.get(names.ALERTMANAGER_CONFIG)
     if config is not None:
         files[names.OPERATOR_ALERTMANAGER_SECRET] = yamlout.document(
@@ -220,7 +227,7 @@ def mimir(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
     """One ruler namespace per service, in the file format ``mimirtool rules load`` reads."""
     return {
         names.mimir_rules_file(service): yamlout.document(
-            {"namespace": service, "groups": groups}, _sources(project)
+            {"namespace": service, "groups": groups}, _service_sources(project, service)
         )
         for service, groups in _groups(project).items()
     }
@@ -231,7 +238,7 @@ def thanos(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
     for service, groups in _groups(project).items():
         tagged = [{**g, "partial_response_strategy": THANOS_PARTIAL_RESPONSE} for g in groups]
         files[names.thanos_rules_file(service)] = yamlout.document(
-            {"groups": tagged}, _sources(project)
+            {"groups": tagged}, _service_sources(project, service)
         )
     return files
 
