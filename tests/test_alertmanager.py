@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sloforge.alertmanager import build_alertmanager
 from sloforge.alertmanager_check import check_config, verify_routing
-from sloforge.compiler import build_outputs, generate, load
+from sloforge.compiler import _artifacts, load
 from sloforge.errors import SpecError
 from sloforge.receivers import INTEGRATIONS
 from toolbox import ROOT, alertmanager, binaries, require
@@ -78,6 +79,13 @@ def project_dir(tmp_path: Path, routing: str, service: str = SERVICE) -> Path:
     return src
 
 
+def generate(paths: list[Path], out: Path) -> None:
+    """Only the Alertmanager artifact: these tests do not depend on the other builders."""
+    for rel, body in build_alertmanager(load(paths).project).items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(body)
+
+
 def where(file: Path, needle: str) -> str:
     """file:line:col of the first occurrence of ``needle``: where a located problem must point."""
     text = file.read_text()
@@ -135,7 +143,7 @@ def test_example_expectations_route_to_the_expected_receivers(
 
 
 def compiled(tmp_path: Path, routing: str = ROUTING) -> dict:
-    files = build_outputs(load([project_dir(tmp_path, routing)]).project)
+    files = build_alertmanager(load([project_dir(tmp_path, routing)]).project)
     return yaml.safe_load(files["alertmanager/alertmanager.yml"])
 
 
@@ -182,7 +190,7 @@ def test_receivers_get_sloforge_notification_text_unless_they_set_their_own(tmp_
 
 
 def test_templates_are_referenced_beside_the_configuration(tmp_path: Path) -> None:
-    files = build_outputs(load([project_dir(tmp_path, ROUTING)]).project)
+    files = build_alertmanager(load([project_dir(tmp_path, ROUTING)]).project)
     config = yaml.safe_load(files["alertmanager/alertmanager.yml"])
     assert config["templates"] == ["templates/*.tmpl"]
     names = sorted(k for k in files if k.startswith("alertmanager/templates/"))
@@ -205,16 +213,20 @@ def test_a_users_template_replaces_the_default_file(tmp_path: Path) -> None:
     (src / "templates" / "alertmanager").mkdir(parents=True)
     own = '{{ define "sloforge.slack.text" }}ours{{ end }}\n{{ define "sloforge.slack.title" }}t{{ end }}\n'
     (src / "templates" / "alertmanager" / "slack.tmpl").write_text(own)
-    files = build_outputs(load([src]).project)
+    files = build_alertmanager(load([src]).project)
     assert files["alertmanager/templates/slack.tmpl"].decode().endswith(own)
     assert b"sloforge.email.html" in files["alertmanager/templates/email.tmpl"]
+
+
+def test_the_compiler_builds_the_alertmanager_artifact() -> None:
+    assert build_alertmanager in _artifacts()
 
 
 def test_no_routing_document_writes_no_alertmanager_files(tmp_path: Path) -> None:
     src = tmp_path / "slo"
     src.mkdir()
     (src / "shop.yaml").write_text(SERVICE)
-    assert not [k for k in build_outputs(load([src]).project) if k.startswith("alertmanager/")]
+    assert build_alertmanager(load([src]).project) == {}
 
 
 TEMPLATE_NAMES = [
