@@ -67,6 +67,7 @@ class SLO:
     runbook: str
     strategy: Strategy
     owner: str | None = None
+    evaluation_interval: int = 60  # seconds between evaluations of the SLO's rule group
 
     @property
     def error_budget(self) -> float:

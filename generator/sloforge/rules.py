@@ -9,9 +9,7 @@ from . import links
 from .durations import format_duration, humanize
 from .model import SLO, Alert, Service, Settings, Tier
 from .promql import number
-from .windows import STRATEGIES, base_window, selector
-
-BUDGET_GROUP_INTERVAL = 300
+from .windows import STRATEGIES, base_window, budget_interval, selector
 
 Rule = dict[str, Any]
 
@@ -19,11 +17,18 @@ Rule = dict[str, Any]
 def build_rules(service: Service, settings: Settings) -> dict[str, Any]:
     groups: list[dict[str, Any]] = []
     for slo in service.slos:
-        groups.append({"name": names.slo_group_name(slo.service, slo.name), "rules": slo_rules(slo, settings)})
+        # The interval is explicit: efficient recordings count the events since the previous evaluation.
+        groups.append(
+            {
+                "name": names.slo_group_name(slo.service, slo.name),
+                "interval": format_duration(slo.evaluation_interval),
+                "rules": slo_rules(slo, settings),
+            }
+        )
         groups.append(
             {
                 "name": names.budget_group_name(slo.service, slo.name),
-                "interval": format_duration(max(BUDGET_GROUP_INTERVAL, settings.evaluation_interval)),
+                "interval": format_duration(budget_interval(slo)),
                 "rules": budget_rules(slo),
             }
         )
@@ -100,8 +105,8 @@ def burn_description(slo: SLO, tier: Tier) -> str:
     scope = f"For {group.strip()}, the" if group else "The"
     exhaustion = humanize(slo.period / tier.burn_rate)
     return (
-        f"{scope} error ratio over the last {format_duration(tier.long_window)} is "
-        f"{{{{ $value | humanizePercentage }}}}, above {_percent(tier.threshold(budget))} "
+        f"{scope} error ratio over both the last {format_duration(tier.long_window)} and the last "
+        f"{format_duration(tier.short_window)} is above {_percent(tier.threshold(budget))} "
         f"({number(tier.burn_rate)}x the {_percent(budget)} error budget of the {number(slo.objective)}% objective). "
         f"At this burn rate the {format_duration(slo.period)} error budget is gone in {exhaustion}; "
         f"this tier fires once {_percent(tier.budget_consumed)} of it is spent."

@@ -46,6 +46,48 @@ def total_events(sli: SLI, window: int) -> str:
     return f"({substitute_window(sli.query_total, w)})"
 
 
+def total_tile(sli: SLI, window: int) -> str | None:
+    """All events/second over the last ``window``, read from the counters at both of its ends.
+
+    Evaluated every ``window``, consecutive results tile time exactly, with no
+    overlap, no gap and no extrapolation, so their sums over time count events
+    as they happened. None for free-form queries, which only give rates.
+    """
+    if sli.kind == "ratio":
+        assert sli.total is not None
+        return _increase(sli.total, sli.group_by, window)
+    if sli.kind == "latency":
+        return _increase(Selector(f"{sli.histogram}_count", sli.matchers), sli.group_by, window)
+    if sli.kind == "probe":
+        return total_events(sli, window)  # counting samples in a range already tiles
+    return None
+
+
+def error_tile(sli: SLI, window: int, total: str) -> str | None:
+    """Bad events/second over the last ``window``, tiling like ``total_tile``.
+
+    ``total`` is the same window's total events with the group_by labels only
+    (the recorded tile), so a missing error series with traffic present reads
+    as zero errors without reading the raw totals a second time.
+    """
+    if sli.kind == "ratio" and sli.errors is not None:
+        return f"{_increase(sli.errors, sli.group_by, window)}\nor\n0 * {total}"
+    if sli.kind == "ratio":
+        assert sli.good is not None
+        return f"{total}\n-\n({_increase(sli.good, sli.group_by, window)} or 0 * {total})"
+    if sli.kind == "latency":
+        return f"{total}\n-\n({_increase(_bucket(sli), sli.group_by, window)} or 0 * {total})"
+    if sli.kind == "probe":
+        return error_events(sli, window)
+    return None
+
+
+def _increase(counter: Selector, group_by: tuple[str, ...], window: int) -> str:
+    # A reset makes the difference negative: count that tile as no events rather than minus the counter.
+    sel = counter.render()
+    return f"{sum_by(group_by, f'clamp_min({sel} - {sel} offset {format_duration(window)}, 0)')} / {window}"
+
+
 def bucket_bounds(threshold: float) -> list[str]:
     """How an ``le`` label can spell the threshold: "1" (Prometheus 2) or "1.0" (Prometheus 3)."""
     text = number(threshold)

@@ -1,11 +1,15 @@
 """Window strategies: how each SLO's error ratio over a window is computed.
 
-``exact`` computes every window from the raw series. ``efficient`` records error
-and total event rates once over a short base window and derives every longer
-window from those recordings as a ratio of sums over time, so the cost of a 3d
-or 30d window no longer grows with the number of raw series. Averaging the
-base-window ratios would weight a quiet minute like a busy one; summing the
-event rates keeps the result traffic-weighted.
+``exact`` computes every window from the raw series. ``efficient`` records,
+every evaluation, the error and total events of the SLO since the previous
+evaluation (read from the counters' values at both ends, aggregated to the
+SLO's labels): these tiles cover time exactly once, so every longer window is
+a ratio of sums of tiles over time, traffic-weighted (never an average of
+ratios), with no lag behind ``exact``, and its cost no longer grows with the
+number of raw series. The period-long window sums coarser tiles recorded by
+the relaxed budget group. Free-form ``query`` SLIs only give rates: they record
+a 5m rate every evaluation instead, and their longer windows lag ``exact`` by
+about half of that (see README, "Window strategies").
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from . import conventions as names
 from . import sli as sli_queries
 from .durations import format_duration
 from .model import SLO
-from .promql import Selector, label_matchers, on
+from .promql import Selector, label_matchers, on, sum_by
 
-BASE_WINDOW = 300
+CURRENT_WINDOW = 300  # the window of slo:current_burn_rate:ratio
+BUDGET_INTERVAL = 300  # the period-long recordings change slowly: evaluated every 5m
 
 
 @dataclass(frozen=True)
@@ -29,8 +34,31 @@ class Recording:
 
 
 def base_window(slo: SLO) -> int:
-    """The shortest window recorded: 5m, or less when a tier reads a shorter one."""
-    return min((BASE_WINDOW, *slo.windows))
+    """The shortest error-ratio window recorded, which the current burn rate reads: 5m, or less when a tier reads less."""
+    return min((CURRENT_WINDOW, *slo.windows))
+
+
+def budget_interval(slo: SLO) -> int:
+    return max(BUDGET_INTERVAL, slo.evaluation_interval)
+
+
+def tile_window(slo: SLO) -> int:
+    """What one efficient recording of events covers: one evaluation interval, or a 5m rate for queries."""
+    if slo.sli.kind == "query":
+        return base_window(slo)
+    return slo.evaluation_interval
+
+
+def efficient_lag(slo: SLO, window: int) -> float:
+    """About how much later than ``exact`` an ``efficient`` window sees a step in the error ratio (seconds).
+
+    Tiles cover time exactly once, so only rates (free-form queries) lag: a sum
+    of overlapping 5m rates weighs the newest minutes less.
+    """
+    tile = tile_window(slo)
+    if slo.strategy != "efficient" or slo.sli.kind != "query" or window == tile:
+        return 0.0
+    return tile / 2
 
 
 def selector(record: str, slo: SLO) -> str:
@@ -48,7 +76,7 @@ class WindowStrategy(Protocol):
         """Error ratio over every window the alerts read, in evaluation order."""
 
     def period_recordings(self, slo: SLO) -> list[Recording]:
-        """Error ratio over the SLO period (evaluated at a relaxed interval)."""
+        """The relaxed budget group's recordings, ending with the error ratio over the SLO period."""
 
     def traffic(self, slo: SLO, window: int) -> str:
         """Events/second over ``window``, joinable with the SLO's recorded series by ``and``."""
@@ -79,34 +107,52 @@ class Efficient:
     name = "efficient"
 
     def sli_recordings(self, slo: SLO) -> list[Recording]:
-        base = base_window(slo)
-        errors = names.error_events_record(base)
+        base = tile_window(slo)
         total = names.total_events_record(base)
-        out = [
-            Recording(errors, sli_queries.error_events(slo.sli, base)),
-            Recording(total, sli_queries.total_events(slo.sli, base)),
-            Recording(names.error_ratio_record(base), f"{selector(errors, slo)}\n/\n{selector(total, slo)}"),
-        ]
-        out += [self._derived(slo, w) for w in _ratio_windows(slo) if w != base]
+        errors = names.error_events_record(base)
+        total_expr = sli_queries.total_tile(slo.sli, base)
+        if total_expr is None:  # a free-form query: rates over the base window
+            out = [
+                Recording(total, sli_queries.total_events(slo.sli, base)),
+                Recording(errors, sli_queries.error_events(slo.sli, base)),
+            ]
+        else:
+            grouped = sum_by(slo.sli.group_by, selector(total, slo))
+            error_expr = sli_queries.error_tile(slo.sli, base, grouped)
+            assert error_expr is not None
+            out = [Recording(total, total_expr), Recording(errors, error_expr)]
+        for window in _ratio_windows(slo):
+            if window == base:
+                out.append(Recording(names.error_ratio_record(base), f"{selector(errors, slo)}\n/\n{selector(total, slo)}"))
+            else:
+                out.append(_sum_ratio(slo, base, window))
         return out
 
     def period_recordings(self, slo: SLO) -> list[Recording]:
         if slo.period in _ratio_windows(slo):
             return []
-        return [self._derived(slo, slo.period)]
+        tile = budget_interval(slo)
+        base = tile_window(slo)
+        if tile <= base:  # the base recordings are already as coarse as the budget group
+            return [_sum_ratio(slo, base, slo.period)]
+        tiles = [
+            Recording(record(tile), f"avg_over_time({selector(record(base), slo)}[{format_duration(tile)}])")
+            for record in (names.total_events_record, names.error_events_record)
+        ]
+        return [*tiles, _sum_ratio(slo, tile, slo.period)]
 
     def traffic(self, slo: SLO, window: int) -> str:
-        total = selector(names.total_events_record(base_window(slo)), slo)
+        total = selector(names.total_events_record(tile_window(slo)), slo)
         return f"avg_over_time({total}[{format_duration(window)}])"
 
-    @staticmethod
-    def _derived(slo: SLO, window: int) -> Recording:
-        base = base_window(slo)
-        w = format_duration(window)
-        errors = selector(names.error_events_record(base), slo)
-        total = selector(names.total_events_record(base), slo)
-        expr = f"sum_over_time({errors}[{w}])\n/\nsum_over_time({total}[{w}])"
-        return Recording(names.error_ratio_record(window), expr)
+
+def _sum_ratio(slo: SLO, tile: int, window: int) -> Recording:
+    """Errors over total in ``window``, both summed from event recordings over ``tile``."""
+    w = format_duration(window)
+    errors = selector(names.error_events_record(tile), slo)
+    total = selector(names.total_events_record(tile), slo)
+    expr = f"sum_over_time({errors}[{w}])\n/\nsum_over_time({total}[{w}])"
+    return Recording(names.error_ratio_record(window), expr)
 
 
 def _indent(text: str, by: str = "  ") -> str:
