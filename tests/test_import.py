@@ -309,3 +309,11 @@ def test_what_cannot_be_expressed_is_an_error_at_its_field(fixture: str, message
     with pytest.raises(SpecError) as caught:
         load([FIXTURES / fixture])
     assert message in str(caught.value)
+
+
+def test_a_problem_in_a_converted_document_points_at_its_source_line() -> None:
+    source = ANCHORS / "sloth/testdata/validate/bad/bad-k8s.yaml"
+    with pytest.raises(SpecError) as caught:
+        load([source])
+    # `spec.service: ""` is on line 7 of the Kubernetes resource; its `spec.` prefix is dropped.
+    assert f"{source.as_posix()}:7:3: service: must be lower-case letters" in str(caught.value)

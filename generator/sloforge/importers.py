@@ -841,6 +841,20 @@ def expand(document: Document) -> list[Document]:
     return out
 
 
+def source_positions(document: Document) -> dict[PathKey, tuple[int, int]]:
+    """Positions for a converted document: a field keeps the line of the same path in the source.
+
+    Converted paths mostly mirror the source (``slos[1].objective``); a Kubernetes resource's
+    ``spec.`` prefix is dropped. Renamed fields fall back to their nearest located parent.
+    """
+    positions = dict(document.positions)
+    positions.update(
+        {key[1:]: pos for key, pos in document.positions.items() if key[:1] == ("spec",)}
+    )
+    positions[()] = document.positions.get((), (1, 1))
+    return positions
+
+
 def convert_documents(
     documents: list[Document], tool: str | None = None
 ) -> tuple[Converted, list[Any]]:

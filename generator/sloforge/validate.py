@@ -75,7 +75,8 @@ def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Prob
 
 def validate_document(document: Document) -> tuple[list[Located], list[Problem]]:
     data = document.data
-    if isinstance(data, list) and data and all(isinstance(d, dict) and d.get("apiVersion") for d in data):
+    documents_in_a_list = isinstance(data, list) and all(isinstance(d, dict) for d in data)
+    if documents_in_a_list and data and all("apiVersion" in d for d in data):
         return _validate_items(document)
     if not isinstance(data, dict):
         got = _kind_of(data)
@@ -140,7 +141,7 @@ def _convert_foreign(document: Document) -> tuple[list[Located], list[Problem]]:
 
 def _convert_foreign_files(documents: list[Document]) -> tuple[list[Document], list[Problem]]:
     """Convert Sloth, Pyrra and OpenSLO documents file by file, merging one service's SLOs."""
-    from .importers import convert_documents, format_key
+    from .importers import convert_documents, expand, format_key, source_positions
 
     def foreign(doc: Document) -> bool:
         items = doc.data if isinstance(doc.data, list) else [doc.data]
@@ -155,13 +156,17 @@ def _convert_foreign_files(documents: list[Document]) -> tuple[list[Document], l
     for docs in by_file.values():
         converted, errs = convert_documents(docs)
         problems += errs
-        root = docs[0].locate(())
-        out += [Document(root.file, docs[0].index, item, {(): (root.line, root.column)}) for item in converted]
+        origins = [d for doc in docs for d in expand(doc)]
+        if len(origins) != len(converted):  # merged or dropped: locate at the first document
+            root: dict[PathKey, tuple[int, int]] = {(): docs[0].positions.get((), (1, 1))}
+            origins = [Document(docs[0].file, docs[0].index, None, root)] * len(converted)
+        for item, origin in zip(converted, origins, strict=True):
+            out.append(Document(origin.file, origin.index, item, source_positions(origin)))
     return out, problems
 
 
 def _validate_items(document: Document) -> tuple[list[Located], list[Problem]]:
-    """A list of documents in one YAML document (as OpenSLO's SDK writes them): each checked alone."""
+    """A YAML list of documents (as OpenSLO's SDK writes them): each is checked alone."""
     located: list[Located] = []
     problems: list[Problem] = []
     for i, item in enumerate(document.data):
