@@ -22,7 +22,7 @@ import pytest
 import yaml
 from sloforge import conventions as names
 from sloforge.compiler import build_outputs, load
-from sloforge.errors import CompileError
+from sloforge.errors import CompileError, SpecError
 from sloforge.targets import OPERATOR_CONFIG_DIR, TARGETS
 from sloforge.writer import write_tree
 from toolbox import ROOT, binaries, require
@@ -280,3 +280,16 @@ def test_generate_with_target_option_writes_the_target(tmp_path: Path) -> None:
 
 def test_targets_are_deterministic(outputs: dict[str, bytes]) -> None:
     assert build_outputs(load([FIXTURE]).project, ALL) == outputs
+
+
+def test_an_unknown_target_in_settings_is_located(tmp_path: Path) -> None:
+    (tmp_path / "payments.yaml").write_text((FIXTURE / "payments.yaml").read_text())
+    (tmp_path / "settings.yaml").write_text(
+        "apiVersion: sloforge/v1\nkind: Settings\ntargets: [prometheus, thanoss]\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        load([tmp_path])
+    assert str(caught.value) == (
+        f"{(tmp_path / 'settings.yaml').as_posix()}:3:23: targets[1]: unknown target 'thanoss'; "
+        "choose from prometheus, prometheus-operator, mimir, thanos, mixin, did you mean `thanos`?"
+    )

@@ -70,7 +70,24 @@ def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Prob
         for item in located:
             _file(bundle, item, problems)
     problems.extend(_cross_checks(bundle))
+    problems.extend(_target_checks(bundle))
     return bundle, problems
+
+
+def _target_checks(bundle: Bundle) -> list[Problem]:
+    """Settings may only name targets that exist (targets.py's table)."""
+    from .targets import TARGETS
+
+    if bundle.settings is None:
+        return []
+    problems = []
+    for i, target in enumerate(bundle.settings.spec.targets):
+        if target not in TARGETS:
+            path = ("targets", i)
+            hint = _did_you_mean(target, TARGETS)
+            message = f"unknown target {target!r}; choose from {', '.join(TARGETS)}{hint}"
+            problems.append(Problem(bundle.settings.document.locate(path), format_path(path), message))
+    return problems
 
 
 def validate_document(document: Document) -> tuple[list[Located], list[Problem]]:
