@@ -317,3 +317,19 @@ def test_a_problem_in_a_converted_document_points_at_its_source_line() -> None:
         load([source])
     # `spec.service: ""` is on line 7 of the Kubernetes resource; its `spec.` prefix is dropped.
     assert f"{source.as_posix()}:7:3: service: must be lower-case letters" in str(caught.value)
+
+
+def test_import_command_exit_codes(tmp_path: Path) -> None:
+    sloforge = str(ROOT / ".venv" / "bin" / "sloforge")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sloforge, *args], capture_output=True, text=True, timeout=120)
+
+    ok = run("import", "pyrra", str(ANCHORS / "pyrra/prometheus-http.yaml"))
+    assert ok.returncode == 0
+    assert yaml.safe_load(ok.stdout)["slos"][0]["sli"]["ratio"]["group_by"] == ["handler"]
+    refused = run("import", "pyrra", str(ANCHORS / "pyrra/pyrra-connect-latency.yaml"))
+    assert refused.returncode == 1 and not refused.stdout
+    assert "spec.indicator.latencyNative: native-histogram" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert run("import", "nagios", str(ANCHORS / "pyrra/prometheus-http.yaml")).returncode == 2

@@ -293,3 +293,16 @@ def test_an_unknown_target_in_settings_is_located(tmp_path: Path) -> None:
         f"{(tmp_path / 'settings.yaml').as_posix()}:3:23: targets[1]: unknown target 'thanoss'; "
         "choose from prometheus, prometheus-operator, mimir, thanos, mixin, did you mean `thanos`?"
     )
+
+
+def test_an_unknown_target_option_is_a_usage_error(tmp_path: Path) -> None:
+    sloforge = ROOT / ".venv" / "bin" / "sloforge"
+    result = subprocess.run(
+        [str(sloforge), "generate", str(FIXTURE), "--out", str(tmp_path), "--target", "cortex"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "unknown target 'cortex'; choose from prometheus, prometheus-operator" in result.stderr
+    assert not any(tmp_path.iterdir()), "a usage error writes nothing"

@@ -6,7 +6,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -28,13 +28,26 @@ T = TypeVar("T")
 
 Paths = Annotated[list[Path], typer.Argument(help="SLO files or directories (searched recursively).")]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]
+
+
+def _known_targets(values: list[str] | None) -> list[str] | None:
+    """An unknown --target is a usage error (exit 2), like any bad option."""
+    from .targets import TARGETS
+
+    for value in values or []:
+        if value not in TARGETS:
+            raise typer.BadParameter(f"unknown target {value!r}; choose from {', '.join(TARGETS)}")
+    return values
+
+
 TargetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--target",
         "-t",
-        help="Deployment target (repeatable): prometheus, prometheus-operator, mimir, thanos, mixin. "
-        "Overrides `targets:` of the Settings document.",
+        help="Deployment target (repeatable): prometheus, prometheus-operator, mimir, thanos, "
+        "mixin. Overrides `targets:` of the Settings document.",
+        callback=_known_targets,
     ),
 ]
 
@@ -186,7 +199,7 @@ def explain(
     typer.echo(text)
 
 
-class ForeignTool(str, Enum):
+class ForeignTool(StrEnum):
     sloth = "sloth"
     pyrra = "pyrra"
     openslo = "openslo"
@@ -197,7 +210,10 @@ def import_(
     tool: Annotated[ForeignTool, typer.Argument(help="The format FILE is written in.")],
     file: Annotated[Path, typer.Argument(help="A Sloth, Pyrra or OpenSLO YAML file.")],
 ) -> None:
-    """Print the sloforge/v1 equivalent of a Sloth, Pyrra or OpenSLO file (errors name what cannot be converted)."""
+    """Print the sloforge/v1 equivalent of a Sloth, Pyrra or OpenSLO file.
+
+    What cannot be converted is an error naming the field and the reason.
+    """
     from .importers import import_file
 
     typer.echo(run(lambda: import_file(tool.value, str(file))), nl=False)
