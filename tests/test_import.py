@@ -333,3 +333,13 @@ def test_import_command_exit_codes(tmp_path: Path) -> None:
     assert "spec.indicator.latencyNative: native-histogram" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert run("import", "nagios", str(ANCHORS / "pyrra/prometheus-http.yaml")).returncode == 2
+
+
+def test_a_sloth_team_label_becomes_the_owner_so_every_rule_keeps_it() -> None:
+    (doc,) = _imported("sloth", FIXTURES / "sloth-team-label.yaml")
+    assert doc["owner"] == "payments" and doc["labels"] == {"tier": "1"}
+    rules = _rule_files(build_outputs(load([FIXTURES / "sloth-team-label.yaml"]).project))
+    groups = yaml.safe_load(rules["prometheus/rules/myservice.rules.yml"])["groups"]
+    assert all(
+        r["labels"]["team"] == "payments" for g in groups for r in g["rules"] if "labels" in r
+    )

@@ -155,6 +155,10 @@ def _sloth_service(spec: dict[str, Any], path: PathKey) -> dict[str, Any]:
         "service": _text(spec.get("service", "")),
     }
     labels = _labels(spec.get("labels"), (*path, "labels"))
+    # sloforge writes the owner as the `team` label on every rule and alert: the same result.
+    team = labels.pop(names.LABEL_TEAM, None)
+    if team:
+        out["owner"] = team
     if labels:
         out["labels"] = labels
     out["slos"] = [
