@@ -152,6 +152,12 @@ def test_alertmanager_config_resource_routes_only_to_defined_receivers(
             walk(child)
 
     walk(spec["route"])
+    email = next(r for r in spec["receivers"] if r["name"] == "noc-email")["emailConfigs"][0]
+    assert (
+        email["smarthost"] == "smtp.example.com:587" and email["from"] == "alertmanager@example.com"
+    )
+    assert email["authPassword"] == {"name": names.OPERATOR_SECRET_NAME, "key": "smtp-password"}
+    assert all(set(h) == {"key", "value"} for h in email["headers"])
     pager = next(r for r in spec["receivers"] if r["name"] == "oncall-pager")
     assert pager["pagerdutyConfigs"][0]["routingKey"] == {
         "name": names.OPERATOR_SECRET_NAME,

@@ -103,7 +103,12 @@ def alertmanager_config(config: dict[str, Any]) -> dict[str, Any]:
     named ``names.OPERATOR_SECRET_NAME``, keyed by the file's base name.
     """
     spec: dict[str, Any] = {"route": _route(config["route"])}
-    spec["receivers"] = [_receiver(r) for r in config.get("receivers", [])]
+    smtp = {
+        k.removeprefix("smtp_"): v
+        for k, v in config.get("global", {}).items()
+        if k.startswith("smtp_")
+    }
+    spec["receivers"] = [_receiver(r, smtp) for r in config.get("receivers", [])]
     if config.get("inhibit_rules"):
         spec["inhibitRules"] = [_inhibit(r) for r in config["inhibit_rules"]]
     if config.get("time_intervals"):
@@ -187,16 +192,21 @@ def _day_range(text: str) -> dict[str, int]:
     return {"start": int(start), "end": int(end or start)}
 
 
-def _receiver(receiver: dict[str, Any]) -> dict[str, Any]:
+def _receiver(receiver: dict[str, Any], smtp: dict[str, Any]) -> dict[str, Any]:
+    """One receiver; e-mail configs carry the global SMTP settings, which the resource cannot."""
     out: dict[str, Any] = {"name": receiver["name"]}
     for key, configs in receiver.items():
         if key == "name":
             continue
+        if key == "email_configs":
+            configs = [{**smtp, **c} for c in configs]
         out[_camel(key)] = [_integration(c) for c in configs]
     return out
 
 
 _SPECIAL = {"api_url": "apiURL", "url": "url", "http_config": "httpConfig"}
+# Free-form maps in Alertmanager that the resource spells as [{key, value}] lists.
+_KEY_VALUE_LISTS = {"headers", "details"}
 
 
 def _integration(config: dict[str, Any]) -> dict[str, Any]:
@@ -206,6 +216,8 @@ def _integration(config: dict[str, Any]) -> dict[str, Any]:
             field = key.removesuffix("_file")
             ref = {"name": names.OPERATOR_SECRET_NAME, "key": str(value).rsplit("/", 1)[-1]}
             out[_SPECIAL.get(field, _camel(field)) if field != "url" else "urlSecret"] = ref
+        elif key in _KEY_VALUE_LISTS and isinstance(value, dict):
+            out[key] = [{"key": k, "value": v} for k, v in value.items()]
         elif isinstance(value, dict):
             out[_SPECIAL.get(key, _camel(key))] = _integration(value)
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
