@@ -148,8 +148,25 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     return f"invalid YAML: {problem}"
 
 
+_CLoader: type | None = getattr(yaml, "CSafeLoader", None)
+
+
 def _compose_all(text: str) -> Iterator[yaml.Node | None]:
-    loader = yaml.SafeLoader(text)
+    # libyaml composes several times faster; on an error the pure-Python parser
+    # runs again, because its messages are more precise (it names a tab, for one).
+    if _CLoader is not None:
+        try:
+            nodes = list(_compose(_CLoader, text))
+        except yaml.YAMLError:
+            pass
+        else:
+            yield from nodes
+            return
+    yield from _compose(yaml.SafeLoader, text)
+
+
+def _compose(loader_class: type, text: str) -> Iterator[yaml.Node | None]:
+    loader = loader_class(text)
     try:
         while loader.check_node():
             yield loader.get_node()
