@@ -220,6 +220,29 @@ def import_(
 
 
 @app.command()
+def test(
+    out: OutDir = Path("out"),
+    junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="promtool runs at once (default: CPU count).")] = None,
+) -> None:
+    """promtool check + test rules, amtool check-config and routing expectations on DIR; one summary."""
+    from . import testing
+
+    def progress(check: testing.Check) -> None:
+        state = "skipped" if check.skipped else ("ok" if check.passed else "FAILED")
+        _err(f"  {state:7} {check.suite}: {check.name} ({check.seconds:.1f}s)")
+
+    _err(f"testing {out} ...")
+    report = run(lambda: testing.run_all(out, progress, jobs))
+    typer.echo(testing.summary(report))
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_bytes(testing.junit(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the input documents (for editors)."""
     from .schema import json_schema

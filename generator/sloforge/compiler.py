@@ -15,6 +15,7 @@ from .errors import Problem, SpecError
 from .loader import load_paths
 from .model import Project
 from .plan import plan
+from .promtests import test_documents
 from .rules import build_rules
 from .runbooks import build_runbooks
 from .userfiles import load_user_files, orphan_runbooks
@@ -49,9 +50,19 @@ def prometheus_rules(project: Project) -> dict[str, bytes]:
     }
 
 
+def promtool_tests(project: Project) -> dict[str, bytes]:
+    files = {}
+    for service in project.services:
+        docs, untested = test_documents(service, project.settings)
+        notes = "".join(f"# untested: {reason}\n" for reason in untested)
+        for path, doc in docs.items():
+            files[path] = (yamlout.header([service.source]) + notes + yamlout.dump(doc)).encode("utf-8")
+    return files
+
+
 def _artifacts() -> list[Artifact]:
     """Every artifact builder, in the order they are listed in the output tree."""
-    return [prometheus_rules, build_dashboards, build_runbooks, build_alertmanager]
+    return [prometheus_rules, promtool_tests, build_dashboards, build_runbooks, build_alertmanager]
 
 
 def build_outputs(project: Project, targets: Iterable[str] | None = None) -> dict[str, bytes]:

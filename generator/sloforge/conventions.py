@@ -85,6 +85,11 @@ def tests_file(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
 
 
+def slow_tests_file(service: str) -> str:
+    """Tests of tiers with day-long windows, evaluated every 5m to keep multi-day scenarios quick."""
+    return f"prometheus/tests/{service}.slow.test.yml"
+
+
 def runbook_file(service: str, alert: str) -> str:
     return f"runbooks/{service}/{alert}.md"
 

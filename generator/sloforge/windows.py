@@ -34,7 +34,7 @@ class Recording:
 
 
 def base_window(slo: SLO) -> int:
-    """The shortest error-ratio window recorded, which the current burn rate reads: 5m, or less when a tier reads less."""
+    """The shortest error-ratio window recorded (the current burn rate reads it): 5m or less."""
     return min((CURRENT_WINDOW, *slo.windows))
 
 
@@ -43,14 +43,14 @@ def budget_interval(slo: SLO) -> int:
 
 
 def tile_window(slo: SLO) -> int:
-    """What one efficient recording of events covers: one evaluation interval, or a 5m rate for queries."""
+    """What one efficient event recording covers: an evaluation interval (queries: a 5m rate)."""
     if slo.sli.kind == "query":
         return base_window(slo)
     return slo.evaluation_interval
 
 
 def efficient_lag(slo: SLO, window: int) -> float:
-    """About how much later than ``exact`` an ``efficient`` window sees a step in the error ratio (seconds).
+    """About how much later than ``exact`` an ``efficient`` window sees an error step (seconds).
 
     Tiles cover time exactly once, so only rates (free-form queries) lag: a sum
     of overlapping 5m rates weighs the newest minutes less.
@@ -76,7 +76,7 @@ class WindowStrategy(Protocol):
         """Error ratio over every window the alerts read, in evaluation order."""
 
     def period_recordings(self, slo: SLO) -> list[Recording]:
-        """The relaxed budget group's recordings, ending with the error ratio over the SLO period."""
+        """The relaxed budget group's recordings, ending with the error ratio over the period."""
 
     def traffic(self, slo: SLO, window: int) -> str:
         """Events/second over ``window``, joinable with the SLO's recorded series by ``and``."""
@@ -100,6 +100,8 @@ class Exact:
     def _ratio(slo: SLO, window: int) -> Recording:
         errors = sli_queries.error_events(slo.sli, window)
         total = sli_queries.total_events(slo.sli, window)
+        if " / " in total:  # e.g. a probe's sample count per second: keep the division whole
+            total = f"({total})"
         return Recording(names.error_ratio_record(window), f"(\n{_indent(errors)}\n)\n/\n{total}")
 
 
@@ -123,7 +125,12 @@ class Efficient:
             out = [Recording(total, total_expr), Recording(errors, error_expr)]
         for window in _ratio_windows(slo):
             if window == base:
-                out.append(Recording(names.error_ratio_record(base), f"{selector(errors, slo)}\n/\n{selector(total, slo)}"))
+                out.append(
+                    Recording(
+                        names.error_ratio_record(base),
+                        f"{selector(errors, slo)}\n/\n{selector(total, slo)}",
+                    )
+                )
             else:
                 out.append(_sum_ratio(slo, base, window))
         return out
@@ -136,7 +143,10 @@ class Efficient:
         if tile <= base:  # the base recordings are already as coarse as the budget group
             return [_sum_ratio(slo, base, slo.period)]
         tiles = [
-            Recording(record(tile), f"avg_over_time({selector(record(base), slo)}[{format_duration(tile)}])")
+            Recording(
+                record(tile),
+                f"avg_over_time({selector(record(base), slo)}[{format_duration(tile)}])",
+            )
             for record in (names.total_events_record, names.error_events_record)
         ]
         return [*tiles, _sum_ratio(slo, tile, slo.period)]
