@@ -83,9 +83,10 @@ def error_tile(sli: SLI, window: int, total: str) -> str | None:
 
 
 def _increase(counter: Selector, group_by: tuple[str, ...], window: int) -> str:
-    # A reset makes the difference negative: count that tile as no events rather than minus the counter.
+    # After a counter reset the difference is negative: that tile counts no events.
     sel = counter.render()
-    return f"{sum_by(group_by, f'clamp_min({sel} - {sel} offset {format_duration(window)}, 0)')} / {window}"
+    difference = f"clamp_min({sel} - {sel} offset {format_duration(window)}, 0)"
+    return f"{sum_by(group_by, difference)} / {window}"
 
 
 def bucket_bounds(threshold: float) -> list[str]:

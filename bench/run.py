@@ -1,0 +1,171 @@
+"""`make bench`: evaluation cost, strategy agreement and generation cost; prints a table, writes bench/results.json.
+
+.venv/bin/python bench/run.py                 # the full benchmark (a few minutes)
+.venv/bin/python bench/run.py --size tiny     # every code path at a toy size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/ first, not the project root
+    sys.path.insert(0, str(ROOT))
+
+from bench import agreement, evalcost, generation, history, promapi  # noqa: E402
+
+GENERATE_SIZES = {"full": [100, 1000, 10000], "tiny": [10]}
+
+
+def evaluate(tools: promapi.Tools, size: history.Size, workdir: Path) -> dict[str, Any]:
+    hist = history.build(tools, size, workdir)
+    with promapi.serve(tools, hist.storage) as url:
+        costs = evalcost.run(url, hist)
+        agree = agreement.run(url, hist)
+    exact, efficient, base = costs["exact"], costs["efficient"], costs["baseline"]
+    tiers = agree["tiers"]
+    pairs = agree["pairs"]
+    alert_diff = max((t.max_diff for t in tiers), default=0.0)
+    sli = {w: agreement.sli_rel_diff(p) for w, p in pairs.items()}
+    errors = {w: agreement.error_ratio_rel_diff(p) for w, p in pairs.items()}
+    return {
+        "history": {
+            "slos": size.load_slos,
+            "raw_series_per_slo": size.series_per_slo,
+            "scenario_slos": len(hist.scenario_names),
+            "days": round(size.history_seconds / 86400, 2),
+            "scrape_interval_seconds": size.scrape_seconds,
+            "raw_samples": hist.raw_samples,
+            "build_seconds": round(hist.build_seconds, 1),
+        },
+        "eval_samples_ratio_efficient_vs_exact": efficient.samples_per_minute
+        / exact.samples_per_minute,
+        "eval_samples_ratio_efficient_vs_baseline": efficient.samples_per_minute
+        / base.samples_per_minute,
+        "eval_time_ratio_efficient_vs_exact": efficient.seconds_per_minute
+        / exact.seconds_per_minute,
+        "eval_time_ratio_efficient_vs_baseline": efficient.seconds_per_minute
+        / base.seconds_per_minute,
+        "eval": {name: cost.summary() for name, cost in costs.items()},
+        "alert_time_max_diff_seconds": alert_diff,
+        "alerts": [
+            {
+                "scenario": t.scenario,
+                "tier": t.tier,
+                "exact": [[ts - hist.start, on] for ts, on in t.exact],
+                "efficient": [[ts - hist.start, on] for ts, on in t.efficient],
+                "max_diff_seconds": t.max_diff,
+            }
+            for t in tiers
+        ],
+        "sli_max_rel_diff": max((max(v, default=0.0) for v in sli.values()), default=0.0),
+        "sli_max_rel_diff_by_window": {w: max(v, default=0.0) for w, v in sli.items()},
+        "error_ratio_rel_diff_by_window": {
+            w: {
+                q: agreement.percentile(v, p)
+                for q, p in (("p50", 0.5), ("p99", 0.99), ("max", 1.0))
+            }
+            for w, v in errors.items()
+        },
+    }
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isinf(value) or math.isnan(value) else round(value, 6)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=["full", "tiny"], default="full")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--skip-generate", action="store_true", help="only the Prometheus parts")
+    parser.add_argument("--skip-eval", action="store_true", help="only the generation part")
+    args = parser.parse_args(argv)
+    size = history.FULL if args.size == "full" else history.TINY
+    began = time.monotonic()
+    results: dict[str, Any] = {
+        "command": "make bench",
+        "size": args.size,
+        "machine": platform.machine(),
+    }
+    with tempfile.TemporaryDirectory(prefix="sloforge-bench-") as tmp:
+        work = Path(tmp)
+        if not args.skip_eval:
+            tools = promapi.find_tools()
+            results["prometheus"] = {
+                "binary": tools.prometheus,
+                "copy": tools.label,
+                "version": promapi.version(tools.prometheus),
+            }
+            results.update(evaluate(tools, size, work))
+        if not args.skip_generate:
+            runs = generation.run(GENERATE_SIZES[args.size], work)
+            results["generate"] = runs
+            results["generate_seconds"] = {str(r["slos"]): r["generate_seconds"] for r in runs}
+            results["generate_floor_ratio"] = {str(r["slos"]): r["floor_ratio"] for r in runs}
+            results["generate_peak_mib"] = {str(r["slos"]): r["generate_peak_mib"] for r in runs}
+    results["bench_seconds"] = round(time.monotonic() - began, 1)
+    results = _finite(results)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(table(results))
+    print(f"\nwrote {args.results}")
+    return 0
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = []
+    if "eval" in results:
+        prom = results["prometheus"]
+        hist = results["history"]
+        rows.append(f"Prometheus: {prom['version']} ({prom['copy']}: {prom['binary']})")
+        rows.append(
+            f"History: {hist['slos']} SLOs x {hist['raw_series_per_slo']} raw series, {hist['days']} days at "
+            f"{hist['scrape_interval_seconds']}s scrape ({hist['raw_samples']:,} samples)"
+        )
+        rows.append("")
+        rows.append(
+            f"{'rule set':<10} {'groups':>6} {'rules':>6} {'samples/min':>14} {'eval ms/min':>12}"
+        )
+        for name, cost in results["eval"].items():
+            rows.append(
+                f"{name:<10} {cost['groups']:>6} {cost['rules']:>6} {cost['samples_per_minute']:>14,} "
+                f"{cost['eval_seconds_per_minute'] * 1000:>12.1f}"
+            )
+        rows.append("")
+    keys = [
+        k
+        for k in results
+        if k.startswith(("eval_", "alert_time", "sli_max")) and not k.endswith("_by_window")
+    ]
+    for key in keys:
+        rows.append(f"{key:<45} {results[key]}")
+    if "generate" in results:
+        rows.append("")
+        rows.append(
+            f"{'SLOs':>6} {'generate s':>11} {'floor s':>8} {'ratio':>6} {'peak MiB':>9} {'files':>7}"
+        )
+        for r in results["generate"]:
+            rows.append(
+                f"{r['slos']:>6} {r['generate_seconds']:>11} {r['floor_seconds']:>8} {r['floor_ratio']:>6} "
+                f"{r['generate_peak_mib']:>9} {r['output_files']:>7}"
+            )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
