@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import resource
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +27,8 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 JSONNET_MAX_STACK = 500
+JSONNET_TIMEOUT = 10.0
+JSONNET_MAX_MEMORY = 1024 * 1024 * 1024
 
 PathKey = tuple[str | int, ...]
 
@@ -143,6 +149,11 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     problem = exc.problem or "invalid YAML"
     if "found character '\\t'" in problem:
         return "invalid YAML: tab characters cannot indent YAML; use spaces"
+    if problem == "mapping values are not allowed here":
+        return (
+            "invalid YAML: a `key: value` where none can start; check this line's indentation, "
+            "or quote a value that contains ': '"
+        )
     if exc.context:
         return f"invalid YAML: {exc.context}, {problem}"
     return f"invalid YAML: {problem}"
@@ -261,15 +272,37 @@ class _TooLarge(yaml.MarkedYAMLError):
 
 
 def load_jsonnet(path: Path) -> tuple[list[Document], list[Problem]]:
-    """Evaluate a Jsonnet file to one document or a list of documents."""
-    import _jsonnet
+    """Evaluate a Jsonnet file to one document or a list of documents.
 
+    Evaluation runs in a child process with a time and memory limit: Jsonnet is
+    a full language, and an endless loop or a huge allocation must end in a
+    message, not a hung CI job or an exhausted machine.
+    """
     name = path.as_posix()
     try:
-        rendered = _jsonnet.evaluate_file(str(path), max_stack=JSONNET_MAX_STACK, max_trace=5)
-    except RuntimeError as exc:
-        return [], [_jsonnet_problem(name, str(exc))]
-    value = json.loads(rendered)
+        proc = subprocess.run(
+            [sys.executable, "-c", _JSONNET_CHILD, str(path), str(JSONNET_MAX_STACK)],
+            capture_output=True,
+            timeout=JSONNET_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_limit_memory,  # noqa: PLW1509 - no threads hold locks here
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        limit = f"{JSONNET_TIMEOUT:g}s"
+        message = f"Jsonnet evaluation did not finish within {limit} (endless recursion or loop?)"
+        return [], [Problem(Location(name, 1, 1), "", message)]
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode == 3:
+        return [], [_jsonnet_problem(name, stderr)]
+    if proc.returncode != 0:
+        limit = JSONNET_MAX_MEMORY >> 20
+        if "memory" in stderr.lower() or proc.returncode in (-6, 134, 4):
+            message = f"Jsonnet evaluation needed more than {limit} MiB of memory"
+        else:
+            message = f"Jsonnet evaluation failed (exit {proc.returncode}): {stderr.strip()[-300:]}"
+        return [], [Problem(Location(name, 1, 1), "", message)]
+    value = json.loads(proc.stdout)
     items = value if isinstance(value, list) else [value]
     docs = [Document(name, i, item, {(): (1, 1)}) for i, item in enumerate(items)]
     if not docs:
@@ -277,21 +310,39 @@ def load_jsonnet(path: Path) -> tuple[list[Document], list[Problem]]:
     return docs, []
 
 
+# The child evaluates one file: JSON on stdout and exit 0, or Jsonnet's message
+# on stderr and exit 3 (4 when Python itself runs out of memory).
+_JSONNET_CHILD = """
+import sys
+import _jsonnet
+try:
+    out = _jsonnet.evaluate_file(sys.argv[1], max_stack=int(sys.argv[2]), max_trace=5)
+except RuntimeError as exc:
+    sys.stderr.write(str(exc))
+    sys.exit(3)
+except MemoryError:
+    sys.exit(4)
+sys.stdout.write(out)
+"""
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (JSONNET_MAX_MEMORY, JSONNET_MAX_MEMORY))
+
+
 def _jsonnet_problem(name: str, message: str) -> Problem:
-    """Jsonnet reports ``file:L:C(-C) message``; keep its position when it names this file."""
-    first = message.strip().splitlines()[0] if message.strip() else "Jsonnet evaluation failed"
+    """Jsonnet names ``file:L:C(-C)`` in its message or trace: keep the first one in this file."""
+    text = message.strip()
+    first = text.splitlines()[0] if text else "Jsonnet evaluation failed"
     line, col = 1, 1
-    head = first.split(" ", 2)
-    for token in head[:2]:
-        if token.startswith(name) or ".jsonnet:" in token:
-            parts = token.rstrip(":").split(":")
-            numbers = [p.split("-")[0] for p in parts[1:3]]
-            if len(numbers) == 2 and all(n.isdigit() for n in numbers):
-                line, col = int(numbers[0]), int(numbers[1])
-    text = first
-    for prefix in ("RUNTIME ERROR: ", "STATIC ERROR: "):
-        if prefix in first:
-            kind = "Jsonnet runtime error" if prefix.startswith("RUNTIME") else "Jsonnet syntax error"
-            text = f"{kind}: {first.split(prefix, 1)[1]}"
+    found = re.search(re.escape(name) + r":(\d+):(\d+)", text)
+    if found:
+        line, col = int(found.group(1)), int(found.group(2))
+    kinds = (("RUNTIME ERROR: ", "Jsonnet runtime error"), ("STATIC ERROR: ", "Jsonnet syntax error"))
+    for prefix, kind in kinds:
+        if first.startswith(prefix):
+            detail = first.removeprefix(prefix)
+            detail = re.sub("^" + re.escape(name) + r":\d+:\d+(-\d+)?: ", "", detail)
+            first = f"{kind}: {detail}"
             break
-    return Problem(Location(name, line, col), "", text)
+    return Problem(Location(name, line, col), "", first)

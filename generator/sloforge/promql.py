@@ -66,7 +66,10 @@ def parse(expr: str) -> promql_parser.Expr:
     try:
         return promql_parser.parse(expr)
     except (ValueError, RuntimeError, TypeError) as exc:
-        raise PromQLError(f"invalid PromQL: {exc}") from None
+        detail = str(exc)
+        if detail == "invalid promql query":  # the parser's catch-all: show what it read
+            detail = f"cannot parse {expr.strip()!r} (a missing operand, operator or bracket?)"
+        raise PromQLError(f"invalid PromQL: {detail}") from None
 
 
 def check(expr: str) -> None:

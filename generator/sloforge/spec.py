@@ -6,6 +6,7 @@ Defaults that depend on other fields (alert names, tiers) are filled in later by
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -27,12 +28,35 @@ API_VERSION = "sloforge/v1"
 
 def _name(value: str) -> str:
     if not names.NAME_RE.match(value):
+        # The name becomes file names (rules, tests, runbooks): nothing that could
+        # climb out of the output directory or differ by case.
+        suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+        hint = f", e.g. {suggestion!r}" if suggestion and names.NAME_RE.match(suggestion) else ""
         raise ValueError(
-            f"must be lower-case letters, digits and dashes, starting with a letter or digit (got {value!r})"
+            "must be lower-case letters, digits and dashes, starting with a letter or digit, "
+            f"because it names output files (got {value!r}){hint}"
         )
     if len(value) > 63:
         raise ValueError(f"must be at most 63 characters (got {len(value)})")
     return value
+
+
+_RULES = {
+    "alert name": "letters, digits and underscores, starting with a letter",
+    "label name": "letters, digits and underscores, not starting with a digit",
+    "record name": "letters, digits, underscores and colons, not starting with a digit",
+    "metric name": "letters, digits, underscores and colons, not starting with a digit",
+}
+
+
+def _suggest(what: str, value: str) -> str:
+    separators = r"[^A-Za-z0-9]+" if what == "alert name" else r"[^A-Za-z0-9_:]+"
+    words = [w for w in re.split(separators, value) if w]
+    if what == "alert name":
+        guess = "".join(w[:1].upper() + w[1:] for w in words)
+    else:
+        guess = "_".join(words).replace(":", "_" if what == "label name" else ":")
+    return guess if guess and not guess[0].isdigit() else ""
 
 
 def _pattern(pattern: str, what: str):  # type: ignore[no-untyped-def]
@@ -40,7 +64,10 @@ def _pattern(pattern: str, what: str):  # type: ignore[no-untyped-def]
 
     def check(value: str) -> str:
         if not compiled.match(value):
-            raise ValueError(f"is not a valid {what} (got {value!r})")
+            rule = f": use {_RULES[what]}" if what in _RULES else ""
+            guess = _suggest(what, value)
+            hint = f", e.g. {guess!r}" if guess and compiled.match(guess) else ""
+            raise ValueError(f"is not a valid {what}{rule} (got {value!r}){hint}")
         return value
 
     return check
@@ -56,6 +83,8 @@ def _duration(value: Any) -> str:
 def _number(value: Any) -> Any:
     if isinstance(value, bool) or isinstance(value, str):
         raise ValueError(f"must be a number (got {value!r})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number (got {value!r})")
     return value
 
 

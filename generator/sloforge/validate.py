@@ -122,8 +122,26 @@ def validate_document(document: Document) -> tuple[list[Located], list[Problem]]
     try:
         spec = model.model_validate(data)
     except ValidationError as exc:
-        return [], [_problem(document, model, err) for err in exc.errors()]
+        problems = [_problem(document, model, err) for err in exc.errors()]
+        return [], _without_misspelt_missing(problems)
     return [Located(spec, document)], []
+
+
+def _without_misspelt_missing(problems: list[Problem]) -> list[Problem]:
+    """`objectve: 99` is one mistake: keep the spelling hint, drop "missing `objective`"."""
+    hinted = {
+        (p.path.rpartition(".")[0], p.message.rsplit("`", 2)[-2])
+        for p in problems
+        if p.message.startswith("unknown field") and p.message.endswith("`?")
+    }
+    return [
+        p
+        for p in problems
+        if not (
+            p.message.startswith("missing required field")
+            and (p.path.rpartition(".")[0], p.path.rpartition(".")[2]) in hinted
+        )
+    ]
 
 
 def _foreign_hint() -> str:
@@ -243,9 +261,11 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
     slo_names: dict[str, PathKey] = {}
     alert_names: dict[str, PathKey] = {}
     for i, slo in enumerate(spec.slos):
+        repeated_slo = slo.name in slo_names
         dup("SLO name", slo_names, slo.name, ("slos", i, "name"))
         alert = slo.alerting.name or names.default_alert_name(spec.service, slo.name)
-        dup("alert name", alert_names, alert, ("slos", i, "alerting", "name"))
+        if slo.alerting.name or not repeated_slo:  # a repeated SLO name already says it all
+            dup("alert name", alert_names, alert, ("slos", i, "alerting", "name"))
         group_by = []
         if slo.sli.ratio:
             group_by = slo.sli.ratio.group_by
@@ -337,6 +357,9 @@ def _kind_of(value: Any) -> str:
 
 def _lower_first(text: str) -> str:
     text = text.replace("Input should be", "must be")
+    text = text.replace("must be a valid dictionary", "must be a mapping")
+    text = text.replace("must be a valid list", "must be a list")
+    text = text.replace("must be a valid string", "must be text")
     return text[:1].lower() + text[1:]
 
 
