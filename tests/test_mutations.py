@@ -1,0 +1,112 @@
+"""Generated promtool tests must fail when the burn-rate rules are wrong.
+
+For each burn-rate alert rule, the numbers in its expression are scaled by 0.7
+and by 1.5, or the expression is replaced by one that never fires; the
+generated tests that exercise that alert must then fail. A generated test that
+survives such a mutation would prove nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sloforge_testlib import FIXTURES, compile_to, promtool_test
+from toolbox import require
+
+NUMBER = re.compile(r"(?<![\w:.])(\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\w.])")
+NEVER = "vector(0) > 1"
+
+
+def scale_numbers(expr: str, factor: float) -> str:
+    """Scale every numeric literal outside label matchers (thresholds, guards)."""
+    parts = re.split(r"(\{[^}]*\})", expr)
+    scaled = [
+        part if part.startswith("{") else NUMBER.sub(lambda m: repr(float(m.group(1)) * factor), part)
+        for part in parts
+    ]
+    return "".join(scaled)
+
+
+MUTATIONS = {
+    "numbers x0.7": lambda expr: scale_numbers(expr, 0.7),
+    "numbers x1.5": lambda expr: scale_numbers(expr, 1.5),
+    "never fires": lambda expr: NEVER,
+}
+
+CASES = [
+    ("checkout-minimal.yaml", "shop", "ShopAvailabilityBudgetBurn", window)
+    for window in ("1h", "6h", "1d", "3d")
+] + [("grouped-latency.yaml", "search", "SearchLatencyBudgetBurn", "1h")]
+
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    return require("promtool")
+
+
+def _tests_for(out: Path, service: str, alert: str, window: str) -> Path:
+    """The generated test file holding this tier's cases, trimmed to the groups that check the alert."""
+    tests_dir = out / "prometheus" / "tests"
+    name = f"{service}.slow.test.yml" if window.endswith("d") else f"{service}.test.yml"
+    doc = yaml.safe_load((tests_dir / name).read_text())
+    doc["tests"] = [
+        g
+        for g in doc["tests"]
+        if any(c.get("alertname") == alert and c.get("exp_alerts") for c in g.get("alert_rule_test", []))
+    ]
+    assert doc["tests"], f"no generated test expects {alert} to fire"
+    trimmed = tests_dir / f"mutation-{name}"
+    trimmed.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return trimmed
+
+
+@pytest.mark.parametrize(("fixture", "service", "alert", "window"), CASES)
+def test_generated_tests_catch_every_mutation(
+    tmp_path: Path, promtool: str, fixture: str, service: str, alert: str, window: str
+) -> None:
+    out = tmp_path / "out"
+    compile_to([FIXTURES / "slo" / fixture], out)
+    rules_path = out / "prometheus" / "rules" / f"{service}.rules.yml"
+    original = rules_path.read_text()
+    test_file = _tests_for(out, service, alert, window)
+
+    baseline = promtool_test(promtool, test_file)
+    assert baseline.returncode == 0, "generated tests must pass on the real rules:\n" + baseline.stdout
+
+    rules = yaml.safe_load(original)
+    targets = [
+        (gi, ri)
+        for gi, group in enumerate(rules["groups"])
+        for ri, rule in enumerate(group["rules"])
+        if rule.get("alert") == alert and rule["labels"]["long_window"] == window
+    ]
+    assert len(targets) == 1
+    gi, ri = targets[0]
+
+    def survives(name: str) -> bool:
+        copy = tmp_path / f"mutant-{name.replace(' ', '-')}"
+        shutil.copytree(out, copy)
+        mutated = yaml.safe_load(original)
+        rule = mutated["groups"][gi]["rules"][ri]
+        rule["expr"] = MUTATIONS[name](rule["expr"])
+        assert rule["expr"] != rules["groups"][gi]["rules"][ri]["expr"]
+        (copy / rules_path.relative_to(out)).write_text(yaml.safe_dump(mutated, sort_keys=False))
+        return promtool_test(promtool, copy / test_file.relative_to(out)).returncode == 0
+
+    with ThreadPoolExecutor(max_workers=len(MUTATIONS)) as pool:
+        results = dict(zip(MUTATIONS, pool.map(survives, MUTATIONS), strict=True))
+    survivors = [name for name, survived in results.items() if survived]
+    assert not survivors, f"generated tests of {alert} ({window} tier) survived: {survivors}"
+
+
+def test_scale_numbers_leaves_selectors_and_record_names_alone() -> None:
+    expr = 'slo:sli_error:ratio_rate1h{slo="a", code=~"5.."} > 0.0144\nand\nslo:sli_error:ratio_rate5m{slo="a"} > 0.0144'
+    assert scale_numbers(expr, 0.5) == (
+        'slo:sli_error:ratio_rate1h{slo="a", code=~"5.."} > 0.0072\nand\nslo:sli_error:ratio_rate5m{slo="a"} > 0.0072'
+    )
