@@ -29,11 +29,14 @@ def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
     out = Path(out)
     _check_target(out)
     parent = out.parent if str(out.parent) else Path(".")
+    blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise OutputError(f"{out}: cannot create the output directory: {blocker} is a file")
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{parent}: cannot create output directory: {exc.strerror}") from None
-    with _locked(parent / f".{out.name}.lock"):
+        raise OutputError(f"{out}: cannot create the output directory: {exc.strerror}") from None
+    with _locked(out, parent / f".{out.name}.lock"):
         _recover(out)
         staging = _stage(parent, out.name, files)
         try:
@@ -50,11 +53,11 @@ def _check_target(out: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
+def _locked(out: Path, lock_path: Path) -> Iterator[None]:
     try:
         handle = open(lock_path, "a+b")  # noqa: SIM115 - held for the whole block
     except OSError as exc:
-        raise OutputError(f"{lock_path.parent}: cannot write here: {exc.strerror}") from None
+        raise OutputError(_unwritable(out, exc)) from None
     with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
@@ -63,11 +66,19 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def _unwritable(out: Path, exc: OSError) -> str:
+    parent = out.parent if str(out.parent) else Path(".")
+    return (
+        f"{out}: cannot write in {parent} ({exc.strerror}); the new tree is built beside "
+        "the output directory and swapped in, so its parent must be writable"
+    )
+
+
 def _stage(parent: Path, name: str, files: Mapping[str, bytes]) -> Path:
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.new-", dir=parent))
     except OSError as exc:
-        raise OutputError(f"{parent}: cannot write here: {exc.strerror}") from None
+        raise OutputError(_unwritable(parent / name, exc)) from None
     try:
         for rel, content in sorted(files.items()):
             target = staging / rel
@@ -144,5 +155,7 @@ def read_tree(root: Path) -> dict[str, bytes]:
     if not root.is_dir():
         return {}
     return {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
