@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,25 +46,44 @@ def find(tool: str) -> str:
     raise ToolError(f"{tool} not found: " + INSTALL_HINT.format(var=var))
 
 
-def run(tool: str, args: Sequence[str], timeout: float = DEFAULT_TIMEOUT, cwd: str | None = None) -> Result:
+def run(
+    tool: str, args: Sequence[str], timeout: float = DEFAULT_TIMEOUT, cwd: str | None = None
+) -> Result:
     binary = find(tool)
+    timeout = min(timeout, _timeout_cap())
     try:
-        proc = subprocess.run(
+        # A session of its own, so a timeout ends the tool and anything it started.
+        proc = subprocess.Popen(
             [binary, *args],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
-            check=False,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        raise ToolError(f"{tool} did not finish within {timeout:.0f}s: {' '.join(args)}") from None
     except OSError as exc:
         raise ToolError(f"{tool} could not be started ({binary}): {exc.strerror}") from None
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise ToolError(f"{tool} did not finish within {timeout:g}s: {' '.join(args)}") from None
     if proc.returncode < 0:
         raise ToolError(f"{tool} crashed (signal {-proc.returncode}) running: {' '.join(args)}")
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    return Result(proc.returncode, stdout, stderr)
+
+
+def _timeout_cap() -> float:
+    """$SLOFORGE_TOOL_TIMEOUT (seconds) caps every tool run, e.g. to fail a CI job fast."""
+    raw = os.environ.get("SLOFORGE_TOOL_TIMEOUT", "")
+    try:
+        return float(raw) if raw else float("inf")
+    except ValueError:
+        message = f"$SLOFORGE_TOOL_TIMEOUT must be a number of seconds (got {raw!r})"
+        raise ToolError(message) from None
 
 
 def version(tool: str) -> str:
