@@ -26,7 +26,7 @@ class Scenario:
     start: int  # errors begin (seconds after the first sample)
     stop: float  # errors end; math.inf when they never do
     end: int  # last sample
-    traffic: float = 1.0  # events per second
+    traffic: float = 1e6 / 60  # events per second: a million a minute keeps every count integral
 
 
 def window_above(slo: SLO, scenario: Scenario, window: int, level: float) -> list[Interval]:

@@ -252,3 +252,7 @@ def schema() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     return app(args=argv if argv is not None else sys.argv[1:], prog_name="sloforge")
+
+
+if __name__ == "__main__":
+    main()

@@ -67,6 +67,7 @@ class SLO:
     runbook: str
     strategy: Strategy
     owner: str | None = None
+    custom_tiers: bool = False  # tiers given in the SLO rather than the workbook defaults
     evaluation_interval: int = 60  # seconds between evaluations of the SLO's rule group
 
     @property

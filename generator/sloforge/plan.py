@@ -83,6 +83,7 @@ def plan_slo(service: ServiceLevelsSpec, spec: SLOSpec, base: dict[str, str], se
         runbook=spec.runbook.strip(),
         strategy=spec.strategy or settings.strategy,
         owner=service.owner,
+        custom_tiers=alerting.tiers is not None,
         evaluation_interval=settings.evaluation_interval,
     )
 

@@ -205,7 +205,8 @@ def _above(slo: SLO, tier: Tier, series: SLISeries, settings: Settings) -> Group
         changes = [c for c in burnmodel.transitions(slo, scenario) if c[1] != tier]
         if not all(burnmodel.clean(t, changes, margin) for t in instants):
             continue
-        sli_at = burnmodel.grid(start + tier.short_window + 3 * step, step, up=True)
+        ramp = base_window(slo) if slo.sli.kind == "query" else 0  # 5m rates need 5m of errors
+        sli_at = burnmodel.grid(start + tier.short_window + ramp + 3 * step, step, up=True)
         group = series.group(slo, scenario)
         group["alert_rule_test"] = [_expect_alerts(slo, scenario, t, settings) for t in instants]
         group["promql_expr_test"] = [series.sli_check(slo, tier.short_window, sli_at, ratio)]
@@ -383,7 +384,8 @@ class SLISeries:
         steps.append((stop - scenario.start) // SAMPLE)
         steps.append((scenario.end - stop) // SAMPLE)
         ratios = (0.0, scenario.error_ratio, 0.0)
-        per_step = scenario.traffic * SAMPLE
+        # Whole numbers of events per sample: fractional steps can make a counter dip, which rate() reads as a reset.
+        per_step = round(scenario.traffic * SAMPLE, 6)
         out = []
         if self.gauge is not None:
             metric, labels = self.gauge
