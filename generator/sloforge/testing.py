@@ -99,19 +99,47 @@ _FAIL_HEAD = re.compile(r"^\s*(alertname: (?P<alert>\S+), time: (?P<time>[^,]+),
 def failures(output: str) -> list[str]:
     """promtool's failure output condensed to 'alert X at 54m: expected …, got …' lines."""
     lines = output.splitlines()
+    heads = [i for i, line in enumerate(lines) if _FAIL_HEAD.match(line)]
     found = []
-    for i, line in enumerate(lines):
-        match = _FAIL_HEAD.match(line)
-        if not match:
-            continue
-        block = " ".join(x.strip() for x in lines[i + 1 : i + 14] if x.strip())
-        block = block.split("FAILED:")[0]
+    for n, i in enumerate(heads):
+        match = _FAIL_HEAD.match(lines[i])
+        assert match is not None
+        end = heads[n + 1] if n + 1 < len(heads) else len(lines)
+        block = " ".join(x.strip() for x in lines[i + 1 : end] if x.strip())
+        block = block.split("FAILED:")[0].split("Unit Testing:")[0]
         if match.group("alert"):
             head = f"alert {match.group('alert')} at {match.group('time')}"
+            found.append(f"{head}: {_alert_difference(block)}")
         else:
             head = f"expr {match.group('expr')} at {match.group('etime')}"
-        found.append(f"{head}: {_squash(block)}")
+            found.append(f"{head}: {_squash(block)}")
     return found or _tail(output)
+
+
+def _alert_difference(block: str) -> str:
+    """'missing …; unexpected …' between promtool's expected and actual alert lists."""
+    exp_part, _, got_part = block.partition("got:")
+    expected, got = _alert_sets(exp_part), _alert_sets(got_part)
+    if expected == got:
+        return "labels match but annotations differ: " + _squash(block, 400)
+    parts = []
+    if expected - got:
+        parts.append("expected but not firing: " + "; ".join(sorted(expected - got)))
+    if got - expected:
+        parts.append("firing but not expected: " + "; ".join(sorted(got - expected)))
+    return ", ".join(parts)
+
+
+def _alert_sets(text: str) -> set[str]:
+    found = set()
+    for labels in re.findall(r"Labels:\{(.*?)\}", text):
+        pairs = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels))
+        pairs.pop("alertname", None)
+        if "long_window" in pairs:
+            found.add(f"{pairs.get('severity', '?')} {pairs['long_window']}/{pairs.get('short_window', '?')}")
+        else:
+            found.add("{" + ", ".join(f"{k}={v}" for k, v in sorted(pairs.items())) + "}")
+    return found
 
 
 def _squash(text: str, limit: int = 600) -> str:
