@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - whole messages read best on one line each
 """Every bad input gets a clear, located answer, exit 1, and the previous output untouched.
 
 Each case is fed through the real command line (typer's CliRunner, in process)
@@ -202,6 +203,16 @@ CASES = [
             "in/shop.yaml:1:1: apiVersion: unknown apiVersion 'sloforge/v2'; sloforge reads sloforge/v1 "
             "(Sloth, Pyrra and OpenSLO documents are recognised by their own version)"
         ],
+    ),
+    Case(
+        "an apiVersion that is a list (found by the fuzzer: it crashed the lookup)",
+        only(service("apiVersion: sloforge/v1", "apiVersion: [sloforge/v1]")),
+        ["in/shop.yaml:1:1: apiVersion: must be the text sloforge/v1 (got list)"],
+    ),
+    Case(
+        "a kind that is a number",
+        only(service("kind: ServiceLevels", "kind: 3")),
+        ["in/shop.yaml:2:1: kind: must be one of ServiceLevels, AlertRouting, Settings (got int 3)"],
     ),
     Case(
         "a misspelt kind gets a suggestion",

@@ -98,7 +98,11 @@ def validate_document(document: Document) -> tuple[list[Located], list[Problem]]
     if not isinstance(data, dict):
         got = _kind_of(data)
         return [], [Problem(document.locate(()), "", f"a document must be a mapping with apiVersion and kind (got {got})")]
+    wrong_type = _untyped_header(document)
+    if wrong_type:
+        return [], wrong_type
     version = data.get("apiVersion", data.get("version"))
+    version = version if isinstance(version, str) else None
     if version in FOREIGN_FORMATS or data.get("apiVersion", "").split("/")[0] in FOREIGN_FORMATS:
         return _convert_foreign(document)
     if "apiVersion" not in data:
@@ -141,6 +145,16 @@ def _without_misspelt_missing(problems: list[Problem]) -> list[Problem]:
             p.message.startswith("missing required field")
             and (p.path.rpartition(".")[0], p.path.rpartition(".")[2]) in hinted
         )
+    ]
+
+
+def _untyped_header(document: Document) -> list[Problem]:
+    """apiVersion and kind must be text before anything can be looked up by them."""
+    expected = {"apiVersion": f"the text {API_VERSION}", "kind": f"one of {', '.join(KINDS)}"}
+    return [
+        Problem(document.locate((key,)), key, f"must be {want} (got {_kind_of(document.data[key])})")
+        for key, want in expected.items()
+        if key in document.data and not isinstance(document.data[key], str)
     ]
 
 
