@@ -49,6 +49,10 @@ lint: $(STAMP) ## ruff and mypy on the code, sloforge lint on the example
 golden: $(STAMP) ## Refresh the golden files under tests/golden after an intended change
 	SLOFORGE_UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
 
+FUZZ_EXAMPLES ?= 2000
+fuzz: setup ## Long fuzzing campaign (FUZZ_EXAMPLES per property), figures in bench/fuzz-results.json
+	SLOFORGE_FUZZ=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -q -s -p no:cacheprovider
+
 bench: setup ## Benchmarks (bench/), writes bench/results.json
 	$(PY) bench/run.py
 

@@ -540,6 +540,11 @@ CASES = [
         ],
     ),
     Case(
+        "a repeated group_by label (found by the fuzzer: amtool refused the output)",
+        both(route=routing(append="defaults: {group_by: [alertname, slo, slo]}\n")),
+        ["in/routing.yaml:8:12: defaults.group_by: lists `slo` more than once; Alertmanager refuses repeated group_by labels"],
+    ),
+    Case(
         "an inline Slack webhook URL is a secret",
         both(
             route=routing(

@@ -55,7 +55,7 @@ settings.register_profile(
 )
 PROFILE = "campaign" if CAMPAIGN else "suite"
 # In the default run only the first few accepted outputs go through promtool/amtool.
-TOOL_CHECKS = 10**9 if CAMPAIGN else 6
+TOOL_CHECKS = 10**9 if CAMPAIGN else 12
 
 SMALL_SEEDS: list[list[dict[str, Any]]] = [
     [
@@ -229,7 +229,8 @@ def mutated(draw: st.DrawFn) -> list[Any]:
     docs: list[Any] = copy.deepcopy(draw(st.sampled_from(SEEDS)))
     for _ in range(draw(st.integers(1, 3))):
         i = draw(st.integers(0, len(docs) - 1))
-        candidates = [p for p in paths(docs[i]) if p]
+        # Inside a receiver's integration block is a known gap: see the xfail test below.
+        candidates = [p for p in paths(docs[i]) if p and not inside_integration(docs[i], p)]
         if not candidates:
             docs[i] = draw(VALUES)
             continue
@@ -261,6 +262,31 @@ def mutated(draw: st.DrawFn) -> list[Any]:
             cut = draw(st.integers(0, len(last) - 1))
             parent[last[:cut] + last[cut + 1 :]] = parent.pop(last)
     return docs
+
+
+@st.composite
+def odd_text(draw: st.DrawFn) -> list[Any]:
+    """Valid structure, odd strings in text leaves: reaches the builders and the escaping."""
+    docs: list[Any] = copy.deepcopy(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(docs) - 1))
+        leaves = [
+            p
+            for p in paths(docs[i])
+            if p and isinstance(get(docs[i], p), str) and not inside_integration(docs[i], p)
+        ]
+        if leaves:
+            path = draw(st.sampled_from(leaves))
+            odd = draw(st.sampled_from(ODD_STRINGS) | st.text(max_size=12))
+            put(docs[i], path, get(docs[i], path) + odd if draw(st.booleans()) else odd)
+    return docs
+
+
+def inside_integration(doc: Any, path: Path_) -> bool:
+    """A key inside a receiver's integration block (``receivers[0].email.to``): sloforge passes
+    these through to Alertmanager by design, without knowing every field name."""
+    routing = isinstance(doc, dict) and doc.get("kind") == "AlertRouting"
+    return routing and len(path) >= 4 and path[0] == "receivers" and isinstance(path[1], int)
 
 
 VOCABULARY = sorted(_field_names(ServiceLevelsSpec) | _field_names(AlertRoutingSpec))
@@ -353,6 +379,14 @@ def test_mutated_documents_are_refused_cleanly_or_compile_to_valid_output(docs: 
 
 
 @settings(settings.get_profile(PROFILE))
+@given(odd_text())
+def test_odd_text_in_any_field_is_refused_cleanly_or_compiles_to_valid_output(
+    docs: list[Any],
+) -> None:
+    check_input(docs)
+
+
+@settings(settings.get_profile(PROFILE))
 @given(random_documents())
 def test_random_documents_are_refused_cleanly_or_compile_to_valid_output(docs: list[Any]) -> None:
     check_input(docs)
@@ -361,7 +395,29 @@ def test_random_documents_are_refused_cleanly_or_compile_to_valid_output(docs: l
 def test_the_seeds_themselves_compile() -> None:
     """Mutations start from valid documents, or most would only test the first check."""
     for seed in SEEDS:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "seed.yaml"
-            path.write_text(yaml.safe_dump_all(seed, allow_unicode=True), encoding="utf-8")
-            load([path])
+        load_documents(seed)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap, found by `make fuzz`: receivers.py passes the fields of an integration "
+    "block through to Alertmanager unchecked, so a misspelt or mistyped field passes validate "
+    "and only amtool check-config (run by `sloforge test`) rejects it",
+)
+@pytest.mark.parametrize(
+    ("field", "value"), [("to_copy", "team@example.com"), ("to", [])], ids=["misspelt", "mistyped"]
+)
+def test_a_bad_field_in_an_integration_block_is_refused_before_amtool(
+    field: str, value: Any
+) -> None:
+    routing = copy.deepcopy(SMALL_SEEDS[0][1])
+    routing["receivers"][0]["email"][field] = value
+    with pytest.raises(SpecError):
+        load_documents([SMALL_SEEDS[0][0], routing])
+
+
+def load_documents(docs: list[Any]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "docs.yaml"
+        path.write_text(yaml.safe_dump_all(docs, allow_unicode=True), encoding="utf-8")
+        load([path])

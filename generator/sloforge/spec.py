@@ -332,8 +332,16 @@ class ServiceLevelsSpec(Spec):
 # --- routing ------------------------------------------------------------------------
 
 
+def _unique_labels(values: list[str]) -> list[str]:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        twice = ", ".join(f"`{v}`" for v in repeated)
+        raise ValueError(f"lists {twice} more than once; Alertmanager refuses repeated group_by labels")
+    return values
+
+
 class RouteTiming(Spec):
-    group_by: list[str] | None = None
+    group_by: Annotated[list[str], AfterValidator(_unique_labels)] | None = None
     group_wait: Duration | None = None
     group_interval: Duration | None = None
     repeat_interval: Duration | None = None
