@@ -212,7 +212,9 @@ CASES = [
     Case(
         "a kind that is a number",
         only(service("kind: ServiceLevels", "kind: 3")),
-        ["in/shop.yaml:2:1: kind: must be one of ServiceLevels, AlertRouting, Settings (got int 3)"],
+        [
+            "in/shop.yaml:2:1: kind: must be one of ServiceLevels, AlertRouting, Settings (got int 3)"
+        ],
     ),
     Case(
         "a misspelt kind gets a suggestion",
@@ -542,7 +544,9 @@ CASES = [
     Case(
         "a repeated group_by label (found by the fuzzer: amtool refused the output)",
         both(route=routing(append="defaults: {group_by: [alertname, slo, slo]}\n")),
-        ["in/routing.yaml:8:12: defaults.group_by: lists `slo` more than once; Alertmanager refuses repeated group_by labels"],
+        [
+            "in/routing.yaml:8:12: defaults.group_by: lists `slo` more than once; Alertmanager refuses repeated group_by labels"
+        ],
     ),
     Case(
         "an inline Slack webhook URL is a secret",

@@ -296,9 +296,9 @@ def load_jsonnet(path: Path) -> tuple[list[Document], list[Problem]]:
     if proc.returncode == 3:
         return [], [_jsonnet_problem(name, stderr)]
     if proc.returncode != 0:
-        limit = JSONNET_MAX_MEMORY >> 20
+        mib = JSONNET_MAX_MEMORY >> 20
         if "memory" in stderr.lower() or proc.returncode in (-6, 134, 4):
-            message = f"Jsonnet evaluation needed more than {limit} MiB of memory"
+            message = f"Jsonnet evaluation needed more than {mib} MiB of memory"
         else:
             message = f"Jsonnet evaluation failed (exit {proc.returncode}): {stderr.strip()[-300:]}"
         return [], [Problem(Location(name, 1, 1), "", message)]
