@@ -733,3 +733,42 @@ def test_an_unwritable_output_directory_is_a_clear_error_and_changes_nothing(
     assert proc.stderr == f"error: ro/out: cannot write in ro (Permission denied); {UNWRITABLE}\n"
     os.chmod(tmp_path / "ro", 0o555)
     assert snapshot(tmp_path) == before
+
+
+OTHER_COMMANDS = [
+    ["check", "in", "--out", "out"],
+    ["lint", "in"],
+    ["explain", "in"],
+]
+SAMPLED = [
+    c
+    for c in CASES
+    if c.id
+    in {
+        "a tab used for indentation is named as a tab",
+        "a misspelt field is one problem with a suggestion, not also a missing field",
+        "a Python object tag inside a field is refused and never executed",
+        "a Jsonnet error() is located at the call",
+        "a route to a misspelt receiver",
+        "bytes that are not UTF-8 are located",
+    }
+]
+
+
+@pytest.mark.parametrize("args", OTHER_COMMANDS, ids=lambda a: a[0])
+@pytest.mark.parametrize("case", SAMPLED, ids=[c.id for c in SAMPLED])
+def test_every_other_command_refuses_bad_input_the_same_way(
+    case: Case, args: list[str], previous_output: Path, tmp_path: Path
+) -> None:
+    write(tmp_path, case.files)
+    shutil.copytree(previous_output, tmp_path / "out")
+    before = snapshot(tmp_path)
+    with contextlib.chdir(tmp_path):
+        result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    # lint words its lines in its own format (`file:line:col: error: message [spec]`).
+    location = ":".join(case.expect[0].split(":")[:3])
+    assert f"{location}: " in result.output
+    assert case.expect[0][len(location) + 2 :][-40:] in result.output
+    assert snapshot(tmp_path) == before
