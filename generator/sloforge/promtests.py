@@ -315,7 +315,6 @@ class SLISeries:
     kind: str
     counters: tuple[Counter, ...] = ()
     gauge: tuple[str, dict[str, str]] | None = None
-    bad_metric_separate: bool = False
 
     @staticmethod
     def burning_group(slo: SLO) -> dict[str, str]:
@@ -326,10 +325,10 @@ class SLISeries:
         sli = slo.sli
         if sli.kind == "ratio" and sli.errors is not None:
             assert sli.total is not None
-            return cls._bad_and_total(sli.errors, sli.total, slo)
+            return cls._split(sli.errors, sli.total, "bad")
         if sli.kind == "ratio":
             assert sli.good is not None and sli.total is not None
-            return cls._good_and_total(sli.good, sli.total, slo)
+            return cls._split(sli.good, sli.total, "good")
         if sli.kind == "latency":
             from .sli import bucket_bounds
 
@@ -343,38 +342,21 @@ class SLISeries:
             assert sli.probe is not None
             return cls("probe", gauge=(_metric(sli.probe), seriesgen.label_set([sli.probe])))
         errors, total = _simple_query(sli.query_errors), _simple_query(sli.query_total)
-        return cls._bad_and_total(errors, total, slo)
+        return cls._split(errors, total, "bad")
 
     @classmethod
-    def _bad_and_total(cls, bad: Selector, total: Selector, slo: SLO) -> SLISeries:
-        _metric(bad), _metric(total)
-        if bad.metric == total.metric:
-            bad_labels = seriesgen.label_set([bad, total])
-            good_labels = seriesgen.label_set_excluded(total, bad)
-            return cls("ratio", (Counter(bad.metric, bad_labels, "bad"), Counter(total.metric, good_labels, "good")))
-        return cls(
-            "ratio",
-            (
-                Counter(bad.metric, seriesgen.label_set([bad]), "bad"),
-                Counter(total.metric, seriesgen.label_set([total]), "all"),
-            ),
-            bad_metric_separate=True,
-        )
-
-    @classmethod
-    def _good_and_total(cls, good: Selector, total: Selector, slo: SLO) -> SLISeries:
-        _metric(good), _metric(total)
-        if good.metric == total.metric:
-            good_labels = seriesgen.label_set([good, total])
-            bad_labels = seriesgen.label_set_excluded(total, good)
-            return cls("ratio", (Counter(good.metric, good_labels, "good"), Counter(total.metric, bad_labels, "bad")))
-        return cls(
-            "ratio",
-            (
-                Counter(good.metric, seriesgen.label_set([good]), "good"),
-                Counter(total.metric, seriesgen.label_set([total]), "all"),
-            ),
-        )
+    def _split(cls, part: Selector, total: Selector, share: str) -> SLISeries:
+        """``part`` counts the ``share`` ("bad" or "good") events among ``total``."""
+        _metric(part), _metric(total)
+        if part.metric == total.metric:
+            # One counter with a label that tells them apart: a series ``part`` matches,
+            # and one only ``total`` matches, which holds the other events.
+            other = "good" if share == "bad" else "bad"
+            matched = Counter(part.metric, seriesgen.label_set([part, total]), share)
+            rest = Counter(total.metric, seriesgen.label_set_excluded(total, part), other)
+            return cls("ratio", (matched, rest))
+        separate = Counter(part.metric, seriesgen.label_set([part]), share)
+        return cls("ratio", (separate, Counter(total.metric, seriesgen.label_set([total]), "all")))
 
     def input_series(
         self, slo: SLO, scenario: burnmodel.Scenario, group: dict[str, str], omit_bad: bool = False
