@@ -361,6 +361,15 @@ CASES = [
         ],
     ),
     Case(
+        "a number beyond float range (found by the fuzzer: the parser read +Inf, promtool refused)",
+        only(
+            service(append="alerts:\n  - {name: ShopDown, expr: up > 1e309, severity: warning}\n")
+        ),
+        [
+            "in/shop.yaml:13:22: alerts[0].expr: invalid PromQL: number 1e309 is out of range (write +Inf)"
+        ],
+    ),
+    Case(
         "an unclosed parenthesis in a recording rule",
         only(service(append="recording_rules:\n  - {record: 'job:up:sum', expr: 'sum(up'}\n")),
         ["in/shop.yaml:13:28: recording_rules[0].expr: invalid PromQL: unclosed left parenthesis"],
