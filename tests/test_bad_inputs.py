@@ -558,6 +558,24 @@ CASES = [
         ],
     ),
     Case(
+        "an empty group_by label (found by the fuzzer: amtool refused the output)",
+        both(route=routing(append="defaults: {group_by: [alertname, '']}\n")),
+        [
+            "in/routing.yaml:8:12: defaults.group_by: '' is not a label name (or `...` for every label)"
+        ],
+    ),
+    Case(
+        "an alert name too long for its runbook file (found by the fuzzer: the write failed)",
+        only(
+            service(
+                append=f"alerts:\n  - {{name: {'X' * 300}, expr: up == 0, severity: warning}}\n"
+            )
+        ),
+        [
+            "in/shop.yaml:13:6: alerts[0].name: must be at most 200 characters, because it names the runbook file (got 300)"
+        ],
+    ),
+    Case(
         "an inline Slack webhook URL is a secret",
         both(
             route=routing(

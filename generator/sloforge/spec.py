@@ -109,7 +109,21 @@ def _matchers(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_name)]
-AlertName = Annotated[str, AfterValidator(_pattern(names.ALERT_NAME_PATTERN, "alert name"))]
+MAX_ALERT_NAME = 200  # the runbook is <AlertName>.md: file names stop at 255 bytes
+
+
+def _short(value: str) -> str:
+    if len(value) > MAX_ALERT_NAME:
+        raise ValueError(
+            f"must be at most {MAX_ALERT_NAME} characters, because it names the runbook file "
+            f"(got {len(value)})"
+        )
+    return value
+
+
+AlertName = Annotated[
+    str, AfterValidator(_pattern(names.ALERT_NAME_PATTERN, "alert name")), AfterValidator(_short)
+]
 LabelName = Annotated[str, AfterValidator(_pattern(names.LABEL_NAME_PATTERN, "label name"))]
 RecordName = Annotated[str, AfterValidator(_pattern(names.RECORD_NAME_PATTERN, "record name"))]
 Duration = Annotated[str, BeforeValidator(_duration)]
@@ -333,6 +347,9 @@ class ServiceLevelsSpec(Spec):
 
 
 def _unique_labels(values: list[str]) -> list[str]:
+    for value in values:
+        if value != "..." and not re.match(names.LABEL_NAME_PATTERN, value):
+            raise ValueError(f"{value!r} is not a label name (or `...` for every label)")
     repeated = sorted({v for v in values if values.count(v) > 1})
     if repeated:
         twice = ", ".join(f"`{v}`" for v in repeated)
