@@ -19,7 +19,7 @@ from pathlib import Path
 from . import synth
 
 ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 900
+TIMEOUT = 3600
 
 FLOOR_SCRIPT = r"""
 import json, sys, time
