@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from toolbox import ROOT, binaries
 
 if str(ROOT) not in sys.path:
