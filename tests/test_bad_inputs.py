@@ -576,6 +576,13 @@ CASES = [
         ],
     ),
     Case(
+        "an empty SMTP smarthost (found by the fuzzer: amtool refused the output)",
+        both(route=routing('smarthost: "smtp.example.com:587"', 'smarthost: ""')),
+        [
+            "in/routing.yaml:3:8: smtp.smarthost: must be host:port, e.g. smtp.example.com:587 (got '')"
+        ],
+    ),
+    Case(
         "an inline Slack webhook URL is a secret",
         both(
             route=routing(

@@ -404,11 +404,17 @@ class ReceiverSpec(Spec):
     name: str
 
 
+def _host_port(value: str) -> str:
+    if not re.match(r"^(\[[^\]]+\]|[^\s:/\[\]]+):\d+$", value):
+        raise ValueError(f"must be host:port, e.g. smtp.example.com:587 (got {value!r})")
+    return value
+
+
 class SmtpSpec(Spec):
     """Defaults for every email receiver (Alertmanager's global ``smtp_*`` settings)."""
 
-    smarthost: str
-    from_: str = Field(alias="from")
+    smarthost: Annotated[str, AfterValidator(_host_port)]
+    from_: Annotated[str, Field(min_length=1, alias="from")]
     hello: str | None = None
     auth_username: str | None = None
     auth_password_file: str | None = None
