@@ -138,3 +138,9 @@ def test_a_missing_input_path_is_a_clean_error(tmp_path: Path, command: list[str
     assert result.returncode == 1
     assert "nope.yaml: no such file or directory" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_version_prints_without_a_command() -> None:
+    result = sloforge("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("sloforge ")

@@ -84,15 +84,20 @@ def run(action: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"sloforge {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for internal errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+    ] = False,
 ) -> None:
     _state["debug"] = debug
-    if version:
-        typer.echo(f"sloforge {__version__}")
-        raise typer.Exit(0)
 
 
 @app.command()
