@@ -370,6 +370,13 @@ CASES = [
         ],
     ),
     Case(
+        "a bare duration as an expression (found by the fuzzer: promtool refused it)",
+        only(service(append="alerts:\n  - {name: ShopDown, expr: up > 5m, severity: warning}\n")),
+        [
+            "in/shop.yaml:13:22: alerts[0].expr: invalid PromQL: unexpected duration '5m'; durations go in a range [5m], after offset, or as seconds (300)"
+        ],
+    ),
+    Case(
         "an unclosed parenthesis in a recording rule",
         only(service(append="recording_rules:\n  - {record: 'job:up:sum', expr: 'sum(up'}\n")),
         ["in/shop.yaml:13:28: recording_rules[0].expr: invalid PromQL: unclosed left parenthesis"],

@@ -80,9 +80,21 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _NUMBER = re.compile(r"(?<![\w.])(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(?![\w.])")
 
 
+_RANGE = re.compile(r"\[[^\]]*\]|\boffset\s+-?[\w.]+|@\s*[\w.()]+")
+_DURATION = re.compile(r"(?<![\w.])\d+(\.\d+)?(ms|s|m|h|d|w|y)(?![\w.])")
+
+
 def _check_numbers(expr: str) -> None:
-    """The parser reads 1e309 as +Inf; Prometheus refuses it (found by fuzzing)."""
-    for match in _NUMBER.finditer(_STRING.sub('""', expr)):
+    """Literals the parser takes but Prometheus refuses (found by fuzzing): 1e309, which the
+    parser reads as +Inf, and a bare duration such as ``5m`` outside a range or offset."""
+    plain = _STRING.sub('""', expr)
+    duration = _DURATION.search(_RANGE.sub("", plain))
+    if duration:
+        raise PromQLError(
+            f"invalid PromQL: unexpected duration {duration.group(0)!r}; durations go in a "
+            "range [5m], after offset, or as seconds (300)"
+        )
+    for match in _NUMBER.finditer(plain):
         number = match.group(0)
         if math.isinf(float(number)):
             shown = number if len(number) <= 20 else number[:12] + "…"
