@@ -27,7 +27,8 @@ from .model import SLO, Alert, Service, Settings, Tier
 from .promql import Selector, parse_selector, quote, substitute_window
 from .rules import burn_rate_alert, plain_alert_rule
 from .seriesgen import Phase, Unsatisfiable
-from .windows import base_window
+from .sli import bucket_bounds
+from .windows import base_window, selector
 
 SAMPLE = 60  # spacing of synthetic input samples
 FAST_STEP = 60  # evaluation interval of <service>.test.yml
@@ -330,8 +331,6 @@ class SLISeries:
             assert sli.good is not None and sli.total is not None
             return cls._split(sli.good, sli.total, "good")
         if sli.kind == "latency":
-            from .sli import bucket_bounds
-
             matchers = sli.matchers
             bucket = Selector(f"{sli.histogram}_bucket", matchers)
             count = Selector(f"{sli.histogram}_count", matchers)
@@ -398,7 +397,6 @@ class SLISeries:
     def sli_check(self, slo: SLO, window: int, t: int, ratio: float) -> Group:
         """The recorded error ratio equals the injected one (and the healthy group's is 0)."""
         record = names.error_ratio_record(window)
-        selector = Selector(record, tuple(seriesgen_matchers(slo))).render()
         expected = [(self.burning_group(slo), ratio)]
         if slo.sli.group_by:
             expected.append(({label: GROUP_VALUES[1] for label in slo.sli.group_by}, 0.0))
@@ -407,7 +405,8 @@ class SLISeries:
             labels = {**dict(slo.labels), **group}
             body = ", ".join(f"{k}={quote(v)}" for k, v in sorted(labels.items()))
             samples.append({"labels": "{" + body + "}", "value": round(value * SCALE)})
-        return {"expr": f"round({selector} * {SCALE})", "eval_time": format_duration(t), "exp_samples": samples}
+        expr = f"round({selector(record, slo)} * {SCALE})"
+        return {"expr": expr, "eval_time": format_duration(t), "exp_samples": samples}
 
     def edge_cases(self, slo: SLO, settings: Settings) -> list[Group]:
         """No traffic never fires; a missing error series with traffic present is a ratio of 0."""
@@ -434,8 +433,6 @@ class SLISeries:
 
     def _le_spellings(self, slo: SLO) -> list[Group]:
         """The threshold bucket is found whether ``le`` reads "1" (Prometheus 2) or "1.0" (3)."""
-        from .sli import bucket_bounds
-
         groups = []
         ratio = _ratio(0.25)
         scenario = burnmodel.Scenario(ratio, 0, math.inf, 30 * FAST_STEP)
@@ -449,12 +446,6 @@ class SLISeries:
             group["promql_expr_test"] = [variant.sli_check(slo, base_window(slo), 20 * FAST_STEP, ratio)]
             groups.append(group)
         return groups
-
-
-def seriesgen_matchers(slo: SLO) -> list[Any]:
-    from .promql import label_matchers
-
-    return list(label_matchers(dict(slo.selector_labels)))
 
 
 def _metric(selector: Selector) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -88,24 +89,20 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _promql(value: str) -> str:
-    promql.check(value)
-    return value
+def _checked_by(check: Callable[[str], object]) -> Callable[[str], str]:
+    """A validator that runs ``check`` (which raises ValueError) and keeps the text."""
+
+    def validate(value: str) -> str:
+        check(value)
+        return value
+
+    return validate
 
 
-def _selector(value: str) -> str:
-    promql.parse_selector(value)
-    return value
-
-
-def _window_query(value: str) -> str:
-    promql.check_template(value)
-    return value
-
-
-def _matchers(value: str) -> str:
-    promql.parse_matchers(value)
-    return value
+_promql = _checked_by(promql.check)
+_selector = _checked_by(promql.parse_selector)
+_window_query = _checked_by(promql.check_template)
+_matchers = _checked_by(promql.parse_matchers)
 
 
 Name = Annotated[str, AfterValidator(_name)]
