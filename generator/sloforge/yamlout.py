@@ -1,7 +1,18 @@
-"""Deterministic YAML for generated files: block style, literal multi-line strings, a header."""
+"""Deterministic YAML for generated files: block style, literal multi-line strings, a header.
+
+The output is exactly what PyYAML's libyaml emitter writes for the same data
+(``_pyyaml_dump``), but produced by a direct emitter: PyYAML's Python
+representer costs more than everything else sloforge does when it writes tens
+of thousands of SLOs. The direct emitter covers what generated files contain
+(mappings with string keys, lists, strings, numbers, booleans, null); a
+document holding anything else (a very long or unusual string, a non-string
+key) is written by PyYAML instead, so the bytes never depend on which path ran.
+tests/test_yamlout.py compares both on random and on real documents.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -24,10 +35,26 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 Dumper.add_representer(str, _str)
 
 
-def dump(data: Any) -> str:
+def _pyyaml_dump(data: Any) -> str:
     return yaml.dump(
-        data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False
+        data,
+        Dumper=Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=10_000,
+        default_flow_style=False,
     )
+
+
+def dump(data: Any) -> str:
+    if isinstance(data, (dict, list)) and data:
+        out: list[str] = []
+        try:
+            _emit_collection(data, 0, out)
+        except _Unsupported:
+            return _pyyaml_dump(data)
+        return "".join(out)
+    return _pyyaml_dump(data)
 
 
 def header(sources: list[str] | tuple[str, ...]) -> str:
@@ -37,3 +64,193 @@ def header(sources: list[str] | tuple[str, ...]) -> str:
 
 def document(data: Any, sources: list[str] | tuple[str, ...]) -> bytes:
     return (header(sources) + dump(data)).encode("utf-8")
+
+
+# --- the direct emitter -------------------------------------------------------
+
+
+class _Unsupported(Exception):
+    """The document holds something only PyYAML's emitter is trusted to write."""
+
+
+def _emit_collection(data: dict[Any, Any] | list[Any], indent: int, out: list[str]) -> None:
+    """Writes a non-empty block collection whose first line's prefix is already written."""
+    pad = " " * indent
+    if isinstance(data, dict):
+        first = True
+        for key, value in data.items():
+            if not first:
+                out.append(pad)
+            first = False
+            out.append(_key(key))
+            out.append(":")
+            _emit_value(value, indent, indent + 2, out)
+    else:
+        first = True
+        for item in data:
+            if not first:
+                out.append(pad)
+            first = False
+            out.append("-")
+            _emit_value(item, indent, indent + 2, out)
+
+
+def _emit_value(value: Any, column: int, nested: int, out: list[str]) -> None:
+    """Writes what follows ``key:`` or ``-`` at ``column``; block content goes at ``nested``."""
+    if isinstance(value, str):
+        text = _SCALARS.get(value)
+        if text is None:
+            text = _scalar(value)
+        if text is _LITERAL:
+            out.append(_literal(value, nested))
+        else:
+            out.append(" ")
+            out.append(text)
+            out.append("\n")
+    elif isinstance(value, dict):
+        if not value:
+            out.append(" {}\n")
+        elif out[-1] == "-":  # a mapping in a list starts on the dash's line
+            out.append(" ")
+            _emit_collection(value, nested, out)
+        else:
+            out.append("\n" + " " * nested)
+            _emit_collection(value, nested, out)
+    elif isinstance(value, list):
+        if not value:
+            out.append(" []\n")
+        elif out[-1] == "-":
+            out.append(" ")
+            _emit_collection(value, nested, out)
+        else:  # a list under a key is not indented further (PyYAML's block style)
+            out.append("\n" + " " * column)
+            _emit_collection(value, column, out)
+    else:
+        out.append(" ")
+        out.append(_other(value))
+        out.append("\n")
+
+
+def _other(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return str(value)
+    if type(value) is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _Unsupported
+        text = repr(value).lower()
+        if "." not in text and "e" in text:
+            text = text.replace("e", ".0e", 1)
+        return text
+    raise _Unsupported
+
+
+_LITERAL = "|"  # _scalar's answer for strings written as literal blocks
+_SCALARS: dict[str, str] = {}  # value -> its text as a value (or _LITERAL)
+_KEYS: dict[str, str] = {}
+_MAX_CACHED = 200_000
+_MAX_LENGTH = 4_000  # longer strings may be folded at width 10,000: PyYAML's business
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _key(key: Any) -> str:
+    if type(key) is not str:
+        raise _Unsupported
+    text = _KEYS.get(key)
+    if text is None:
+        analysis = _analyse(key)
+        if analysis.multiline or len(key) > 120:  # PyYAML writes those as complex keys
+            raise _Unsupported
+        text = _quote(key, analysis, simple_key=True)
+        if len(_KEYS) < _MAX_CACHED:
+            _KEYS[key] = text
+    return text
+
+
+def _scalar(value: str) -> str:
+    analysis = _analyse(value)
+    if analysis.multiline:
+        if not analysis.block_allowed or analysis.literal_keeps or analysis.leading_blank:
+            raise _Unsupported  # double-quoted, or block headers PyYAML adorns
+        text = _LITERAL
+    else:
+        text = _quote(value, analysis, simple_key=False)
+    if len(_SCALARS) < _MAX_CACHED:
+        _SCALARS[value] = text
+    return text
+
+
+def _quote(value: str, analysis: _Analysis, simple_key: bool) -> str:
+    """Plain when the emitter allows it and the text reads back as a string, else single-quoted."""
+    plain_reads_as_str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG
+    if analysis.block_plain and plain_reads_as_str and not (simple_key and not value):
+        return value
+    if analysis.single_quoted:
+        return "'" + value.replace("'", "''") + "'"
+    raise _Unsupported  # double-quoted: escapes PyYAML's emitter decides
+
+
+def _literal(value: str, indent: int) -> str:
+    pad = " " * indent
+    body = value[:-1] if value.endswith("\n") else value
+    lines = "".join(pad + line + "\n" if line else "\n" for line in body.split("\n"))
+    return (" |\n" if value.endswith("\n") else " |-\n") + lines
+
+
+# Characters the emitter treats as printable (with allow_unicode), less the
+# Unicode line and paragraph separators, which it treats as line breaks.
+_PRINTABLE = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
+_INDICATOR_FIRST = frozenset("#,[]{}&*!|>'\"%@`")
+_INDICATOR_INSIDE = re.compile(r":(?:[ \n]|$)|[ \n]#")
+
+
+class _Analysis:
+    __slots__ = (
+        "block_allowed",
+        "block_plain",
+        "leading_blank",
+        "literal_keeps",
+        "multiline",
+        "single_quoted",
+    )
+
+    def __init__(self, value: str) -> None:
+        self.multiline = "\n" in value
+        self.leading_blank = value[:1] in (" ", "\n")
+        trailing_blank = value[-1:] in (" ", "\n")
+        space_then_break, break_then_space = " \n" in value, "\n " in value
+        self.block_plain = not (
+            self.multiline
+            or self.leading_blank
+            or trailing_blank
+            or break_then_space
+            or space_then_break
+            or _has_indicator(value)
+        )
+        self.single_quoted = not (break_then_space or space_then_break)
+        self.block_allowed = bool(value) and not (value.endswith(" ") or space_then_break)
+        self.literal_keeps = value.endswith("\n\n") or value == "\n"
+
+
+def _has_indicator(value: str) -> bool:
+    """Characters that would make a plain scalar mean something else (libyaml's block-context rules)."""
+    if not value:
+        return False
+    first = value[0]
+    if first in _INDICATOR_FIRST or value.startswith(("---", "...")):
+        return True
+    if first in "?:-" and value[1:2] in ("", " ", "\n"):
+        return True
+    return _INDICATOR_INSIDE.search(value) is not None
+
+
+def _analyse(value: str) -> _Analysis:
+    if len(value) > _MAX_LENGTH or not _PRINTABLE.fullmatch(value):
+        raise _Unsupported
+    return _Analysis(value)
