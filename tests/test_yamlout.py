@@ -8,7 +8,6 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from sloforge import yamlout
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +113,7 @@ def _committed_documents() -> list[object]:
 
 
 def test_generated_documents_take_the_direct_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every document sloforge writes for the example goes through the direct emitter, byte for byte."""
+    """Every document written for the example takes the direct emitter, byte for byte."""
     documents = _committed_documents()
     expected = [yamlout._pyyaml_dump(doc) for doc in documents]
 

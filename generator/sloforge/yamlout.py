@@ -239,7 +239,7 @@ class _Analysis:
 
 
 def _has_indicator(value: str) -> bool:
-    """Characters that would make a plain scalar mean something else (libyaml's block-context rules)."""
+    """Would a plain scalar read as YAML syntax (libyaml's rules for block context)?"""
     if not value:
         return False
     first = value[0]
