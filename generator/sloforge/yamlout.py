@@ -50,7 +50,12 @@ def dump(data: Any) -> str:
     if isinstance(data, (dict, list)) and data:
         out: list[str] = []
         try:
-            _emit_collection(data, 0, out)
+            if type(data) is dict:
+                _emit_mapping(data, 0, out)
+            elif type(data) is list:
+                _emit_sequence(data, 0, out)
+            else:
+                raise _Unsupported
         except _Unsupported:
             return _pyyaml_dump(data)
         return "".join(out)
@@ -73,62 +78,56 @@ class _Unsupported(Exception):
     """The document holds something only PyYAML's emitter is trusted to write."""
 
 
-def _emit_collection(data: dict[Any, Any] | list[Any], indent: int, out: list[str]) -> None:
-    """Writes a non-empty block collection whose first line's prefix is already written."""
+def _emit_mapping(data: dict[Any, Any], indent: int, out: list[str]) -> None:
+    """Writes a non-empty block mapping whose first key's line prefix is already written."""
     pad = " " * indent
-    if isinstance(data, dict):
-        first = True
-        for key, value in data.items():
-            if not first:
-                out.append(pad)
-            first = False
-            out.append(_key(key))
-            out.append(":")
-            _emit_value(value, indent, indent + 2, out)
-    else:
-        first = True
-        for item in data:
-            if not first:
-                out.append(pad)
-            first = False
-            out.append("-")
-            _emit_value(item, indent, indent + 2, out)
-
-
-def _emit_value(value: Any, column: int, nested: int, out: list[str]) -> None:
-    """Writes what follows ``key:`` or ``-`` at ``column``; block content goes at ``nested``."""
-    if isinstance(value, str):
-        text = _SCALARS.get(value)
-        if text is None:
-            text = _scalar(value)
-        if text is _LITERAL:
-            out.append(_literal(value, nested))
+    write = out.append
+    for i, (key, value) in enumerate(data.items()):
+        if i:
+            write(pad)
+        write(_KEYS.get(key) or _key(key))
+        if type(value) is str:  # most values: one cached piece of text
+            text = _VALUES.get(value) or _value(value)
+            write(text if text is not _LITERAL else _literal(value, indent + 2))
+        elif type(value) is list and value:  # a list under a key is not indented further
+            write("\n" + pad)
+            _emit_sequence(value, indent, out)
         else:
-            out.append(" ")
-            out.append(text)
-            out.append("\n")
-    elif isinstance(value, dict):
-        if not value:
+            _emit_node(value, indent + 2, out, "\n" + pad + "  ")
+
+
+def _emit_sequence(data: list[Any], indent: int, out: list[str]) -> None:
+    """Writes a non-empty block sequence whose first dash's line prefix is already written."""
+    pad = " " * indent
+    write = out.append
+    for i, item in enumerate(data):
+        write("-" if not i else pad + "-")
+        if type(item) is str:
+            text = _VALUES.get(item) or _value(item)
+            write(text if text is not _LITERAL else _literal(item, indent + 2))
+        else:  # a collection in a list starts on the dash's line
+            _emit_node(item, indent + 2, out, " ")
+
+
+def _emit_node(value: Any, indent: int, out: list[str], lead: str) -> None:
+    """Any value but a string after ``key:`` or ``-``; ``lead`` starts a nested collection."""
+    if type(value) is dict:
+        if value:
+            out.append(lead)
+            _emit_mapping(value, indent, out)
+        else:
             out.append(" {}\n")
-        elif out[-1] == "-":  # a mapping in a list starts on the dash's line
-            out.append(" ")
-            _emit_collection(value, nested, out)
+    elif type(value) is list:
+        if value:
+            out.append(lead)
+            _emit_sequence(value, indent, out)
         else:
-            out.append("\n" + " " * nested)
-            _emit_collection(value, nested, out)
-    elif isinstance(value, list):
-        if not value:
             out.append(" []\n")
-        elif out[-1] == "-":
-            out.append(" ")
-            _emit_collection(value, nested, out)
-        else:  # a list under a key is not indented further (PyYAML's block style)
-            out.append("\n" + " " * column)
-            _emit_collection(value, column, out)
+    elif type(value) is str:
+        text = _VALUES.get(value) or _value(value)
+        out.append(text if text is not _LITERAL else _literal(value, indent))
     else:
-        out.append(" ")
-        out.append(_other(value))
-        out.append("\n")
+        out.append(" " + _other(value) + "\n")
 
 
 def _other(value: Any) -> str:
@@ -150,9 +149,9 @@ def _other(value: Any) -> str:
     raise _Unsupported
 
 
-_LITERAL = "|"  # _scalar's answer for strings written as literal blocks
-_SCALARS: dict[str, str] = {}  # value -> its text as a value (or _LITERAL)
-_KEYS: dict[str, str] = {}
+_LITERAL = "literal"  # _value's answer (compared by identity) for strings written as blocks
+_VALUES: dict[str, str] = {}  # value -> " text\n" as written after "key:" or "-"
+_KEYS: dict[str, str] = {}  # key -> "text:"
 _MAX_CACHED = 200_000
 _MAX_LENGTH = 4_000  # longer strings may be folded at width 10,000: PyYAML's business
 _RESOLVER = yaml.resolver.Resolver()
@@ -162,27 +161,25 @@ _STR_TAG = "tag:yaml.org,2002:str"
 def _key(key: Any) -> str:
     if type(key) is not str:
         raise _Unsupported
-    text = _KEYS.get(key)
-    if text is None:
-        analysis = _analyse(key)
-        if analysis.multiline or len(key) > 120:  # PyYAML writes those as complex keys
-            raise _Unsupported
-        text = _quote(key, analysis, simple_key=True)
-        if len(_KEYS) < _MAX_CACHED:
-            _KEYS[key] = text
+    analysis = _analyse(key)
+    if analysis.multiline or len(key) > 120:  # PyYAML writes those as complex keys
+        raise _Unsupported
+    text = _quote(key, analysis, simple_key=True) + ":"
+    if len(_KEYS) < _MAX_CACHED:
+        _KEYS[key] = text
     return text
 
 
-def _scalar(value: str) -> str:
+def _value(value: str) -> str:
     analysis = _analyse(value)
     if analysis.multiline:
         if not analysis.block_allowed or analysis.literal_keeps or analysis.leading_blank:
             raise _Unsupported  # double-quoted, or block headers PyYAML adorns
         text = _LITERAL
     else:
-        text = _quote(value, analysis, simple_key=False)
-    if len(_SCALARS) < _MAX_CACHED:
-        _SCALARS[value] = text
+        text = " " + _quote(value, analysis, simple_key=False) + "\n"
+    if len(_VALUES) < _MAX_CACHED:
+        _VALUES[value] = text
     return text
 
 
