@@ -24,6 +24,7 @@ from .history import History
 
 WARMUP = 3600  # the first hour has no full short windows yet
 STEP = 60
+SPAN_MATCHED_BELOW = 86400  # longer windows' spans differ by less than 0.07%: not worth the queries
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,22 @@ def _ratio_expr(rules: dict[str, Any], slo: SLO, window: int) -> str:
             ):
                 return str(rule["expr"])
     raise KeyError(f"{record} for {slo.name}")
+
+
+def _widened(expr: str, window: int, scrape: int) -> str:
+    """``exact``'s expression with every rate() range one scrape interval longer.
+
+    rate() over ``window`` measures the increase between the first and the
+    last sample inside it, ``window`` minus one scrape interval, and scales it
+    up; the ratio of two such rates is the error ratio over that shorter span.
+    ``efficient``'s tiles span the whole window. Widening the ranges by one
+    scrape interval makes both measure the same span, so what remains of the
+    difference is the strategies' arithmetic, not their spans.
+    """
+    old, new = f"[{format_duration(window)}]", f"[{format_duration(window + scrape)}]"
+    if old not in expr:
+        raise KeyError(f"no {old} range in {expr!r}")
+    return expr.replace(old, new)
 
 
 def _series(url: str, expr: str, start: float, end: float) -> dict[int, float]:
@@ -108,6 +125,7 @@ def run(url: str, history: History) -> dict[str, Any]:
     exact_set, efficient_set = history.scenarios["exact"], history.scenarios["efficient"]
     tiers: list[TierAgreement] = []
     pairs: dict[str, list[tuple[float, float]]] = {}
+    span_matched: dict[str, list[tuple[float, float]]] = {}
     for slo_x, slo_e in zip(exact_set.slos, efficient_set.slos, strict=True):
         end = _last_evaluation(url, slo_e, history.end)
         start = end - STEP * ((end - history.start - WARMUP) // STEP)
@@ -115,10 +133,15 @@ def run(url: str, history: History) -> dict[str, Any]:
         windows = sorted({*slo_x.windows, slo_x.period})
         values = {}
         for w in windows:
-            x = _series(url, _ratio_expr(exact_set.rules, slo_x, w), start, end)
+            exact_expr = _ratio_expr(exact_set.rules, slo_x, w)
+            x = _series(url, exact_expr, start, end)
             e = _series(url, _ratio_expr(efficient_set.rules, slo_e, w), start, end)
             values[w] = (x, e)
             pairs.setdefault(format_duration(w), []).extend(_pairs(x, e))
+            if w < SPAN_MATCHED_BELOW:
+                scrape = history.size.scrape_seconds
+                matched = _series(url, _widened(exact_expr, w, scrape), start, end)
+                span_matched.setdefault(format_duration(w), []).extend(_pairs(matched, e))
         for tier in slo_x.tiers:
             threshold = tier.threshold(slo_x.error_budget)
             long, short = values[tier.long_window], values[tier.short_window]
@@ -130,7 +153,7 @@ def run(url: str, history: History) -> dict[str, Any]:
                     _transitions(long[1], short[1], threshold, steps),
                 )
             )
-    return {"tiers": tiers, "pairs": pairs}
+    return {"tiers": tiers, "pairs": pairs, "span_matched_pairs": span_matched}
 
 
 def percentile(values: list[float], q: float) -> float:

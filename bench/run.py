@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/ first, not th
     sys.path.insert(0, str(ROOT))
 
 from bench import agreement, evalcost, generation, history, promapi  # noqa: E402
+from sloforge.durations import format_duration  # noqa: E402
 
 GENERATE_SIZES = {"full": [100, 1000, 10000], "tiny": [10]}
 
@@ -36,6 +37,8 @@ def evaluate(tools: promapi.Tools, size: history.Size, workdir: Path) -> dict[st
     alert_diff = max((t.max_diff for t in tiers), default=0.0)
     sli = {w: agreement.sli_rel_diff(p) for w, p in pairs.items()}
     errors = {w: agreement.error_ratio_rel_diff(p) for w, p in pairs.items()}
+    span_matched = {w: agreement.sli_rel_diff(p) for w, p in agree["span_matched_pairs"].items()}
+    periods = {format_duration(slo.period) for slo in hist.scenarios["exact"].slos}
     return {
         "history": {
             "slos": size.load_slos,
@@ -66,8 +69,14 @@ def evaluate(tools: promapi.Tools, size: history.Size, workdir: Path) -> dict[st
             }
             for t in tiers
         ],
-        "sli_max_rel_diff": max((max(v, default=0.0) for v in sli.values()), default=0.0),
+        # The SLI an SLO reports: good events over all events across its period.
+        "sli_max_rel_diff": max((max(sli[p], default=0.0) for p in periods), default=0.0),
+        # Every window the alerts read, as 1 - that window's error ratio.
         "sli_max_rel_diff_by_window": {w: max(v, default=0.0) for w, v in sli.items()},
+        # The same, with exact's rate() ranges one scrape interval longer (see agreement._widened).
+        "sli_max_rel_diff_span_matched_by_window": {
+            w: max(v, default=0.0) for w, v in span_matched.items()
+        },
         "error_ratio_rel_diff_by_window": {
             w: {
                 q: agreement.percentile(v, p)
