@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _UNITS = (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 _PATTERN = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
@@ -10,7 +11,14 @@ _PATTERN = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?
 
 def parse_duration(text: str) -> int:
     """Seconds in a Prometheus duration such as ``30d`` or ``1h30m``; ValueError if invalid."""
-    match = _PATTERN.match(text.strip()) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise ValueError(f"invalid duration {text!r}: use a Prometheus duration like 5m, 1h or 30d")
+    return _parse(text)
+
+
+@lru_cache(maxsize=4096)  # a repository repeats a handful of durations thousands of times
+def _parse(text: str) -> int:
+    match = _PATTERN.match(text.strip())
     if not match or not text.strip() or not any(match.groups()):
         raise ValueError(f"invalid duration {text!r}: use a Prometheus duration like 5m, 1h or 30d")
     parts = match.groups()
