@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from importlib import resources
 from typing import Any
 
@@ -274,6 +274,11 @@ def _escape(value: Any) -> Any:
     """Every value printed by a template: Markdown-escaped on one line unless built as Markdown."""
     if isinstance(value, Verbatim) or not isinstance(value, str):
         return value
+    return _escape_text(value)
+
+
+@lru_cache(maxsize=65_536)  # pages repeat the same durations, percentages and names
+def _escape_text(value: str) -> str:
     return _INLINE_SPECIALS.sub(r"\\\1", " ".join(value.split()))
 
 
