@@ -29,7 +29,32 @@ class Scenario:
     traffic: float = 1e6 / 60  # events per second: a million a minute keeps every count integral
 
 
-def window_above(slo: SLO, scenario: Scenario, window: int, level: float) -> list[Interval]:
+@dataclass(frozen=True)
+class Alerting:
+    """All the model reads from an SLO: SLOs equal here alert alike, whatever their series.
+
+    Names, labels and selectors play no part, so the scenarios chosen for one
+    SLO's tests hold for every SLO with the same tiers, objective and strategy.
+    """
+
+    tiers: tuple[Tier, ...]
+    error_budget: float
+    traffic_guard: float | None
+    strategy: str
+    lags: tuple[tuple[int, float], ...]  # (window, windows.efficient_lag) for every window
+
+    @classmethod
+    def of(cls, slo: SLO) -> Alerting:
+        lags = tuple((window, efficient_lag(slo, window)) for window in slo.windows)
+        return cls(slo.tiers, slo.error_budget, slo.traffic_guard, slo.strategy, lags)
+
+    def lag(self, window: int) -> float:
+        return dict(self.lags)[window]
+
+
+def window_above(
+    alerting: Alerting, scenario: Scenario, window: int, level: float
+) -> list[Interval]:
     """When the error ratio over ``window`` exceeds ``level``.
 
     ratio(t) = e * overlap(t) / min(t, window): both parts are piecewise linear
@@ -39,7 +64,7 @@ def window_above(slo: SLO, scenario: Scenario, window: int, level: float) -> lis
     e = scenario.error_ratio
     if e <= level:
         return []
-    lag = efficient_lag(slo, window)
+    lag = alerting.lag(window)
     a, b, w = scenario.start + lag, scenario.stop + lag, window
 
     def g(t: float) -> float:
@@ -64,19 +89,19 @@ def window_above(slo: SLO, scenario: Scenario, window: int, level: float) -> lis
     return found
 
 
-def traffic_above_guard(slo: SLO, tier: Tier, scenario: Scenario) -> list[Interval]:
+def traffic_above_guard(alerting: Alerting, tier: Tier, scenario: Scenario) -> list[Interval]:
     """When the traffic guard lets the tier fire.
 
     ``efficient`` averages recorded traffic over the data it has; ``exact``
     takes rate() over the whole long window, which reads low until the window
     is full of data: traffic * min(t, window) / window.
     """
-    guard = slo.traffic_guard
+    guard = alerting.traffic_guard
     if guard is None:
         return [(0.0, math.inf)]
     if scenario.traffic <= guard:
         return []
-    if slo.strategy == "efficient":
+    if alerting.strategy == "efficient":
         return [(0.0, math.inf)]
     return [(guard * tier.long_window / scenario.traffic, math.inf)]
 
@@ -91,30 +116,40 @@ def _intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
     return sorted(out)
 
 
-def firing_intervals(slo: SLO, tier: Tier, scenario: Scenario) -> list[Interval]:
-    threshold = tier.threshold(slo.error_budget)
-    long = window_above(slo, scenario, tier.long_window, threshold)
-    short = window_above(slo, scenario, tier.short_window, threshold)
-    return _intersect(_intersect(long, short), traffic_above_guard(slo, tier, scenario))
+def firing_intervals(alerting: Alerting, tier: Tier, scenario: Scenario) -> list[Interval]:
+    threshold = tier.threshold(alerting.error_budget)
+    long = window_above(alerting, scenario, tier.long_window, threshold)
+    short = window_above(alerting, scenario, tier.short_window, threshold)
+    guard = traffic_above_guard(alerting, tier, scenario)
+    return _intersect(_intersect(long, short), guard)
 
 
-def firing(slo: SLO, tier: Tier, scenario: Scenario, t: float) -> bool:
-    return any(lo < t < hi for lo, hi in firing_intervals(slo, tier, scenario))
+@dataclass(frozen=True)
+class Timeline:
+    """When each tier of an SLO fires in one scenario, modelled once and then queried freely."""
+
+    scenario: Scenario
+    firing: tuple[tuple[Tier, tuple[Interval, ...]], ...]  # per tier, in the SLO's order
+
+    def tiers_firing_at(self, t: float) -> list[Tier]:
+        return [tier for tier, intervals in self.firing if any(lo < t < hi for lo, hi in intervals)]
+
+    def transitions(self) -> list[tuple[float, Tier, bool]]:
+        """(instant, tier, now firing) for every change of state in the scenario."""
+        out = []
+        for tier, intervals in self.firing:
+            for lo, hi in intervals:
+                out.append((lo, tier, True))
+                if hi <= self.scenario.end:
+                    out.append((hi, tier, False))
+        return sorted(out, key=lambda x: x[0])
 
 
-def firing_tiers(slo: SLO, scenario: Scenario, t: float) -> list[Tier]:
-    return [tier for tier in slo.tiers if firing(slo, tier, scenario, t)]
-
-
-def transitions(slo: SLO, scenario: Scenario) -> list[tuple[float, Tier, bool]]:
-    """(instant, tier, now firing) for every change of state in the scenario."""
-    out = []
-    for tier in slo.tiers:
-        for lo, hi in firing_intervals(slo, tier, scenario):
-            out.append((lo, tier, True))
-            if hi <= scenario.end:
-                out.append((hi, tier, False))
-    return sorted(out, key=lambda x: x[0])
+def timeline(alerting: Alerting, scenario: Scenario) -> Timeline:
+    firing = tuple(
+        (tier, tuple(firing_intervals(alerting, tier, scenario))) for tier in alerting.tiers
+    )
+    return Timeline(scenario, firing)
 
 
 def clean(instant: float, changes: list[tuple[float, Tier, bool]], margin: float) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import lru_cache
 
@@ -29,6 +30,8 @@ def _parse(text: str) -> int:
     return seconds + millis // 1000
 
 
+# Every artifact prints the same few durations, thousands of times over.
+@functools.lru_cache(maxsize=4096, typed=True)
 def format_duration(seconds: int) -> str:
     """Canonical Prometheus form without weeks or years: 3600 -> 1h, 5400 -> 1h30m, 2592000 -> 30d."""
     if seconds <= 0:

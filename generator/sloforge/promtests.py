@@ -12,9 +12,10 @@ reported by ``sloforge test``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,37 +113,69 @@ def merge(groups: list[_Owned]) -> list[Group]:
     one of them. Two SLOs share a group only if neither reads the other's series.
     """
     ordered = sorted(groups, key=lambda o: -_duration(o.group))
-    merged: list[tuple[Group, set[str], list[Selector], list[Selector]]] = []
+    reads = _Reads({item.owner: item.selectors for item in groups})
+    merged: list[tuple[Group, set[str], list[str]]] = []
     for item in ordered:
-        mine = [parse_selector(s["series"]) for s in item.group["input_series"]]
-        for group, owners, selectors, series in merged:
-            if item.owner in owners or _reads(item.selectors, series) or _reads(selectors, mine):
+        mine = [s["series"] for s in item.group["input_series"]]
+        for group, owners, series in merged:
+            if item.owner in owners or reads.any([item.owner], series) or reads.any(owners, mine):
                 continue
             for key in ("input_series", "alert_rule_test", "promql_expr_test"):
                 if item.group.get(key):
                     group.setdefault(key, []).extend(item.group[key])
             owners.add(item.owner)
-            selectors.extend(item.selectors)
             series.extend(mine)
             break
         else:
-            merged.append(({**item.group}, {item.owner}, list(item.selectors), mine))
+            merged.append(({**item.group}, {item.owner}, mine))
     return [group for group, *_ in merged]
 
 
 def _duration(group: Group) -> int:
-    times = [parse_duration(c["eval_time"]) for c in group.get("alert_rule_test", [])]
-    times += [parse_duration(c["eval_time"]) for c in group.get("promql_expr_test", [])]
+    times = [_seconds(c["eval_time"]) for c in group.get("alert_rule_test", [])]
+    times += [_seconds(c["eval_time"]) for c in group.get("promql_expr_test", [])]
     return max(times, default=0)
 
 
-def _reads(selectors: Sequence[Selector], series: Sequence[Selector]) -> bool:
-    for sel in selectors:
-        for one in series:
-            labels = {m.label: m.value for m in one.matchers}
-            if sel.metric == one.metric and all(seriesgen.matches(m, labels.get(m.label, "")) for m in sel.matchers):
-                return True
-    return False
+@functools.lru_cache(maxsize=1024)
+def _seconds(eval_time: str) -> int:
+    # The same few eval times recur in every SLO's groups.
+    return parse_duration(eval_time)
+
+
+class _Reads:
+    """Whether an SLO's selectors read an input series, each pair decided once.
+
+    Every group of an SLO repeats the same few series, so merging asks about
+    the same (SLO, series) pairs over and over. ``selectors`` maps each owner
+    (an alert name, unique in a service) to the selectors its rules read.
+    """
+
+    def __init__(self, selectors: Mapping[str, Sequence[Selector]]) -> None:
+        self.selectors = selectors
+        self._known: dict[tuple[str, str], bool] = {}
+        self._parsed: dict[str, Selector] = {}
+
+    def any(self, owners: Iterable[str], series: Sequence[str]) -> bool:
+        """Whether any of ``owners`` reads any of ``series`` (input series as written)."""
+        return any(self._reads(owner, one) for owner in owners for one in series)
+
+    def _reads(self, owner: str, series: str) -> bool:
+        key = (owner, series)
+        if key not in self._known:
+            if series not in self._parsed:
+                self._parsed[series] = parse_selector(series)
+            self._known[key] = _reads(self.selectors[owner], self._parsed[series])
+        return self._known[key]
+
+
+def _reads(selectors: Sequence[Selector], series: Selector) -> bool:
+    labels = {m.label: m.value for m in series.matchers}
+    return any(
+        sel.metric == series.metric
+        and all(seriesgen.matches(m, labels.get(m.label, "")) for m in sel.matchers)
+        for sel in selectors
+    )
 
 
 def sli_selectors(slo: SLO) -> tuple[Selector, ...]:
@@ -164,21 +197,52 @@ def step_for(tier: Tier) -> int:
 
 def slo_tests(slo: SLO, settings: Settings) -> tuple[list[Group], list[Group]]:
     series = SLISeries.for_slo(slo)
+    alerts = _ExpectedAlerts(slo, settings)
     fast: list[Group] = []
     slow: list[Group] = []
     for tier in slo.tiers:
         target = slow if step_for(tier) == SLOW_STEP else fast
-        target.append(_above(slo, tier, series, settings))
-        target.append(_below(slo, tier, series, settings))
+        target.append(_above(slo, tier, series, alerts))
+        target.append(_below(slo, tier, series, alerts))
     fast.extend(series.edge_cases(slo, settings))
     if slo.traffic_guard is not None and slo.tiers:
-        fast.extend(_guard(slo, series, settings))
+        fast.extend(_guard(slo, series, alerts))
     return fast, slow
 
 
-def _above(slo: SLO, tier: Tier, series: SLISeries, settings: Settings) -> Group:
+@dataclass(frozen=True)
+class _Case:
+    """A scenario for one test group, and which tiers fire at each instant promtool checks."""
+
+    scenario: burnmodel.Scenario
+    checks: tuple[tuple[int, tuple[Tier, ...]], ...]
+
+    @classmethod
+    def of(cls, timeline: burnmodel.Timeline, instants: Sequence[int]) -> _Case:
+        checks = tuple((t, tuple(timeline.tiers_firing_at(t))) for t in instants)
+        return cls(timeline.scenario, checks)
+
+
+def _above(slo: SLO, tier: Tier, series: SLISeries, alerts: _ExpectedAlerts) -> Group:
     """A burn just above the threshold fires on time, with exact labels, and resolves."""
-    threshold = tier.threshold(slo.error_budget)
+    case = _above_case(burnmodel.Alerting.of(slo), tier)
+    step = step_for(tier)
+    ramp = base_window(slo) if slo.sli.kind == "query" else 0  # 5m rates need 5m of errors
+    scenario = case.scenario
+    sli_at = burnmodel.grid(scenario.start + tier.short_window + ramp + 3 * step, step, up=True)
+    group = series.group(slo, scenario)
+    group["alert_rule_test"] = [alerts.at(t, firing) for t, firing in case.checks]
+    check = series.sli_check(slo, tier.short_window, sli_at, scenario.error_ratio)
+    group["promql_expr_test"] = [check]
+    return group
+
+
+# The scenario searches depend on how an SLO alerts, not on its series: SLOs
+# that alert alike (the same tiers and objective, as most do) share one search.
+@functools.lru_cache(maxsize=1024)
+def _above_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
+    """The first error ratio and warm-up whose detection and reset are clear of other tiers."""
+    threshold = tier.threshold(alerting.error_budget)
     step = step_for(tier)
     margin = step + 15
     for factor, warmup in itertools.product(ABOVE, WARMUPS):
@@ -187,102 +251,155 @@ def _above(slo: SLO, tier: Tier, series: SLISeries, settings: Settings) -> Group
             continue
         start = burnmodel.grid(warmup * tier.long_window + 2 * step, step, up=True)
         probe = burnmodel.Scenario(ratio, start, math.inf, start + 2 * tier.long_window)
-        detect = _first_change(slo, tier, probe, True)
+        detect = _first_change(alerting, tier, probe, True)
         # SPEC section 3's detection time holds once the long window is full of data.
         if detect is None or detect < tier.long_window + margin:
             continue
         stop = burnmodel.grid(detect + max(tier.short_window, 10 * step), step, up=True)
         draft = burnmodel.Scenario(ratio, start, stop, stop + 2 * tier.short_window + 10 * step)
-        reset = _first_change(slo, tier, draft, False, after=detect)
+        reset = _first_change(alerting, tier, draft, False, after=detect)
         if reset is None:
             continue
-        scenario = burnmodel.Scenario(ratio, start, stop, burnmodel.grid(reset + 3 * step, step, up=True))
-        instants = [
+        end = burnmodel.grid(reset + 3 * step, step, up=True)
+        timeline = burnmodel.timeline(alerting, burnmodel.Scenario(ratio, start, stop, end))
+        instants = (
             burnmodel.grid(detect - step, step, up=False),
             burnmodel.grid(detect + step, step, up=True),
             burnmodel.grid(reset - step, step, up=False),
             burnmodel.grid(reset + step, step, up=True),
-        ]
-        changes = [c for c in burnmodel.transitions(slo, scenario) if c[1] != tier]
-        if not all(burnmodel.clean(t, changes, margin) for t in instants):
-            continue
-        ramp = base_window(slo) if slo.sli.kind == "query" else 0  # 5m rates need 5m of errors
-        sli_at = burnmodel.grid(start + tier.short_window + ramp + 3 * step, step, up=True)
-        group = series.group(slo, scenario)
-        group["alert_rule_test"] = [_expect_alerts(slo, scenario, t, settings) for t in instants]
-        group["promql_expr_test"] = [series.sli_check(slo, tier.short_window, sli_at, ratio)]
-        return group
+        )
+        changes = [c for c in timeline.transitions() if c[1] != tier]
+        if all(burnmodel.clean(t, changes, margin) for t in instants):
+            return _Case.of(timeline, instants)
     raise Untestable(
         f"no error ratio just above the {_tier_name(tier)} threshold gives an unambiguous test "
         f"(threshold {threshold:.6g})"
     )
 
 
-def _below(slo: SLO, tier: Tier, series: SLISeries, settings: Settings) -> Group:
+def _below(slo: SLO, tier: Tier, series: SLISeries, alerts: _ExpectedAlerts) -> Group:
     """A burn just below the threshold, from the first sample on, never fires."""
-    threshold = tier.threshold(slo.error_budget)
+    case = _below_case(burnmodel.Alerting.of(slo), tier)
+    group = series.group(slo, case.scenario)
+    group["alert_rule_test"] = [alerts.at(t, firing) for t, firing in case.checks]
+    return group
+
+
+@functools.lru_cache(maxsize=1024)
+def _below_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
+    threshold = tier.threshold(alerting.error_budget)
     step = step_for(tier)
     margin = step + 15
     for factor in BELOW:
         ratio = _ratio(min(factor * threshold, 0.999999))
-        late = burnmodel.grid(min(tier.long_window, 12 * 3600) + tier.short_window + 3 * step, step, up=True)
+        late = burnmodel.grid(
+            min(tier.long_window, 12 * 3600) + tier.short_window + 3 * step, step, up=True
+        )
         scenario = burnmodel.Scenario(ratio, 0, math.inf, late)
         instants = sorted({burnmodel.grid(tier.short_window + 3 * step, step, up=True), late})
-        changes = burnmodel.transitions(slo, scenario)
+        timeline = burnmodel.timeline(alerting, scenario)
+        changes = timeline.transitions()
         if any(c[1] == tier for c in changes):
             continue
-        if not all(burnmodel.clean(t, changes, margin) for t in instants):
-            continue
-        group = series.group(slo, scenario)
-        group["alert_rule_test"] = [_expect_alerts(slo, scenario, t, settings) for t in instants]
-        return group
-    raise Untestable(f"no error ratio just below the {_tier_name(tier)} threshold gives an unambiguous test")
+        if all(burnmodel.clean(t, changes, margin) for t in instants):
+            return _Case.of(timeline, instants)
+    raise Untestable(
+        f"no error ratio just below the {_tier_name(tier)} threshold gives an unambiguous test"
+    )
 
 
-def _guard(slo: SLO, series: SLISeries, settings: Settings) -> list[Group]:
+def _guard(slo: SLO, series: SLISeries, alerts: _ExpectedAlerts) -> list[Group]:
     """A full outage on traffic under the guard stays quiet; on traffic over it, the alerts fire."""
-    assert slo.traffic_guard is not None
-    margin = FAST_STEP + 15
     groups = []
-    for traffic in (slo.traffic_guard / 2, slo.traffic_guard * 2):
-        horizon = 8 * 3600
-        scenario = burnmodel.Scenario(1.0, 0, math.inf, horizon, traffic)
-        changes = burnmodel.transitions(slo, scenario)
-        starts = [t for t, _, on in changes if on]
-        first = burnmodel.grid((max(starts) if starts else 30 * SAMPLE) + FAST_STEP, FAST_STEP, up=True)
-        check = next(
-            (t for t in range(first, horizon, FAST_STEP) if burnmodel.clean(t, changes, margin)), None
-        )
-        if check is None:
-            raise Untestable("no instant of the traffic-guard scenario is clear of alert transitions")
-        scenario = burnmodel.Scenario(1.0, 0, math.inf, check, traffic)
-        group = series.group(slo, scenario)
-        group["alert_rule_test"] = [_expect_alerts(slo, scenario, check, settings)]
+    for case in _guard_cases(burnmodel.Alerting.of(slo)):
+        group = series.group(slo, case.scenario)
+        group["alert_rule_test"] = [alerts.at(t, firing) for t, firing in case.checks]
         groups.append(group)
     return groups
 
 
+@functools.lru_cache(maxsize=1024)
+def _guard_cases(alerting: burnmodel.Alerting) -> tuple[_Case, ...]:
+    assert alerting.traffic_guard is not None
+    margin = FAST_STEP + 15
+    cases = []
+    for traffic in (alerting.traffic_guard / 2, alerting.traffic_guard * 2):
+        horizon = 8 * 3600
+        scenario = burnmodel.Scenario(1.0, 0, math.inf, horizon, traffic)
+        changes = burnmodel.timeline(alerting, scenario).transitions()
+        starts = [t for t, _, on in changes if on]
+        first = burnmodel.grid(
+            (max(starts) if starts else 30 * SAMPLE) + FAST_STEP, FAST_STEP, up=True
+        )
+        check = next(
+            (t for t in range(first, horizon, FAST_STEP) if burnmodel.clean(t, changes, margin)),
+            None,
+        )
+        if check is None:
+            raise Untestable(
+                "no instant of the traffic-guard scenario is clear of alert transitions"
+            )
+        scenario = burnmodel.Scenario(1.0, 0, math.inf, check, traffic)
+        cases.append(_Case.of(burnmodel.timeline(alerting, scenario), [check]))
+    return tuple(cases)
+
+
 def _first_change(
-    slo: SLO, tier: Tier, scenario: burnmodel.Scenario, to: bool, after: float = -1
+    alerting: burnmodel.Alerting,
+    tier: Tier,
+    scenario: burnmodel.Scenario,
+    to: bool,
+    after: float = -1,
 ) -> float | None:
-    for t, which, state in burnmodel.transitions(slo, scenario):
-        if which == tier and state == to and t > after:
+    """When ``tier`` next starts (``to``) or stops firing after ``after``; other tiers aside."""
+    for lo, hi in burnmodel.firing_intervals(alerting, tier, scenario):
+        t = lo if to else hi
+        if t > after and (to or hi <= scenario.end):
             return t
     return None
 
 
-def _expect_alerts(slo: SLO, scenario: burnmodel.Scenario, t: int, settings: Settings) -> Group:
-    expected = []
-    for tier in burnmodel.firing_tiers(slo, scenario, t):
-        rule = burn_rate_alert(slo, tier, settings)
+class _ExpectedAlerts:
+    """The alert promtool must see for each firing tier of one SLO, built on first use and reused.
+
+    Every expectation of every scenario repeats the same few alerts, so each tier's
+    rule is rendered once per SLO rather than once per expectation.
+    """
+
+    def __init__(self, slo: SLO, settings: Settings) -> None:
+        self.slo = slo
+        self.settings = settings
+        self._by_tier: dict[Tier, tuple[dict[str, str], dict[str, str]]] = {}
+
+    def at(self, t: int, firing: Sequence[Tier]) -> Group:
+        """The check that exactly the ``firing`` tiers' alerts are active at ``t``."""
+        alerts = sorted((self._alert(tier) for tier in firing), key=lambda a: _tier_order(a[0]))
+        # Fresh dicts per expectation: no two places in a test file share one object.
+        expected = [{"exp_labels": dict(lab), "exp_annotations": dict(ann)} for lab, ann in alerts]
+        return {"eval_time": _at(t), "alertname": self.slo.alert_name, "exp_alerts": expected}
+
+    def _alert(self, tier: Tier) -> tuple[dict[str, str], dict[str, str]]:
+        if tier not in self._by_tier:
+            self._by_tier[tier] = self._build(tier)
+        return self._by_tier[tier]
+
+    def _build(self, tier: Tier) -> tuple[dict[str, str], dict[str, str]]:
+        slo = self.slo
+        rule = burn_rate_alert(slo, tier, self.settings)
         if any("$value" in v or ".Value" in v for v in rule["annotations"].values()):
-            raise Untestable("annotations use $value, which a burn-rate test cannot predict exactly")
+            raise Untestable(
+                "annotations use $value, which a burn-rate test cannot predict exactly"
+            )
         series_labels = {**dict(slo.labels), **SLISeries.burning_group(slo)}
         labels = {**series_labels, **rule["labels"]}
-        annotations = {k: promtemplate.render(v, 0.0, series_labels) for k, v in rule["annotations"].items()}
-        expected.append({"exp_labels": dict(sorted(labels.items())), "exp_annotations": annotations})
-    expected.sort(key=lambda a: (a["exp_labels"][names.LABEL_SLO_TIER], a["exp_labels"][names.LABEL_LONG_WINDOW]))
-    return {"eval_time": _at(t), "alertname": slo.alert_name, "exp_alerts": expected}
+        annotations = {
+            k: promtemplate.render(v, 0.0, series_labels) for k, v in rule["annotations"].items()
+        }
+        return dict(sorted(labels.items())), annotations
+
+
+def _tier_order(labels: dict[str, str]) -> tuple[str, str]:
+    return labels[names.LABEL_SLO_TIER], labels[names.LABEL_LONG_WINDOW]
 
 
 def _at(t: int) -> str:
