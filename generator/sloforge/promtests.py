@@ -113,21 +113,22 @@ def merge(groups: list[_Owned]) -> list[Group]:
     one of them. Two SLOs share a group only if neither reads the other's series.
     """
     ordered = sorted(groups, key=lambda o: -_duration(o.group))
-    reads = _Reads({item.owner: item.selectors for item in groups})
-    merged: list[tuple[Group, set[str], list[str]]] = []
+    readers = _Readers({item.owner: item.selectors for item in groups})
+    # Each merged group: the group, its owners, and the owners that read any of its series.
+    merged: list[tuple[Group, set[str], set[str]]] = []
     for item in ordered:
-        mine = [s["series"] for s in item.group["input_series"]]
-        for group, owners, series in merged:
-            if item.owner in owners or reads.any([item.owner], series) or reads.any(owners, mine):
+        its_readers = readers.of_all(s["series"] for s in item.group["input_series"])
+        for group, owners, read_by in merged:
+            if item.owner in owners or item.owner in read_by or not its_readers.isdisjoint(owners):
                 continue
             for key in ("input_series", "alert_rule_test", "promql_expr_test"):
                 if item.group.get(key):
                     group.setdefault(key, []).extend(item.group[key])
             owners.add(item.owner)
-            series.extend(mine)
+            read_by |= its_readers
             break
         else:
-            merged.append(({**item.group}, {item.owner}, mine))
+            merged.append(({**item.group}, {item.owner}, its_readers))
     return [group for group, *_ in merged]
 
 
@@ -143,30 +144,27 @@ def _seconds(eval_time: str) -> int:
     return parse_duration(eval_time)
 
 
-class _Reads:
-    """Whether an SLO's selectors read an input series, each pair decided once.
+class _Readers:
+    """Which owners' selectors read an input series, found once per series.
 
-    Every group of an SLO repeats the same few series, so merging asks about
-    the same (SLO, series) pairs over and over. ``selectors`` maps each owner
-    (an alert name, unique in a service) to the selectors its rules read.
+    Every group of an SLO repeats the same few series. ``selectors`` maps each
+    owner (an alert name, unique in a service) to the selectors its rules read.
     """
 
     def __init__(self, selectors: Mapping[str, Sequence[Selector]]) -> None:
         self.selectors = selectors
-        self._known: dict[tuple[str, str], bool] = {}
-        self._parsed: dict[str, Selector] = {}
+        self._known: dict[str, frozenset[str]] = {}
 
-    def any(self, owners: Iterable[str], series: Sequence[str]) -> bool:
-        """Whether any of ``owners`` reads any of ``series`` (input series as written)."""
-        return any(self._reads(owner, one) for owner in owners for one in series)
+    def of_all(self, series: Iterable[str]) -> set[str]:
+        """Owners that read any of ``series`` (input series as written)."""
+        return set().union(*(self.of(one) for one in series))
 
-    def _reads(self, owner: str, series: str) -> bool:
-        key = (owner, series)
-        if key not in self._known:
-            if series not in self._parsed:
-                self._parsed[series] = parse_selector(series)
-            self._known[key] = _reads(self.selectors[owner], self._parsed[series])
-        return self._known[key]
+    def of(self, series: str) -> frozenset[str]:
+        if series not in self._known:
+            parsed = parse_selector(series)
+            found = (owner for owner, sels in self.selectors.items() if _reads(sels, parsed))
+            self._known[series] = frozenset(found)
+        return self._known[series]
 
 
 def _reads(selectors: Sequence[Selector], series: Selector) -> bool:

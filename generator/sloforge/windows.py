@@ -14,6 +14,7 @@ about half of that (see README, "Window strategies").
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -62,7 +63,14 @@ def efficient_lag(slo: SLO, window: int) -> float:
 
 
 def selector(record: str, slo: SLO) -> str:
-    return Selector(record, label_matchers(dict(slo.selector_labels))).render()
+    return record + _slo_matchers(slo.selector_labels)
+
+
+# Every recording and alert of an SLO selects its records by the same labels.
+@functools.lru_cache(maxsize=4096)
+def _slo_matchers(labels: tuple[tuple[str, str], ...]) -> str:
+    """``{slo_service="…", slo="…"}``, or nothing without labels."""
+    return Selector("", label_matchers(dict(labels))).render() if labels else ""
 
 
 def _ratio_windows(slo: SLO) -> list[int]:
