@@ -92,6 +92,31 @@ def test_default_turns_other_objects_into_json_at_their_own_depth():
     assert jsonout.dumps(data, default=default) == _reference(data, default=default)
 
 
+def test_a_value_appearing_more_than_once_is_written_right_at_each_depth():
+    shared = {"mode": "absolute", "steps": [{"color": "green", "value": None}]}
+    data = {"a": shared, "b": shared, "c": [shared, {"deeper": shared}], "d": [shared["steps"]]}
+    assert jsonout.dumps(data) == _reference(data)
+
+
+class _Fresh:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def to_json_data(self) -> dict[str, Any]:
+        return {"n": self.n}
+
+
+def test_values_default_makes_and_drops_are_not_taken_for_one_another():
+    # Each dict `default` makes is dropped once written; CPython hands its memory, and so its
+    # id, to the next one, which must not be mistaken for a value written before.
+    data = [_Fresh(n) for n in range(50)]
+
+    def default(value: Any) -> Any:
+        return value.to_json_data()
+
+    assert jsonout.dumps(data, default=default) == _reference(data, default=default)
+
+
 def test_an_object_without_default_is_a_type_error_as_in_json():
     with pytest.raises(TypeError, match="Object of type _Panel is not JSON serializable"):
         jsonout.dumps({"panel": _Panel("p")})

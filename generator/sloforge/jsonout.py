@@ -7,6 +7,9 @@ This encoder walks the data with plain recursion and leaves each piece of text t
 function json uses: its C ``encode_basestring`` for strings (keys included), ``int.__repr__``
 and ``float.__repr__`` for numbers, in json.encoder's order of checks. Only the assembling
 differs, and tests/test_jsonout.py holds the result to json.dumps on awkward values.
+
+A dict or list that appears more than once at the same depth is written once and its text
+reused, which a caller can exploit by sharing equal parts (dashboards share each panel look).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ INDENT = "  "
 _INFINITY = float("inf")
 
 Default = Callable[[Any], Any]
+# (id of a dict or list, its depth) -> (it, its text). Holding each value keeps it alive:
+# one that `default` made could otherwise be freed and its id reused for another.
+Written = dict[tuple[int, int], tuple[Any, str]]
 
 
 def _unsupported(value: Any) -> Any:
@@ -27,40 +33,48 @@ def _unsupported(value: Any) -> Any:
 
 def dumps(data: Any, default: Default = _unsupported) -> str:
     """``default`` turns any other value into one JSON can hold, as json.dumps's does."""
-    return _value(data, "\n", default)
+    return _value(data, "\n", default, {})
 
 
-def _value(value: Any, newline: str, default: Default) -> str:
+def _value(value: Any, newline: str, default: Default, written: Written) -> str:
     # Exact types first: they are nearly all of a dashboard, and `type(x) is` is the
     # cheapest test; subclasses and everything else go the way json.dumps takes them.
     kind = type(value)
     if kind is str:
         return encode_basestring(value)
-    if kind is dict:
-        return _object(value, newline, default)
-    if kind is list:
-        return _array(value, newline, default)
-    return _other(value, newline, default)
+    if kind is dict or kind is list:
+        return _container(value, newline, default, written)
+    return _other(value, newline, default, written)
 
 
-def _object(obj: dict[str, Any], newline: str, default: Default) -> str:
-    if not obj:
-        return "{}"
+def _container(value: Any, newline: str, default: Default, written: Written) -> str:
+    if not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    key = (id(value), len(newline))
+    if key not in written:
+        if isinstance(value, dict):
+            written[key] = (value, _object(value, newline, default, written))
+        else:
+            written[key] = (value, _array(value, newline, default, written))
+    return written[key][1]
+
+
+def _object(obj: dict[Any, Any], newline: str, default: Default, written: Written) -> str:
     inner = newline + INDENT
     members = [
         (encode_basestring(key) if type(key) is str else _key(key))
         + ": "
-        + _value(value, inner, default)
+        + _value(value, inner, default, written)
         for key, value in sorted(obj.items())
     ]
     return "{" + inner + ("," + inner).join(members) + newline + "}"
 
 
-def _array(array: list[Any] | tuple[Any, ...], newline: str, default: Default) -> str:
-    if not array:
-        return "[]"
+def _array(
+    array: list[Any] | tuple[Any, ...], newline: str, default: Default, written: Written
+) -> str:
     inner = newline + INDENT
-    items = [_value(item, inner, default) for item in array]
+    items = [_value(item, inner, default, written) for item in array]
     return "[" + inner + ("," + inner).join(items) + newline + "]"
 
 
@@ -81,7 +95,7 @@ def _key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
-def _other(value: Any, newline: str, default: Default) -> str:
+def _other(value: Any, newline: str, default: Default, written: Written) -> str:
     """Anything but an exact str, dict or list: a bool is tested before it can pass for an int."""
     if value is None:
         return "null"
@@ -95,11 +109,9 @@ def _other(value: Any, newline: str, default: Default) -> str:
         return int.__repr__(value)
     if isinstance(value, float):
         return _float(value)
-    if isinstance(value, (list, tuple)):
-        return _array(value, newline, default)
-    if isinstance(value, dict):
-        return _object(value, newline, default)
-    return _value(default(value), newline, default)
+    if isinstance(value, (list, tuple, dict)):
+        return _container(value, newline, default, written)
+    return _value(default(value), newline, default, written)
 
 
 def _float(value: float) -> str:
