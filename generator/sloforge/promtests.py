@@ -162,17 +162,19 @@ class _Readers:
     def of(self, series: str) -> frozenset[str]:
         if series not in self._known:
             parsed = parse_selector(series)
-            found = (owner for owner, sels in self.selectors.items() if _reads(sels, parsed))
-            self._known[series] = frozenset(found)
+            labels = {m.label: m.value for m in parsed.matchers}
+            self._known[series] = frozenset(
+                owner
+                for owner, selectors in self.selectors.items()
+                if any(_selects(sel, parsed.metric, labels) for sel in selectors)
+            )
         return self._known[series]
 
 
-def _reads(selectors: Sequence[Selector], series: Selector) -> bool:
-    labels = {m.label: m.value for m in series.matchers}
-    return any(
-        sel.metric == series.metric
-        and all(seriesgen.matches(m, labels.get(m.label, "")) for m in sel.matchers)
-        for sel in selectors
+def _selects(selector: Selector, metric: str, labels: Mapping[str, str]) -> bool:
+    """Whether ``selector`` selects the series ``metric{labels}``."""
+    return selector.metric == metric and all(
+        seriesgen.matches(m, labels.get(m.label, "")) for m in selector.matchers
     )
 
 
@@ -195,16 +197,17 @@ def step_for(tier: Tier) -> int:
 
 def slo_tests(slo: SLO, settings: Settings) -> tuple[list[Group], list[Group]]:
     series = SLISeries.for_slo(slo)
+    alerting = burnmodel.Alerting.of(slo)
     alerts = _ExpectedAlerts(slo, settings)
     fast: list[Group] = []
     slow: list[Group] = []
     for tier in slo.tiers:
         target = slow if step_for(tier) == SLOW_STEP else fast
-        target.append(_above(slo, tier, series, alerts))
-        target.append(_below(slo, tier, series, alerts))
+        target.append(_above(slo, tier, _above_case(alerting, tier), series, alerts))
+        target.append(_checked(slo, _below_case(alerting, tier), series, alerts))
     fast.extend(series.edge_cases(slo, settings))
     if slo.traffic_guard is not None and slo.tiers:
-        fast.extend(_guard(slo, series, alerts))
+        fast.extend(_checked(slo, case, series, alerts) for case in _guard_cases(alerting))
     return fast, slow
 
 
@@ -221,15 +224,22 @@ class _Case:
         return cls(timeline.scenario, checks)
 
 
-def _above(slo: SLO, tier: Tier, series: SLISeries, alerts: _ExpectedAlerts) -> Group:
-    """A burn just above the threshold fires on time, with exact labels, and resolves."""
-    case = _above_case(burnmodel.Alerting.of(slo), tier)
+def _checked(slo: SLO, case: _Case, series: SLISeries, alerts: _ExpectedAlerts) -> Group:
+    """The case's scenario as the SLO's input series, with its alert checks."""
+    group = series.group(slo, case.scenario)
+    group["alert_rule_test"] = [alerts.at(t, firing) for t, firing in case.checks]
+    return group
+
+
+def _above(
+    slo: SLO, tier: Tier, case: _Case, series: SLISeries, alerts: _ExpectedAlerts
+) -> Group:
+    """The burn above the threshold, which also checks that the SLI records the injected ratio."""
+    group = _checked(slo, case, series, alerts)
     step = step_for(tier)
     ramp = base_window(slo) if slo.sli.kind == "query" else 0  # 5m rates need 5m of errors
     scenario = case.scenario
     sli_at = burnmodel.grid(scenario.start + tier.short_window + ramp + 3 * step, step, up=True)
-    group = series.group(slo, scenario)
-    group["alert_rule_test"] = [alerts.at(t, firing) for t, firing in case.checks]
     check = series.sli_check(slo, tier.short_window, sli_at, scenario.error_ratio)
     group["promql_expr_test"] = [check]
     return group
@@ -239,7 +249,11 @@ def _above(slo: SLO, tier: Tier, series: SLISeries, alerts: _ExpectedAlerts) -> 
 # that alert alike (the same tiers and objective, as most do) share one search.
 @functools.lru_cache(maxsize=1024)
 def _above_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
-    """The first error ratio and warm-up whose detection and reset are clear of other tiers."""
+    """A burn just above the threshold fires on time, with exact labels, and resolves.
+
+    The first error ratio and warm-up whose detection and reset are clear of
+    every other tier's transitions.
+    """
     threshold = tier.threshold(alerting.error_budget)
     step = step_for(tier)
     margin = step + 15
@@ -275,16 +289,9 @@ def _above_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
     )
 
 
-def _below(slo: SLO, tier: Tier, series: SLISeries, alerts: _ExpectedAlerts) -> Group:
-    """A burn just below the threshold, from the first sample on, never fires."""
-    case = _below_case(burnmodel.Alerting.of(slo), tier)
-    group = series.group(slo, case.scenario)
-    group["alert_rule_test"] = [alerts.at(t, firing) for t, firing in case.checks]
-    return group
-
-
 @functools.lru_cache(maxsize=1024)
 def _below_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
+    """A burn just below the threshold, from the first sample on, never fires."""
     threshold = tier.threshold(alerting.error_budget)
     step = step_for(tier)
     margin = step + 15
@@ -306,18 +313,9 @@ def _below_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
     )
 
 
-def _guard(slo: SLO, series: SLISeries, alerts: _ExpectedAlerts) -> list[Group]:
-    """A full outage on traffic under the guard stays quiet; on traffic over it, the alerts fire."""
-    groups = []
-    for case in _guard_cases(burnmodel.Alerting.of(slo)):
-        group = series.group(slo, case.scenario)
-        group["alert_rule_test"] = [alerts.at(t, firing) for t, firing in case.checks]
-        groups.append(group)
-    return groups
-
-
 @functools.lru_cache(maxsize=1024)
 def _guard_cases(alerting: burnmodel.Alerting) -> tuple[_Case, ...]:
+    """A full outage on traffic under the guard stays quiet; on traffic over it, the alerts fire."""
     assert alerting.traffic_guard is not None
     margin = FAST_STEP + 15
     cases = []
@@ -475,26 +473,16 @@ class SLISeries:
     def input_series(
         self, slo: SLO, scenario: burnmodel.Scenario, group: dict[str, str], omit_bad: bool = False
     ) -> list[dict[str, str]]:
-        steps = [scenario.start // SAMPLE]
-        stop = scenario.end if math.isinf(scenario.stop) else int(scenario.stop)
-        steps.append((stop - scenario.start) // SAMPLE)
-        steps.append((scenario.end - stop) // SAMPLE)
-        ratios = (0.0, scenario.error_ratio, 0.0)
-        # Whole numbers of events per sample: fractional steps can make a counter dip, which rate() reads as a reset.
-        per_step = round(scenario.traffic * SAMPLE, 6)
-        out = []
         if self.gauge is not None:
             metric, labels = self.gauge
-            counts = [steps[0], steps[1], steps[2] + 1]
-            values = seriesgen.gauge_values([(c, 1 - r) for c, r in zip(counts, ratios, strict=True)])
-            return [{"series": seriesgen.series_text(metric, {**labels, **group}), "values": values}]
+            text = seriesgen.series_text(metric, {**labels, **group})
+            return [{"series": text, "values": _gauge_values(scenario)}]
+        out = []
         for counter in self.counters:
             if omit_bad and counter.share == "bad":
                 continue
-            share = {"bad": lambda r: r, "good": lambda r: 1 - r, "all": lambda r: 1.0}[counter.share]
-            phases = [Phase(n, per_step * share(r)) for n, r in zip(steps, ratios, strict=True)]
             text = seriesgen.series_text(counter.metric, {**counter.labels, **group})
-            out.append({"series": text, "values": seriesgen.counter_values(phases)})
+            out.append({"series": text, "values": _counter_values(scenario, counter.share)})
         return out
 
     def group(self, slo: SLO, scenario: burnmodel.Scenario) -> Group:
@@ -561,6 +549,33 @@ class SLISeries:
             group["promql_expr_test"] = [variant.sli_check(slo, base_window(slo), 20 * FAST_STEP, ratio)]
             groups.append(group)
         return groups
+
+
+def _phases(scenario: burnmodel.Scenario) -> list[tuple[int, float]]:
+    """(samples, error ratio) before, during and after the errors."""
+    stop = scenario.end if math.isinf(scenario.stop) else int(scenario.stop)
+    before = scenario.start // SAMPLE
+    during = (stop - scenario.start) // SAMPLE
+    after = (scenario.end - stop) // SAMPLE
+    return [(before, 0.0), (during, scenario.error_ratio), (after, 0.0)]
+
+
+# A scenario's values are the same for every SLO that alerts alike: each is written once.
+@functools.lru_cache(maxsize=1024)
+def _counter_values(scenario: burnmodel.Scenario, share: str) -> str:
+    """A counter of the ``share`` ("bad", "good" or "all") of the scenario's events."""
+    # Whole numbers of events per sample: fractional steps can make a counter dip, which rate()
+    # reads as a reset.
+    per_step = round(scenario.traffic * SAMPLE, 6)
+    of = {"bad": lambda r: r, "good": lambda r: 1 - r, "all": lambda r: 1.0}[share]
+    return seriesgen.counter_values([Phase(n, per_step * of(r)) for n, r in _phases(scenario)])
+
+
+@functools.lru_cache(maxsize=1024)
+def _gauge_values(scenario: burnmodel.Scenario) -> str:
+    """A probe's success gauge: 1 outside the errors, 1 - the error ratio during them."""
+    (before, _), (during, ratio), (after, _) = _phases(scenario)
+    return seriesgen.gauge_values([(before, 1.0), (during, 1 - ratio), (after + 1, 1.0)])
 
 
 def _metric(selector: Selector) -> str:
