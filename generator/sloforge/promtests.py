@@ -59,17 +59,19 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
     out = TestFile()
     fast_slo: list[_Owned] = []
     slow_slo: list[_Owned] = []
+    reads: dict[str, tuple[Selector, ...]] = {}
     for slo in service.slos:
         try:
             fast, slow = slo_tests(slo, settings)
         except (Untestable, Unsatisfiable, promtemplate.Unsupported) as exc:
             out.untested.append(f"{slo.alert_name} (SLO {slo.name}): {exc}")
             continue
-        selectors = sli_selectors(slo)
-        fast_slo += [_Owned(g, slo.alert_name, selectors) for g in fast]
-        slow_slo += [_Owned(g, slo.alert_name, selectors) for g in slow]
-    out.fast.extend(merge(fast_slo))
-    out.slow.extend(merge(slow_slo))
+        reads[slo.alert_name] = sli_selectors(slo)
+        fast_slo += [_Owned(g, slo.alert_name) for g in fast]
+        slow_slo += [_Owned(g, slo.alert_name) for g in slow]
+    readers = _Readers(reads)
+    out.fast.extend(merge(fast_slo, readers))
+    out.slow.extend(merge(slow_slo, readers))
     for alert in service.alerts:
         try:
             out.fast.extend(alert_tests(alert, settings))
@@ -102,10 +104,9 @@ def test_documents(service: Service, settings: Settings) -> tuple[dict[str, dict
 class _Owned:
     group: Group
     owner: str
-    selectors: tuple[Selector, ...]
 
 
-def merge(groups: list[_Owned]) -> list[Group]:
+def merge(groups: list[_Owned], readers: _Readers) -> list[Group]:
     """Run the scenarios of different SLOs side by side in one promtool test group.
 
     promtool evaluates every rule of the file at every step of every group, so
@@ -113,7 +114,6 @@ def merge(groups: list[_Owned]) -> list[Group]:
     one of them. Two SLOs share a group only if neither reads the other's series.
     """
     ordered = sorted(groups, key=lambda o: -_duration(o.group))
-    readers = _Readers({item.owner: item.selectors for item in groups})
     # Each merged group: the group, its owners, and the owners that read any of its series.
     merged: list[tuple[Group, set[str], set[str]]] = []
     for item in ordered:

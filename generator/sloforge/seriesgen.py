@@ -8,6 +8,7 @@ regex semantics, and write counter histories in promtool's expanding notation.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,15 +42,21 @@ def matches(matcher: Matcher, value: str) -> bool:
 
 def regex_examples(pattern: str, limit: int = 8) -> list[str]:
     """A few strings the regex fully matches (best effort; verified by the caller)."""
+    return list(_regex_examples(pattern, limit))
+
+
+# SLOs tend to share their regexes (code=~"5.."): each is expanded once.
+@functools.lru_cache(maxsize=1024)
+def _regex_examples(pattern: str, limit: int) -> tuple[str, ...]:
     try:
         parsed = sre_parse.parse(pattern)
     except (re.error, RecursionError):
-        return []
+        return ()
     try:
         out = _expand(list(parsed), limit)
     except (_Give, RecursionError):
-        return []
-    return [s for s in out if re.fullmatch(f"(?:{pattern})", s, re.S)][:limit]
+        return ()
+    return tuple(s for s in out if re.fullmatch(f"(?:{pattern})", s, re.S))[:limit]
 
 
 class _Give(Exception):
