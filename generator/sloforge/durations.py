@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from functools import lru_cache
 
@@ -31,7 +30,7 @@ def _parse(text: str) -> int:
 
 
 # Every artifact prints the same few durations, thousands of times over.
-@functools.lru_cache(maxsize=4096, typed=True)
+@lru_cache(maxsize=4096, typed=True)
 def format_duration(seconds: int) -> str:
     """Canonical Prometheus form without weeks or years: 3600 -> 1h, 5400 -> 1h30m, 2592000 -> 30d."""
     if seconds <= 0:

@@ -133,15 +133,9 @@ def merge(groups: list[_Owned], readers: _Readers) -> list[Group]:
 
 
 def _duration(group: Group) -> int:
-    times = [_seconds(c["eval_time"]) for c in group.get("alert_rule_test", [])]
-    times += [_seconds(c["eval_time"]) for c in group.get("promql_expr_test", [])]
+    times = [parse_duration(c["eval_time"]) for c in group.get("alert_rule_test", [])]
+    times += [parse_duration(c["eval_time"]) for c in group.get("promql_expr_test", [])]
     return max(times, default=0)
-
-
-@functools.lru_cache(maxsize=1024)
-def _seconds(eval_time: str) -> int:
-    # The same few eval times recur in every SLO's groups.
-    return parse_duration(eval_time)
 
 
 class _Readers:
