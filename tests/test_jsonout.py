@@ -166,3 +166,11 @@ def test_the_example_dashboards_are_written_as_json_dumps_with_grafanalib_writes
     for dashboard in built:
         expected = _reference(dashboard, cls=DashboardEncoder) + "\n"
         assert dashboards._encode(dashboard) == expected.encode("utf-8"), dashboard["title"]
+
+
+@pytest.mark.parametrize("first, then", [(1, 1.0), (1.0, 1), (0.0, -0.0), (-0.0, 0.0)])
+def test_thresholds_equal_in_python_but_not_in_json_do_not_share_a_panel_look(first, then):
+    for value in (first, then):
+        panel = dashboards._timeseries("t", [], "none", steps=[(None, "green"), (value, "red")])
+        steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        assert json.dumps(steps[1]["value"]) == json.dumps(value)

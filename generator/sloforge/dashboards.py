@@ -14,6 +14,8 @@ ids are assigned in that order, so the JSON is byte-identical for the same input
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,7 +139,7 @@ def overview(project: Project) -> dict[str, Any]:
     )
 
 
-def _slo_table(title: str, slos: list[SLO], filters: tuple[Matcher, ...]) -> g.Table:
+def _slo_table(title: str, slos: list[SLO], filters: tuple[Matcher, ...]) -> dict[str, Any]:
     objective = f"max {_BY_SLO} ({_sel(names.RECORD_OBJECTIVE, filters)})"
     sli = f"1 - max {_BY_SLO} ({_period_ratios(slos, filters)})"
     remaining = f"min {_BY_SLO} ({_sel(names.RECORD_BUDGET_REMAINING, filters)})"
@@ -176,7 +178,7 @@ def _slo_table(title: str, slos: list[SLO], filters: tuple[Matcher, ...]) -> g.T
         overrides=overrides,
         sortBy=[g.TableSortByField(displayName="Burn rate", desc=True)],
         extraJson={"fieldConfig": {"defaults": {"thresholds": _thresholds([(None, "text")])}}},
-    )
+    ).to_json_data()
 
 
 def _period_ratios(slos: list[SLO], filters: tuple[Matcher, ...]) -> str:
@@ -195,7 +197,7 @@ def _period_ratios(slos: list[SLO], filters: tuple[Matcher, ...]) -> str:
     return "\nor\n".join(parts)
 
 
-def _alert_table(title: str, expr: str) -> g.Table:
+def _alert_table(title: str, expr: str) -> dict[str, Any]:
     return g.Table(
         title=title,
         targets=[_target(expr, "", instant=True)],
@@ -205,7 +207,7 @@ def _alert_table(title: str, expr: str) -> g.Table:
                 "options": {"excludeByName": {"Time": True, "Value": True, "__name__": True}},
             }
         ],
-    )
+    ).to_json_data()
 
 
 # --- one service ---------------------------------------------------------------------------
@@ -447,14 +449,14 @@ def _service_sources(project: Project) -> list[str]:
 @dataclass
 class _Layout:
     """Places panels left to right on the 24-column grid, wrapping and stacking rows, and
-    numbers them in that order from 1."""
+    numbers them in that order from 1 (as grafanalib's Dashboard.auto_panel_ids would)."""
 
-    panels: list[Any] = field(default_factory=list)
+    panels: list[dict[str, Any]] = field(default_factory=list)
     x: int = 0
     y: int = 0
     line_height: int = 0
 
-    def add(self, panel: Any, w: int, h: int = 8) -> None:
+    def add(self, panel: dict[str, Any], w: int, h: int = 8) -> None:
         if self.x + w > 24:
             self._newline()
         self._place(panel, g.GridPos(h=h, w=w, x=self.x, y=self.y))
@@ -464,15 +466,12 @@ class _Layout:
     def row(self, title: str) -> None:
         if self.x:
             self._newline()
-        self._place(g.RowPanel(title=title), g.GridPos(h=1, w=24, x=0, y=self.y))
+        self._place(g.RowPanel(title=title).to_json_data(), g.GridPos(h=1, w=24, x=0, y=self.y))
         self.y += 1
 
-    def _place(self, panel: Any, position: g.GridPos) -> None:
-        # Set on the panel the layout was handed rather than on copies made by attr.evolve
-        # (or by Dashboard.auto_panel_ids, which numbers the same way): every copy validated
-        # each of a panel's forty-odd fields again.
-        panel.gridPos = position
-        panel.id = len(self.panels) + 1
+    def _place(self, panel: dict[str, Any], position: g.GridPos) -> None:
+        panel["gridPos"] = position
+        panel["id"] = len(self.panels) + 1
         self.panels.append(panel)
 
     def _newline(self) -> None:
@@ -512,23 +511,45 @@ def _timeseries(
     description: str = "",
     draw: str = "line",
     links: list[dict[str, Any]] | None = None,
-) -> g.TimeSeries:
-    targets = [{**t, "refId": _ref(i)} for i, t in enumerate(targets)]
-    return g.TimeSeries(
+) -> dict[str, Any]:
+    panel = dict(_look(unit, steps or [], draw))
+    panel.update(
         title=title,
         description=description or None,
-        targets=targets,
+        targets=[{**t, "refId": _ref(i)} for i, t in enumerate(targets)],
+        links=links or [],
+    )
+    return panel
+
+
+def _look(unit: str, steps: Steps, draw: str) -> dict[str, Any]:
+    """A time series panel but for its title, description, queries and links."""
+    # == takes 1 for 1.0 and 0.0 for -0.0, which JSON writes differently, so the steps as
+    # JSON (C-encoded, quick) join the cache key.
+    return _shared_look(json.dumps(steps), unit, tuple(steps), draw)
+
+
+@functools.lru_cache(maxsize=256)
+def _shared_look(
+    exact_steps: str, unit: str, steps: tuple[tuple[float | None, str], ...], draw: str
+) -> dict[str, Any]:
+    """Built by grafanalib once and shared by every panel of this look: building one per panel
+    cost more than its queries, and jsonout writes a shared field config and options once
+    per dashboard. Shared, so copied before any edit."""
+    return g.TimeSeries(
+        title="",
         unit=unit,
         drawStyle=draw,
         fillOpacity=60 if draw == "bars" else 0,
         thresholdsStyleMode="line" if steps else "off",
         legendDisplayMode="list",
         tooltipMode="multi",
-        links=links or [],
         extraJson={
-            "fieldConfig": {"defaults": {"thresholds": _thresholds(steps or [(None, "green")])}}
+            "fieldConfig": {
+                "defaults": {"thresholds": _thresholds(list(steps) or [(None, "green")])}
+            }
         },
-    )
+    ).to_json_data()
 
 
 def _thresholds(steps: Steps) -> dict[str, Any]:
@@ -649,14 +670,10 @@ def _dashboard(
             }
         ],
     )
-    # Only the dashboard and its panels become dicts here, for _modernise to edit: the
-    # grafanalib objects deeper down turn into JSON as _encode writes them, sparing a
-    # json.dumps/json.loads round trip that cost as much as writing the text itself.
-    data = dashboard.to_json_data()
-    data["panels"] = [panel.to_json_data() for panel in data["panels"]]
-    _modernise(data)
-    _share_looks(data["panels"])
-    return data
+    # Only the dashboard becomes a dict here (its panels are already), for _modernise to
+    # edit: the grafanalib objects deeper down turn into JSON as _encode writes them, sparing
+    # a json.dumps/json.loads round trip that cost as much as writing the text itself.
+    return _modernise(dashboard.to_json_data())
 
 
 # Legacy layout fields, plus grafanalib's maxDataPoints of 100, which would draw a
@@ -690,23 +707,6 @@ def _modernise(data: dict[str, Any]) -> dict[str, Any]:
         for target in panel.get("targets", []):
             target["datasource"] = DATASOURCE
     return data
-
-
-def _share_looks(panels: list[dict[str, Any]]) -> None:
-    """Make equal field configs and options of a dashboard's panels one object each, which
-    jsonout then writes once: they are half of a dashboard's text, and mostly repeat. Done
-    last, as editing one panel's part would now edit all of its look."""
-    looks: dict[str, Any] = {}
-    for panel in panels:
-        for part in ("fieldConfig", "options"):
-            if part in panel:
-                # Compact JSON (C-encoded, quick) tells equal parts apart exactly, unlike ==,
-                # which takes 1 for 1.0 and 0.0 for -0.0.
-                look = _COMPACT.encode([part, panel[part]])
-                panel[part] = looks.setdefault(look, panel[part])
-
-
-_COMPACT = DashboardEncoder(sort_keys=True)
 
 
 def _encode(dashboard: dict[str, Any]) -> bytes:
