@@ -349,31 +349,46 @@ def _first_change(
     return None
 
 
-class _ExpectedAlerts:
-    """The alert promtool must see for each firing tier of one SLO, built on first use and reused.
+_Alert = tuple[dict[str, str], dict[str, str]]  # an expected alert's labels and annotations
 
-    Every expectation of every scenario repeats the same few alerts, so each tier's
-    rule is rendered once per SLO rather than once per expectation.
+
+class _ExpectedAlerts:
+    """The alerts promtool must see while some tiers of one SLO fire, built on first use.
+
+    Every check of every scenario repeats the same few alerts, so each tier's rule
+    is rendered once per SLO, and each set of firing tiers is put in order once.
     """
 
     def __init__(self, slo: SLO, settings: Settings) -> None:
         self.slo = slo
         self.settings = settings
-        self._by_tier: dict[Tier, tuple[dict[str, str], dict[str, str]]] = {}
+        self._by_tier: dict[Tier, _Alert] = {}
+        self._by_firing: dict[tuple[Tier, ...], list[_Alert]] = {}
 
-    def at(self, t: int, firing: Sequence[Tier]) -> Group:
+    def at(self, t: int, firing: tuple[Tier, ...]) -> Group:
         """The check that exactly the ``firing`` tiers' alerts are active at ``t``."""
-        alerts = sorted((self._alert(tier) for tier in firing), key=lambda a: _tier_order(a[0]))
         # Fresh dicts per expectation: no two places in a test file share one object.
-        expected = [{"exp_labels": dict(lab), "exp_annotations": dict(ann)} for lab, ann in alerts]
+        expected = [
+            {"exp_labels": dict(labels), "exp_annotations": dict(annotations)}
+            for labels, annotations in self._alerts(firing)
+        ]
         return {"eval_time": _at(t), "alertname": self.slo.alert_name, "exp_alerts": expected}
 
-    def _alert(self, tier: Tier) -> tuple[dict[str, str], dict[str, str]]:
-        if tier not in self._by_tier:
-            self._by_tier[tier] = self._build(tier)
-        return self._by_tier[tier]
+    def _alerts(self, firing: tuple[Tier, ...]) -> list[_Alert]:
+        """The firing tiers' alerts, by tier and then long window."""
+        alerts = self._by_firing.get(firing)
+        if alerts is None:
+            alerts = sorted((self._alert(tier) for tier in firing), key=lambda a: _tier_order(a[0]))
+            self._by_firing[firing] = alerts
+        return alerts
 
-    def _build(self, tier: Tier) -> tuple[dict[str, str], dict[str, str]]:
+    def _alert(self, tier: Tier) -> _Alert:
+        alert = self._by_tier.get(tier)
+        if alert is None:
+            alert = self._by_tier[tier] = self._build(tier)
+        return alert
+
+    def _build(self, tier: Tier) -> _Alert:
         slo = self.slo
         rule = burn_rate_alert(slo, tier, self.settings)
         if any("$value" in v or ".Value" in v for v in rule["annotations"].values()):
