@@ -82,6 +82,19 @@ def test_random_documents_are_written_as_pyyaml_writes_them(data: object) -> Non
     assert yamlout.dump(data) == yamlout._pyyaml_dump(data)
 
 
+def _sharing(parts: tuple[object, object]) -> object:
+    """One object at several places and depths, as builders share repeated blocks."""
+    shared, other = parts
+    return {"a": shared, "b": [shared, other, shared], "c": {"d": shared, "e": [[shared]]}}
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.tuples(documents, documents).map(_sharing))
+def test_shared_blocks_are_written_in_full_wherever_they_appear(data: object) -> None:
+    assert "&id" not in yamlout._pyyaml_dump(data)
+    assert yamlout.dump(data) == yamlout._pyyaml_dump(data)
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -364,14 +364,19 @@ class _ExpectedAlerts:
         self.settings = settings
         self._by_tier: dict[Tier, _Alert] = {}
         self._by_firing: dict[tuple[Tier, ...], list[_Alert]] = {}
+        self._expected: dict[tuple[Tier, ...], list[dict[str, dict[str, str]]]] = {}
 
     def at(self, t: int, firing: tuple[Tier, ...]) -> Group:
         """The check that exactly the ``firing`` tiers' alerts are active at ``t``."""
-        # Fresh dicts per expectation: no two places in a test file share one object.
-        expected = [
-            {"exp_labels": dict(labels), "exp_annotations": dict(annotations)}
-            for labels, annotations in self._alerts(firing)
-        ]
+        # Every check of the same firing tiers shares one list: yamlout writes it
+        # in full each time (never as a YAML alias) but builds its text once.
+        expected = self._expected.get(firing)
+        if expected is None:
+            expected = [
+                {"exp_labels": dict(labels), "exp_annotations": dict(annotations)}
+                for labels, annotations in self._alerts(firing)
+            ]
+            self._expected[firing] = expected
         return {"eval_time": _at(t), "alertname": self.slo.alert_name, "exp_alerts": expected}
 
     def _alerts(self, firing: tuple[Tier, ...]) -> list[_Alert]:

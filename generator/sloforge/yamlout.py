@@ -7,6 +7,7 @@ of thousands of SLOs. The direct emitter covers what generated files contain
 (mappings with string keys, lists, strings, numbers, booleans, null); a
 document holding anything else (a very long or unusual string, a non-string
 key) is written by PyYAML instead, so the bytes never depend on which path ran.
+Neither writes YAML anchors and aliases: a block used twice is written twice.
 tests/test_yamlout.py compares both on random and on real documents.
 """
 
@@ -23,7 +24,8 @@ _Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class Dumper(_Dumper):  # type: ignore[misc, valid-type]
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a block used twice is written twice: people read these files, not parsers
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -51,9 +53,9 @@ def dump(data: Any) -> str:
         out: list[str] = []
         try:
             if type(data) is dict:
-                _emit_mapping(data, 0, out)
+                _emit_mapping(data, 0, out, {})
             elif type(data) is list:
-                _emit_sequence(data, 0, out)
+                _emit_sequence(data, 0, out, {})
             else:
                 raise _Unsupported
         except _Unsupported:
@@ -78,7 +80,10 @@ class _Unsupported(Exception):
     """The document holds something only PyYAML's emitter is trusted to write."""
 
 
-def _emit_mapping(data: dict[Any, Any], indent: int, out: list[str]) -> None:
+_Memo = dict[int, list[Any]]  # id of a collection -> [indent, start, end in out, text or None]
+
+
+def _emit_mapping(data: dict[Any, Any], indent: int, out: list[str], memo: _Memo) -> None:
     """Writes a non-empty block mapping whose first key's line prefix is already written."""
     pad = " " * indent
     write = out.append
@@ -91,12 +96,12 @@ def _emit_mapping(data: dict[Any, Any], indent: int, out: list[str]) -> None:
             write(text if text is not _LITERAL else _literal(value, indent + 2))
         elif type(value) is list and value:  # a list under a key is not indented further
             write("\n" + pad)
-            _emit_sequence(value, indent, out)
+            _emit_shared(value, indent, out, memo)
         else:
-            _emit_node(value, indent + 2, out, "\n" + pad + "  ")
+            _emit_node(value, indent + 2, out, memo, "\n" + pad + "  ")
 
 
-def _emit_sequence(data: list[Any], indent: int, out: list[str]) -> None:
+def _emit_sequence(data: list[Any], indent: int, out: list[str], memo: _Memo) -> None:
     """Writes a non-empty block sequence whose first dash's line prefix is already written."""
     pad = " " * indent
     write = out.append
@@ -106,28 +111,46 @@ def _emit_sequence(data: list[Any], indent: int, out: list[str]) -> None:
             text = _VALUES.get(item) or _value(item)
             write(text if text is not _LITERAL else _literal(item, indent + 2))
         else:  # a collection in a list starts on the dash's line
-            _emit_node(item, indent + 2, out, " ")
+            _emit_node(item, indent + 2, out, memo, " ")
 
 
-def _emit_node(value: Any, indent: int, out: list[str], lead: str) -> None:
+def _emit_node(value: Any, indent: int, out: list[str], memo: _Memo, lead: str) -> None:
     """Any value but a string after ``key:`` or ``-``; ``lead`` starts a nested collection."""
-    if type(value) is dict:
+    if type(value) is dict or type(value) is list:
         if value:
             out.append(lead)
-            _emit_mapping(value, indent, out)
+            _emit_shared(value, indent, out, memo)
         else:
-            out.append(" {}\n")
-    elif type(value) is list:
-        if value:
-            out.append(lead)
-            _emit_sequence(value, indent, out)
-        else:
-            out.append(" []\n")
+            out.append(" {}\n" if type(value) is dict else " []\n")
     elif type(value) is str:
         text = _VALUES.get(value) or _value(value)
         out.append(text if text is not _LITERAL else _literal(value, indent))
     else:
         out.append(" " + _other(value) + "\n")
+
+
+def _emit_shared(
+    value: dict[Any, Any] | list[Any], indent: int, out: list[str], memo: _Memo
+) -> None:
+    """Writes a collection, or repeats its text if this dump already wrote it at this indent.
+
+    Builders share one object wherever a file repeats the same block (a test
+    expects the same alerts at many instants); it is written in full each time,
+    never as a YAML alias, but built as text only once.
+    """
+    seen = memo.get(id(value))
+    if seen is not None and seen[0] == indent:
+        if seen[3] is None:
+            seen[3] = "".join(out[seen[1] : seen[2]])
+        out.append(seen[3])
+        return
+    start = len(out)
+    if type(value) is dict:
+        _emit_mapping(value, indent, out, memo)
+    else:
+        _emit_sequence(value, indent, out, memo)
+    if seen is None:
+        memo[id(value)] = [indent, start, len(out), None]
 
 
 def _other(value: Any) -> str:
