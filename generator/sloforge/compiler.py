@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -11,7 +12,7 @@ from . import conventions as names
 from . import yamlout
 from .alertmanager import build_alertmanager
 from .dashboards import build_dashboards
-from .errors import Problem, SpecError
+from .errors import CompileError, Problem, SpecError
 from .loader import load_paths
 from .model import Project
 from .plan import plan
@@ -56,7 +57,9 @@ def promtool_tests(project: Project) -> dict[str, bytes]:
         docs, untested = test_documents(service, project.settings)
         notes = "".join(f"# untested: {reason}\n" for reason in untested)
         for path, doc in docs.items():
-            files[path] = (yamlout.header([service.source]) + notes + yamlout.dump(doc)).encode("utf-8")
+            files[path] = (yamlout.header([service.source]) + notes + yamlout.dump(doc)).encode(
+                "utf-8"
+            )
     return files
 
 
@@ -70,14 +73,65 @@ def build_outputs(project: Project, targets: Iterable[str] | None = None) -> dic
     from .targets import build_targets
 
     files: dict[str, bytes] = {}
-    for artifact in _artifacts():
-        files.update(artifact(project))
+    for built in _build_artifacts(project):
+        files.update(built)
     files.update(build_targets(project, files, targets))
     return dict(sorted(files.items()))
 
 
+# Below this many SLOs a second process costs more than it saves.
+PARALLEL_FROM_SLOS = 500
+_forked_project: Project | None = None  # what a forked worker builds from
+
+
+def _build_artifacts(project: Project) -> list[dict[str, bytes]]:
+    """Each artifact's files; large projects build the promtool tests (the biggest
+    artifact) here while a forked worker builds the others on a second core."""
+    artifacts = _artifacts()
+    if _jobs(project) < 2:
+        return [artifact(project) for artifact in artifacts]
+    global _forked_project
+    _forked_project = project
+    elsewhere = [i for i, artifact in enumerate(artifacts) if artifact is not promtool_tests]
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            pending = pool.apply_async(_build_in_worker, (elsewhere,))
+            here = promtool_tests(project)
+            built = pending.get()
+    finally:
+        _forked_project = None
+    if built is None:  # the worker failed: build here, so the error surfaces as it would
+        built = [artifacts[i](project) for i in elsewhere]
+    return [here, *built]
+
+
+def _build_in_worker(indices: list[int]) -> list[dict[str, bytes]] | None:
+    assert _forked_project is not None
+    artifacts = _artifacts()
+    try:
+        return [artifacts[i](_forked_project) for i in indices]
+    except Exception:  # errors need not pickle; the parent rebuilds and raises them
+        return None
+
+
+def _jobs(project: Project) -> int:
+    """$SLOFORGE_JOBS (1: one process; more: two), else 2 for a large project on 2+ cores."""
+    raw = os.environ.get("SLOFORGE_JOBS", "")
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            message = f"$SLOFORGE_JOBS must be a number of processes, 1 or more (got {raw!r})"
+            raise CompileError(message)
+        return int(raw)
+    slos = sum(len(service.slos) for service in project.services)
+    if slos < PARALLEL_FROM_SLOS or not hasattr(os, "fork"):
+        return 1
+    return min(2, len(os.sched_getaffinity(0)))
+
+
 def generate(
-    paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str], targets: Iterable[str] | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    targets: Iterable[str] | None = None,
 ) -> tuple[Loaded, dict[str, bytes]]:
     loaded = load(paths)
     files = build_outputs(loaded.project, targets)
