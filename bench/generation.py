@@ -10,6 +10,7 @@ from the clock and peak memory from the kernel (``ru_maxrss`` of the child).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -54,18 +55,20 @@ print(time.perf_counter() - began)
 @dataclass(frozen=True)
 class Run:
     seconds: float
-    peak_mib: float
+    cpu_seconds: float  # user + system of the process and everything it started
+    peak_mib: float  # of the largest single process
     stdout: str
 
 
-def measure_in_fresh_process(args: list[str]) -> Run:
-    """Wall time and peak memory of ``args``, run from a throwaway Python so RUSAGE_CHILDREN holds that one child."""
+def measure_in_fresh_process(args: list[str], env: dict[str, str] | None = None) -> Run:
+    """Wall time, CPU time and peak memory of ``args``, run from a throwaway Python so RUSAGE_CHILDREN holds that one child."""
     helper = (
         "import json, sys, time, subprocess, resource\n"
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
         "s = time.perf_counter() - t\n"
-        "print(json.dumps({'rc': p.returncode, 'seconds': s, 'peak_kib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'rc': p.returncode, 'seconds': s, 'cpu': u.ru_utime + u.ru_stime, 'peak_kib': u.ru_maxrss,"
         " 'stdout': p.stdout, 'stderr': p.stderr[-3000:]}))\n"
     )
     result = subprocess.run(
@@ -74,11 +77,12 @@ def measure_in_fresh_process(args: list[str]) -> Run:
         text=True,
         timeout=TIMEOUT,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     data = json.loads(result.stdout)
     if data["rc"] != 0:
         raise RuntimeError(f"{' '.join(args[:3])} failed ({data['rc']}):\n{data['stderr']}")
-    return Run(float(data["seconds"]), data["peak_kib"] / 1024, data["stdout"])
+    return Run(float(data["seconds"]), float(data["cpu"]), data["peak_kib"] / 1024, data["stdout"])
 
 
 def sloforge_binary() -> str:
@@ -90,9 +94,10 @@ def run_size(slo_count: int, workdir: Path) -> dict[str, float]:
     src, out = workdir / f"slo-{slo_count}", workdir / f"out-{slo_count}"
     for doc in synth.generation_documents(slo_count):
         synth.write_documents(src / f"{doc['service']}.yaml", [doc])
-    generate = measure_in_fresh_process(
-        [sloforge_binary(), "generate", str(src), "--out", str(out)]
-    )
+    command = [sloforge_binary(), "generate", str(src), "--out", str(out)]
+    generate = measure_in_fresh_process(command)
+    # The same run held to one process: large projects otherwise use a second core.
+    one_process = measure_in_fresh_process(command, {"SLOFORGE_JOBS": "1"})
     startup = measure_in_fresh_process([sys.executable, "-c", "import yaml"])
     with tempfile.TemporaryDirectory(prefix="sloforge-bench-floor-", dir=workdir) as dst:
         floor_run = measure_in_fresh_process(
@@ -107,6 +112,9 @@ def run_size(slo_count: int, workdir: Path) -> dict[str, float]:
         "floor_seconds": round(floor, 3),
         "floor_ratio": round(generate.seconds / floor, 2),
         "generate_peak_mib": round(generate.peak_mib, 1),
+        "generate_cpu_seconds": round(generate.cpu_seconds, 3),
+        "generate_one_process_seconds": round(one_process.seconds, 3),
+        "one_process_floor_ratio": round(one_process.seconds / floor, 2),
         "output_files": files,
         "output_mib": round(out_bytes / 2**20, 2),
     }

@@ -166,11 +166,13 @@ def table(results: dict[str, Any]) -> str:
     if "generate" in results:
         rows.append("")
         rows.append(
-            f"{'SLOs':>6} {'generate s':>11} {'floor s':>8} {'ratio':>6} {'peak MiB':>9} {'files':>7}"
+            f"{'SLOs':>6} {'generate s':>11} {'cpu s':>7} {'1 process s':>12} {'floor s':>8} "
+            f"{'ratio':>6} {'peak MiB':>9} {'files':>7}"
         )
         for r in results["generate"]:
             rows.append(
-                f"{r['slos']:>6} {r['generate_seconds']:>11} {r['floor_seconds']:>8} {r['floor_ratio']:>6} "
+                f"{r['slos']:>6} {r['generate_seconds']:>11} {r['generate_cpu_seconds']:>7} "
+                f"{r['generate_one_process_seconds']:>12} {r['floor_seconds']:>8} {r['floor_ratio']:>6} "
                 f"{r['generate_peak_mib']:>9} {r['output_files']:>7}"
             )
     return "\n".join(rows)
