@@ -23,7 +23,9 @@ def compile_to(paths: list[Path], out: Path) -> dict[str, bytes]:
     return files
 
 
-def promtool_test(promtool: str, test_file: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def promtool_test(
+    promtool: str, test_file: Path, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [promtool, "test", "rules", test_file.name],
         cwd=test_file.parent,

@@ -42,7 +42,11 @@ def series(ok: str, errors: str | None) -> list[dict[str, str]]:
 
 def firing(selector: str, at: str, fires: bool) -> dict[str, object]:
     expr = f'count(ALERTS{{alertname="{ALERT}", alertstate="firing"{selector}}})'
-    return {"expr": expr, "eval_time": at, "exp_samples": [{"labels": "{}", "value": 1}] if fires else []}
+    return {
+        "expr": expr,
+        "eval_time": at,
+        "exp_samples": [{"labels": "{}", "value": 1}] if fires else [],
+    }
 
 
 SCENARIOS = {
@@ -106,16 +110,28 @@ def test_burn_rate_alerts_follow_the_workbook(compiled: Path, promtool: str, sce
 
 
 @pytest.mark.parametrize("promtool", [p for _, p in binaries("promtool")] or ["promtool"])
-def test_a_missing_error_series_with_traffic_is_a_ratio_of_zero(compiled: Path, promtool: str) -> None:
+def test_a_missing_error_series_with_traffic_is_a_ratio_of_zero(
+    compiled: Path, promtool: str
+) -> None:
     labels = '{slo="availability", slo_service="shop", team="shop-team"}'
     checks = [
-        {"expr": f"slo:sli_error:ratio_rate{w}", "eval_time": "90m", "exp_samples": [{"labels": f"slo:sli_error:ratio_rate{w}{labels}", "value": 0}]}
+        {
+            "expr": f"slo:sli_error:ratio_rate{w}",
+            "eval_time": "90m",
+            "exp_samples": [{"labels": f"slo:sli_error:ratio_rate{w}{labels}", "value": 0}],
+        }
         for w in ("5m", "1h")
     ]
     doc = {
         "rule_files": ["../rules/shop.rules.yml"],
         "evaluation_interval": "1m",
-        "tests": [{"interval": "1m", "input_series": series(counter((100, PER_MINUTE)), None), "promql_expr_test": checks}],
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series(counter((100, PER_MINUTE)), None),
+                "promql_expr_test": checks,
+            }
+        ],
     }
     test_file = compiled / "prometheus" / "tests" / "zero.test.yml"
     test_file.write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -33,7 +33,9 @@ slos:
 """
 
 
-def sloforge(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def sloforge(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sloforge.cli", *args],
         capture_output=True,
@@ -96,7 +98,9 @@ def test_explain_prints_each_tier_with_detection_and_reset_times() -> None:
 def test_generate_then_test_reports_every_check_and_writes_junit(tmp_path: Path) -> None:
     require("promtool")
     out = tmp_path / "out"
-    generated = sloforge("generate", str(FIXTURES / "slo" / "grouped-latency.yaml"), "--out", str(out))
+    generated = sloforge(
+        "generate", str(FIXTURES / "slo" / "grouped-latency.yaml"), "--out", str(out)
+    )
     assert generated.returncode == 0, generated.stderr
     junit = tmp_path / "report.xml"
     result = sloforge("test", "--out", str(out), "--junit", str(junit))
@@ -112,7 +116,12 @@ def test_generate_then_test_reports_every_check_and_writes_junit(tmp_path: Path)
 def test_test_names_the_failing_alert_and_time(tmp_path: Path) -> None:
     require("promtool")
     out = tmp_path / "out"
-    assert sloforge("generate", str(FIXTURES / "slo" / "checkout-minimal.yaml"), "--out", str(out)).returncode == 0
+    assert (
+        sloforge(
+            "generate", str(FIXTURES / "slo" / "checkout-minimal.yaml"), "--out", str(out)
+        ).returncode
+        == 0
+    )
     rules = out / "prometheus" / "rules" / "shop.rules.yml"
     rules.write_text(rules.read_text().replace("> 0.0144", "> 0.0288"))
     junit = tmp_path / "report.xml"
@@ -125,14 +134,23 @@ def test_test_names_the_failing_alert_and_time(tmp_path: Path) -> None:
 
 def test_a_missing_promtool_says_how_to_install_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert sloforge("generate", str(FIXTURES / "slo" / "checkout-minimal.yaml"), "--out", str(out)).returncode == 0
-    result = sloforge("test", "--out", str(out), env={"PROMTOOL": str(tmp_path / "nowhere" / "promtool")})
+    assert (
+        sloforge(
+            "generate", str(FIXTURES / "slo" / "checkout-minimal.yaml"), "--out", str(out)
+        ).returncode
+        == 0
+    )
+    result = sloforge(
+        "test", "--out", str(out), env={"PROMTOOL": str(tmp_path / "nowhere" / "promtool")}
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "PROMTOOL" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("command", [["validate"], ["generate", "--out", "o"], ["explain"], ["check", "--out", "o"]])
+@pytest.mark.parametrize(
+    "command", [["validate"], ["generate", "--out", "o"], ["explain"], ["check", "--out", "o"]]
+)
 def test_a_missing_input_path_is_a_clean_error(tmp_path: Path, command: list[str]) -> None:
     result = sloforge(command[0], "nope.yaml", *command[1:], cwd=tmp_path)
     assert result.returncode == 1

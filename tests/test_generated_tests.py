@@ -19,7 +19,9 @@ FILES = sorted(GOLDEN.glob("*/expected/prometheus/tests/*.test.yml"))
 PROMTOOLS = binaries("promtool")
 
 
-@pytest.mark.parametrize("label_and_path", PROMTOOLS or [("missing", "promtool")], ids=lambda lp: lp[0])
+@pytest.mark.parametrize(
+    "label_and_path", PROMTOOLS or [("missing", "promtool")], ids=lambda lp: lp[0]
+)
 @pytest.mark.parametrize("test_file", FILES, ids=lambda p: f"{p.parts[-5]}/{p.name}")
 def test_generated_tests_pass(test_file: Path, label_and_path: tuple[str, str]) -> None:
     if not PROMTOOLS:

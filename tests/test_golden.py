@@ -35,7 +35,13 @@ def test_rules_and_tests_match_the_golden_files(case: str) -> None:
         for rel, content in files.items():
             (expected_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             (expected_dir / rel).write_bytes(content)
-    expected = {p.relative_to(expected_dir).as_posix(): p.read_bytes() for p in expected_dir.rglob("*") if p.is_file()}
-    assert sorted(files) == sorted(expected), "files differ from the golden set (run `make golden` if intended)"
+    expected = {
+        p.relative_to(expected_dir).as_posix(): p.read_bytes()
+        for p in expected_dir.rglob("*")
+        if p.is_file()
+    }
+    assert sorted(files) == sorted(expected), (
+        "files differ from the golden set (run `make golden` if intended)"
+    )
     for rel, content in files.items():
         assert content.decode() == expected[rel].decode(), f"{rel} differs from its golden file"

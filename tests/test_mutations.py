@@ -27,7 +27,9 @@ def scale_numbers(expr: str, factor: float) -> str:
     """Scale every numeric literal outside label matchers (thresholds, guards)."""
     parts = re.split(r"(\{[^}]*\})", expr)
     scaled = [
-        part if part.startswith("{") else NUMBER.sub(lambda m: repr(float(m.group(1)) * factor), part)
+        part
+        if part.startswith("{")
+        else NUMBER.sub(lambda m: repr(float(m.group(1)) * factor), part)
         for part in parts
     ]
     return "".join(scaled)
@@ -58,7 +60,10 @@ def _tests_for(out: Path, service: str, alert: str, window: str) -> Path:
     doc["tests"] = [
         g
         for g in doc["tests"]
-        if any(c.get("alertname") == alert and c.get("exp_alerts") for c in g.get("alert_rule_test", []))
+        if any(
+            c.get("alertname") == alert and c.get("exp_alerts")
+            for c in g.get("alert_rule_test", [])
+        )
     ]
     assert doc["tests"], f"no generated test expects {alert} to fire"
     trimmed = tests_dir / f"mutation-{name}"
@@ -77,7 +82,9 @@ def test_generated_tests_catch_every_mutation(
     test_file = _tests_for(out, service, alert, window)
 
     baseline = promtool_test(promtool, test_file)
-    assert baseline.returncode == 0, "generated tests must pass on the real rules:\n" + baseline.stdout
+    assert baseline.returncode == 0, (
+        "generated tests must pass on the real rules:\n" + baseline.stdout
+    )
 
     rules = yaml.safe_load(original)
     targets = [

@@ -74,7 +74,9 @@ def server(args: list[str], ready_path: str, port: int, log_name: str) -> Iterat
             wait_http(base + ready_path)
         except TimeoutError:
             proc.kill()
-            raise RuntimeError(f"{log_name} did not start:\n{Path(log.name).read_text()[-3000:]}") from None
+            raise RuntimeError(
+                f"{log_name} did not start:\n{Path(log.name).read_text()[-3000:]}"
+            ) from None
         yield base
     finally:
         if proc.poll() is None:
@@ -89,7 +91,9 @@ def server(args: list[str], ready_path: str, port: int, log_name: str) -> Iterat
 
 
 @contextlib.contextmanager
-def prometheus(config: Path, storage: Path, binary: str | None = None, extra: list[str] | None = None) -> Iterator[str]:
+def prometheus(
+    config: Path, storage: Path, binary: str | None = None, extra: list[str] | None = None
+) -> Iterator[str]:
     """A real Prometheus on 127.0.0.1 with ``config`` and TSDB ``storage``."""
     binary = binary or require("prometheus")
     port = free_port()

@@ -26,7 +26,9 @@ app = typer.Typer(
 _state = {"debug": False}
 T = TypeVar("T")
 
-Paths = Annotated[list[Path], typer.Argument(help="SLO files or directories (searched recursively).")]
+Paths = Annotated[
+    list[Path], typer.Argument(help="SLO files or directories (searched recursively).")
+]
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]
 
 
@@ -69,7 +71,9 @@ def run(action: Callable[[], T]) -> T:
         _print_problems(exc.problems)
         errors = sum(1 for p in exc.problems if not p.warning)
         files = len({p.location.file for p in exc.problems})
-        _err(f"{errors} problem{'s' if errors != 1 else ''} in {files} file{'s' if files != 1 else ''}")
+        _err(
+            f"{errors} problem{'s' if errors != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+        )
         raise typer.Exit(1) from None
     except SloforgeError as exc:
         _err(f"error: {exc}")
@@ -80,7 +84,9 @@ def run(action: Callable[[], T]) -> T:
         if _state["debug"]:
             traceback.print_exc()
         else:
-            _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
+            _err(
+                f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)"
+            )
         raise typer.Exit(1) from None
 
 
@@ -92,9 +98,14 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for internal errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show Python tracebacks for internal errors.")
+    ] = False,
     version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_print_version)
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
     ] = False,
 ) -> None:
     _state["debug"] = debug
@@ -138,7 +149,9 @@ def check(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) 
             typer.echo(f"ok: {out} is up to date")
             return True
         _err(report.render(out))
-        _err(f"{out} is out of date: run `sloforge generate {' '.join(map(str, paths))} --out {out}`")
+        _err(
+            f"{out} is out of date: run `sloforge generate {' '.join(map(str, paths))} --out {out}`"
+        )
         return False
 
     if not run(body):
@@ -190,7 +203,9 @@ def diff(
 @app.command()
 def explain(
     path: Annotated[list[Path], typer.Argument(help="SLO files or directories.")],
-    slo: Annotated[str | None, typer.Option("--slo", help="Only this SLO (name or service/name).")] = None,
+    slo: Annotated[
+        str | None, typer.Option("--slo", help="Only this SLO (name or service/name).")
+    ] = None,
 ) -> None:
     """Per tier: windows, burn rate, threshold, budget spent, detection and reset time."""
     from .compiler import load
@@ -227,8 +242,12 @@ def import_(
 @app.command()
 def test(
     out: OutDir = Path("out"),
-    junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="promtool runs at once (default: CPU count).")] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="promtool runs at once (default: CPU count).")
+    ] = None,
 ) -> None:
     """promtool check + test rules, amtool check-config and routing expectations on DIR; one summary."""
     from . import testing

@@ -6,7 +6,9 @@ import re
 from functools import lru_cache
 
 _UNITS = (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-_PATTERN = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+_PATTERN = re.compile(
+    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+)
 
 
 def parse_duration(text: str) -> int:
@@ -25,7 +27,9 @@ def _parse(text: str) -> int:
     millis = int(parts[6] or 0)
     if millis % 1000:
         raise ValueError(f"invalid duration {text!r}: sub-second precision is not supported")
-    seconds = sum(int(value or 0) * unit for value, (_, unit) in zip(parts[:6], _UNITS, strict=True))
+    seconds = sum(
+        int(value or 0) * unit for value, (_, unit) in zip(parts[:6], _UNITS, strict=True)
+    )
     return seconds + millis // 1000
 
 

@@ -55,11 +55,16 @@ def explain_slo(slo: SLO) -> str:
     if len(rows) == 1:
         return head + "\n  (no burn-rate alerts: every tier is disabled)"
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
-    lines = ["  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines = [
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    ]
     lines.insert(1, "  " + "  ".join("-" * w for w in widths))
     notes = []
     if slo.traffic_guard is not None:
-        notes.append(f"  traffic guard: a tier fires only above {number(slo.traffic_guard)} events/s over its long window")
+        notes.append(
+            f"  traffic guard: a tier fires only above {number(slo.traffic_guard)} events/s over its long window"
+        )
     if slo.period != 30 * 86400 and not slo.custom_tiers:
         notes.append(
             f"  windows and burn rates are the 30d defaults; on a {period} period a tier fires after "

@@ -116,9 +116,7 @@ def load_file(path: Path) -> tuple[list[Document], list[Problem]]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return [], [
-            Problem(Location(name, line, column), "", "file is not valid UTF-8 text")
-        ]
+        return [], [Problem(Location(name, line, column), "", "file is not valid UTF-8 text")]
     return load_yaml_text(text, name)
 
 
@@ -225,7 +223,9 @@ class _NodeWalker:
         if isinstance(node, yaml.SequenceNode):
             if node.tag != "tag:yaml.org,2002:seq":
                 tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-                self._problem(node, f"unsupported YAML tag {tag}; only plain data is accepted", path)
+                self._problem(
+                    node, f"unsupported YAML tag {tag}; only plain data is accepted", path
+                )
                 return None
             return [self.build(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
         return self._scalar(node, path)
@@ -338,7 +338,10 @@ def _jsonnet_problem(name: str, message: str) -> Problem:
     found = re.search(re.escape(name) + r":(\d+):(\d+)", text)
     if found:
         line, col = int(found.group(1)), int(found.group(2))
-    kinds = (("RUNTIME ERROR: ", "Jsonnet runtime error"), ("STATIC ERROR: ", "Jsonnet syntax error"))
+    kinds = (
+        ("RUNTIME ERROR: ", "Jsonnet runtime error"),
+        ("STATIC ERROR: ", "Jsonnet syntax error"),
+    )
     for prefix, kind in kinds:
         if first.startswith(prefix):
             detail = first.removeprefix(prefix)

@@ -55,13 +55,18 @@ def plan_service(spec: ServiceLevelsSpec, source: str, settings: Settings) -> Se
     base.update(spec.labels)
     slos = tuple(plan_slo(spec, slo, base, settings) for slo in spec.slos)
     rules = tuple(
-        RecordingRule(r.record, r.expr.strip(), tuple(sorted(r.labels.items()))) for r in spec.recording_rules
+        RecordingRule(r.record, r.expr.strip(), tuple(sorted(r.labels.items())))
+        for r in spec.recording_rules
     )
     alerts = tuple(plan_alert(spec.service, a, base) for a in spec.alerts)
-    return Service(spec.service, spec.owner, spec.description, source, tuple(base.items()), slos, rules, alerts)
+    return Service(
+        spec.service, spec.owner, spec.description, source, tuple(base.items()), slos, rules, alerts
+    )
 
 
-def plan_slo(service: ServiceLevelsSpec, spec: SLOSpec, base: dict[str, str], settings: Settings) -> SLO:
+def plan_slo(
+    service: ServiceLevelsSpec, spec: SLOSpec, base: dict[str, str], settings: Settings
+) -> SLO:
     period = parse_duration(spec.window)
     labels = {names.LABEL_SERVICE: service.service, names.LABEL_SLO: spec.name}
     labels.update({k: v for k, v in base.items() if k != names.LABEL_SERVICE})
@@ -111,7 +116,9 @@ def plan_sli(spec: SLOSpec) -> SLI:
     if sli.probe is not None:
         return SLI(kind="probe", probe=promql.parse_selector(sli.probe))
     assert sli.query is not None
-    return SLI(kind="query", query_errors=sli.query.errors.strip(), query_total=sli.query.total.strip())
+    return SLI(
+        kind="query", query_errors=sli.query.errors.strip(), query_total=sli.query.total.strip()
+    )
 
 
 def plan_tiers(spec: SLOSpec, period: int) -> tuple[Tier, ...]:

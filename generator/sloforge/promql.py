@@ -108,7 +108,9 @@ def check(expr: str) -> None:
 def check_template(expr: str) -> None:
     """A query with ``$window`` placeholders, checked as if the window were 5m."""
     if WINDOW_VARIABLE not in expr:
-        raise PromQLError(f"must contain {WINDOW_VARIABLE} where the range of each window goes, e.g. rate(x[$window])")
+        raise PromQLError(
+            f"must contain {WINDOW_VARIABLE} where the range of each window goes, e.g. rate(x[$window])"
+        )
     parse(substitute_window(expr, "5m"))
 
 

@@ -80,7 +80,9 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
     return out
 
 
-def test_documents(service: Service, settings: Settings) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def test_documents(
+    service: Service, settings: Settings
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """{file name: promtool test document}, and what could not be tested."""
     built = build_tests(service, settings)
     rule_files = [f"../rules/{service.name}.rules.yml"]
@@ -176,7 +178,10 @@ def sli_selectors(slo: SLO) -> tuple[Selector, ...]:
     """Every raw selector the SLO's rules read."""
     sli = slo.sli
     if sli.kind == "latency":
-        return (Selector(f"{sli.histogram}_bucket", sli.matchers), Selector(f"{sli.histogram}_count", sli.matchers))
+        return (
+            Selector(f"{sli.histogram}_bucket", sli.matchers),
+            Selector(f"{sli.histogram}_count", sli.matchers),
+        )
     if sli.kind == "query":
         return (_simple_query(sli.query_errors), _simple_query(sli.query_total))
     return tuple(s for s in (sli.errors, sli.good, sli.total, sli.probe) if s is not None)
@@ -225,9 +230,7 @@ def _checked(slo: SLO, case: _Case, series: SLISeries, alerts: _ExpectedAlerts) 
     return group
 
 
-def _above(
-    slo: SLO, tier: Tier, case: _Case, series: SLISeries, alerts: _ExpectedAlerts
-) -> Group:
+def _above(slo: SLO, tier: Tier, case: _Case, series: SLISeries, alerts: _ExpectedAlerts) -> Group:
     """The burn above the threshold, which also checks that the SLI records the injected ratio."""
     group = _checked(slo, case, series, alerts)
     step = step_for(tier)
@@ -463,7 +466,10 @@ class SLISeries:
             count = Selector(f"{sli.histogram}_count", matchers)
             good = seriesgen.label_set([bucket], {"le": bucket_bounds(sli.threshold)[0]})
             total = seriesgen.label_set([count])
-            return cls("latency", (Counter(bucket.metric, good, "good"), Counter(count.metric, total, "all")))
+            return cls(
+                "latency",
+                (Counter(bucket.metric, good, "good"), Counter(count.metric, total, "all")),
+            )
         if sli.kind == "probe":
             assert sli.probe is not None
             return cls("probe", gauge=(_metric(sli.probe), seriesgen.label_set([sli.probe])))
@@ -502,7 +508,9 @@ class SLISeries:
     def group(self, slo: SLO, scenario: burnmodel.Scenario) -> Group:
         series = []
         if slo.sli.group_by:
-            healthy = burnmodel.Scenario(0.0, scenario.start, scenario.stop, scenario.end, scenario.traffic)
+            healthy = burnmodel.Scenario(
+                0.0, scenario.start, scenario.stop, scenario.end, scenario.traffic
+            )
             burning = {label: GROUP_VALUES[0] for label in slo.sli.group_by}
             calm = {label: GROUP_VALUES[1] for label in slo.sli.group_by}
             series += self.input_series(slo, scenario, burning)
@@ -540,9 +548,18 @@ class SLISeries:
             groups.append(group)
         if any(c.share == "bad" for c in self.counters) and not slo.sli.group_by:
             healthy = burnmodel.Scenario(0.0, 0, math.inf, 30 * FAST_STEP)
-            group = {"interval": format_duration(FAST_STEP), "input_series": self.input_series(slo, healthy, {}, omit_bad=True)}
+            group = {
+                "interval": format_duration(FAST_STEP),
+                "input_series": self.input_series(slo, healthy, {}, omit_bad=True),
+            }
             group["promql_expr_test"] = [self.sli_check(slo, base_window(slo), 20 * FAST_STEP, 0.0)]
-            group["alert_rule_test"] = [{"eval_time": format_duration(20 * FAST_STEP), "alertname": slo.alert_name, "exp_alerts": []}]
+            group["alert_rule_test"] = [
+                {
+                    "eval_time": format_duration(20 * FAST_STEP),
+                    "alertname": slo.alert_name,
+                    "exp_alerts": [],
+                }
+            ]
             groups.append(group)
         if slo.sli.kind == "latency":
             groups.extend(self._le_spellings(slo))
@@ -555,12 +572,18 @@ class SLISeries:
         scenario = burnmodel.Scenario(ratio, 0, math.inf, 30 * FAST_STEP)
         for spelling in bucket_bounds(slo.sli.threshold):
             counters = tuple(
-                Counter(c.metric, {**c.labels, "le": spelling} if c.share == "good" else c.labels, c.share)
+                Counter(
+                    c.metric,
+                    {**c.labels, "le": spelling} if c.share == "good" else c.labels,
+                    c.share,
+                )
                 for c in self.counters
             )
             variant = SLISeries(self.kind, counters)
             group = variant.group(slo, scenario)
-            group["promql_expr_test"] = [variant.sli_check(slo, base_window(slo), 20 * FAST_STEP, ratio)]
+            group["promql_expr_test"] = [
+                variant.sli_check(slo, base_window(slo), 20 * FAST_STEP, ratio)
+            ]
             groups.append(group)
         return groups
 
@@ -594,7 +617,9 @@ def _gauge_values(scenario: burnmodel.Scenario) -> str:
 
 def _metric(selector: Selector) -> str:
     if not selector.metric:
-        raise Untestable(f"selector {selector.render()} has no metric name to synthesise series for")
+        raise Untestable(
+            f"selector {selector.render()} has no metric name to synthesise series for"
+        )
     return selector.metric
 
 
@@ -669,24 +694,43 @@ def _threshold_groups(alert: Alert, settings: Settings) -> list[Group]:
     end = hold + 10 * FAST_STEP
     exp_labels = {k: v for k, v in labels.items()}
     exp_labels.update(rule["labels"])
-    annotations = {k: promtemplate.render(v, firing_value, labels) for k, v in rule["annotations"].items()}
+    annotations = {
+        k: promtemplate.render(v, firing_value, labels) for k, v in rule["annotations"].items()
+    }
     fires = {"exp_labels": dict(sorted(exp_labels.items())), "exp_annotations": annotations}
     series = seriesgen.series_text(metric, labels)
     count = end // FAST_STEP
     checks_fire = []
     if hold >= 2 * FAST_STEP:
-        checks_fire.append({"eval_time": format_duration(hold - FAST_STEP), "alertname": alert.name, "exp_alerts": []})
-    checks_fire.append({"eval_time": format_duration(hold + FAST_STEP), "alertname": alert.name, "exp_alerts": [fires]})
+        checks_fire.append(
+            {
+                "eval_time": format_duration(hold - FAST_STEP),
+                "alertname": alert.name,
+                "exp_alerts": [],
+            }
+        )
+    checks_fire.append(
+        {
+            "eval_time": format_duration(hold + FAST_STEP),
+            "alertname": alert.name,
+            "exp_alerts": [fires],
+        }
+    )
     fire_group = {
         "interval": format_duration(FAST_STEP),
-        "input_series": [{"series": series, "values": seriesgen.gauge_values([(count + 1, firing_value)])}],
+        "input_series": [
+            {"series": series, "values": seriesgen.gauge_values([(count + 1, firing_value)])}
+        ],
         "alert_rule_test": checks_fire,
     }
     quiet_group = {
         "interval": format_duration(FAST_STEP),
-        "input_series": [{"series": series, "values": seriesgen.gauge_values([(count + 1, quiet_value)])}],
+        "input_series": [
+            {"series": series, "values": seriesgen.gauge_values([(count + 1, quiet_value)])}
+        ],
         "alert_rule_test": [
-            {"eval_time": format_duration(t), "alertname": alert.name, "exp_alerts": []} for t in (hold + FAST_STEP, end)
+            {"eval_time": format_duration(t), "alertname": alert.name, "exp_alerts": []}
+            for t in (hold + FAST_STEP, end)
         ],
     }
     return [fire_group, quiet_group]

@@ -45,7 +45,9 @@ def slo_rules(slo: SLO, settings: Settings) -> list[Rule]:
     labels = dict(slo.labels)
     rules = [_recording(r.record, r.expr, labels) for r in strategy.sli_recordings(slo)]
     current = selector(names.error_ratio_record(base_window(slo)), slo)
-    rules.append(_recording(names.RECORD_CURRENT_BURN, f"{current} / {number(slo.error_budget)}", labels))
+    rules.append(
+        _recording(names.RECORD_CURRENT_BURN, f"{current} / {number(slo.error_budget)}", labels)
+    )
     rules += [burn_rate_alert(slo, tier, settings) for tier in slo.tiers]
     return rules
 
@@ -88,7 +90,12 @@ def burn_rate_alert(slo: SLO, tier: Tier, settings: Settings) -> Rule:
         **dict(slo.alert_annotations),
         **dict(tier.annotations),
     }
-    return {"alert": slo.alert_name, "expr": expr, "labels": _sorted(labels), "annotations": annotations}
+    return {
+        "alert": slo.alert_name,
+        "expr": expr,
+        "labels": _sorted(labels),
+        "annotations": annotations,
+    }
 
 
 def burn_summary(slo: SLO, tier: Tier) -> str:

@@ -99,7 +99,9 @@ def _expand_one(op: object, arg: object, limit: int) -> list[str]:
     if name in ("AT", "ASSERT", "ASSERT_NOT"):
         return [""]
     if name == "CATEGORY":
-        return {"CATEGORY_DIGIT": ["0"], "CATEGORY_WORD": ["a"], "CATEGORY_SPACE": [" "]}.get(str(arg), ["x"])
+        return {"CATEGORY_DIGIT": ["0"], "CATEGORY_WORD": ["a"], "CATEGORY_SPACE": [" "]}.get(
+            str(arg), ["x"]
+        )
     raise _Give
 
 
@@ -140,10 +142,14 @@ def satisfy(label: str, matchers: Sequence[Matcher], avoid: Sequence[Matcher] = 
             not avoid or not all(matches(m, value) for m in avoid)
         ):
             return value
-    raise Unsatisfiable(f"no value of label {label!r} satisfies {', '.join(m.render() for m in matchers)}")
+    raise Unsatisfiable(
+        f"no value of label {label!r} satisfies {', '.join(m.render() for m in matchers)}"
+    )
 
 
-def label_set(selectors: Sequence[Selector], fixed: Mapping[str, str] | None = None) -> dict[str, str]:
+def label_set(
+    selectors: Sequence[Selector], fixed: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Labels of one series that every selector in ``selectors`` matches."""
     fixed = dict(fixed or {})
     by_label: dict[str, list[Matcher]] = {}
@@ -176,11 +182,15 @@ def label_set_excluded(
             value = satisfy(m.label, own, avoid=[m])
         except Unsatisfiable:
             continue
-        candidate = {**start, m.label: value} if value else {k: v for k, v in start.items() if k != m.label}
+        candidate = (
+            {**start, m.label: value} if value else {k: v for k, v in start.items() if k != m.label}
+        )
         if not all(_series_matches(base, candidate)) or all(_series_matches(excluded, candidate)):
             continue
         return candidate
-    raise Unsatisfiable(f"no series matches {base.render()} without also matching {excluded.render()}")
+    raise Unsatisfiable(
+        f"no series matches {base.render()} without also matching {excluded.render()}"
+    )
 
 
 def _series_matches(sel: Selector, labels: Mapping[str, str]) -> list[bool]:

@@ -158,7 +158,9 @@ class RatioSLI(Spec):
 class LatencySLI(Spec):
     """Requests faster than ``threshold`` seconds are good, read from a classic histogram."""
 
-    histogram: Annotated[str, AfterValidator(_pattern(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", "metric name"))]
+    histogram: Annotated[
+        str, AfterValidator(_pattern(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", "metric name"))
+    ]
     matchers: LabelMatchers = ""
     threshold: Annotated[Number, Field(gt=0)]
     group_by: list[LabelName] = Field(default_factory=list)
@@ -195,7 +197,9 @@ class SLISpec(Spec):
         kinds = [k for k in ("ratio", "latency", "probe", "query") if getattr(self, k) is not None]
         if len(kinds) != 1:
             got = " and ".join(kinds) if kinds else "none"
-            raise ValueError(f"exactly one of ratio, latency, probe or query is required (got {got})")
+            raise ValueError(
+                f"exactly one of ratio, latency, probe or query is required (got {got})"
+            )
         return self
 
 
@@ -324,7 +328,9 @@ class AlertSpec(Spec):
         elif (self.above is None) == (self.below is None):
             raise ValueError("a structured alert needs exactly one of `above` or `below`")
         if self.tests and self.expr is None:
-            raise ValueError("`tests` are for free-form `expr` alerts; structured alerts get generated tests")
+            raise ValueError(
+                "`tests` are for free-form `expr` alerts; structured alerts get generated tests"
+            )
         return self
 
 
@@ -350,7 +356,9 @@ def _unique_labels(values: list[str]) -> list[str]:
     repeated = sorted({v for v in values if values.count(v) > 1})
     if repeated:
         twice = ", ".join(f"`{v}`" for v in repeated)
-        raise ValueError(f"lists {twice} more than once; Alertmanager refuses repeated group_by labels")
+        raise ValueError(
+            f"lists {twice} more than once; Alertmanager refuses repeated group_by labels"
+        )
     return values
 
 

@@ -49,10 +49,14 @@ CheckProvider = Callable[[Path], list[Check]]
 EXTRA_CHECKS: list[CheckProvider] = []
 
 
-def run_all(out: Path, progress: Callable[[Check], None] | None = None, jobs: int | None = None) -> Report:
+def run_all(
+    out: Path, progress: Callable[[Check], None] | None = None, jobs: int | None = None
+) -> Report:
     out = Path(out)
     if not out.is_dir():
-        raise ToolError(f"{out}: no such output directory; run `sloforge generate … --out {out}` first")
+        raise ToolError(
+            f"{out}: no such output directory; run `sloforge generate … --out {out}` first"
+        )
     report = Report()
     rule_files = sorted((out / "prometheus" / "rules").glob("*.yml"))
     test_files = sorted((out / "prometheus" / "tests").glob("*.yml"))
@@ -79,21 +83,35 @@ def check_rules(path: Path, out: Path) -> Check:
     started = time.monotonic()
     result = tools.run("promtool", ["check", "rules", str(path)])
     details = [] if result.returncode == 0 else _tail(result.output)
-    return Check(_rel(path, out), "promtool check rules", result.returncode == 0, details, time.monotonic() - started)
+    return Check(
+        _rel(path, out),
+        "promtool check rules",
+        result.returncode == 0,
+        details,
+        time.monotonic() - started,
+    )
 
 
 def test_rules(path: Path, out: Path) -> Check:
     started = time.monotonic()
     try:
-        result = tools.run("promtool", ["test", "rules", path.name], cwd=str(path.parent), timeout=TEST_TIMEOUT)
+        result = tools.run(
+            "promtool", ["test", "rules", path.name], cwd=str(path.parent), timeout=TEST_TIMEOUT
+        )
     except ToolError as exc:
-        return Check(_rel(path, out), "promtool test rules", False, [str(exc)], time.monotonic() - started)
+        return Check(
+            _rel(path, out), "promtool test rules", False, [str(exc)], time.monotonic() - started
+        )
     passed = result.returncode == 0
     details = [] if passed else failures(result.output)
-    return Check(_rel(path, out), "promtool test rules", passed, details, time.monotonic() - started)
+    return Check(
+        _rel(path, out), "promtool test rules", passed, details, time.monotonic() - started
+    )
 
 
-_FAIL_HEAD = re.compile(r"^\s*(alertname: (?P<alert>\S+), time: (?P<time>[^,]+),|expr: (?P<expr>.+), time: (?P<etime>[^,]+),)")
+_FAIL_HEAD = re.compile(
+    r"^\s*(alertname: (?P<alert>\S+), time: (?P<time>[^,]+),|expr: (?P<expr>.+), time: (?P<etime>[^,]+),)"
+)
 
 
 def failures(output: str) -> list[str]:
@@ -136,7 +154,9 @@ def _alert_sets(text: str) -> set[str]:
         pairs = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels))
         pairs.pop("alertname", None)
         if "long_window" in pairs:
-            found.add(f"{pairs.get('severity', '?')} {pairs['long_window']}/{pairs.get('short_window', '?')}")
+            found.add(
+                f"{pairs.get('severity', '?')} {pairs['long_window']}/{pairs.get('short_window', '?')}"
+            )
         else:
             found.add("{" + ", ".join(f"{k}={v}" for k, v in sorted(pairs.items())) + "}")
     return found
@@ -185,7 +205,9 @@ def summary(report: Report) -> str:
         lines.append(f"{state:7}  {check.suite}: {check.name} ({check.seconds:.1f}s)")
         lines.extend(f"         - {d}" for d in check.details)
     if report.untested:
-        lines.append(f"untested: {len(report.untested)} alert(s) have no test that expects them to fire:")
+        lines.append(
+            f"untested: {len(report.untested)} alert(s) have no test that expects them to fire:"
+        )
         lines.extend(f"         - {name}" for name in report.untested)
     passed = sum(1 for c in report.checks if c.passed and not c.skipped)
     failed = sum(1 for c in report.checks if not c.passed and not c.skipped)
@@ -215,14 +237,24 @@ def junit(report: Report) -> bytes:
             time=f"{sum(c.seconds for c in checks):.3f}",
         )
         for check in checks:
-            case = ET.SubElement(suite, "testcase", classname=name, name=check.name, time=f"{check.seconds:.3f}")
+            case = ET.SubElement(
+                suite, "testcase", classname=name, name=check.name, time=f"{check.seconds:.3f}"
+            )
             if check.skipped:
                 ET.SubElement(case, "skipped", message="; ".join(check.details))
             elif not check.passed:
-                failure = ET.SubElement(case, "failure", message=check.details[0] if check.details else "failed")
+                failure = ET.SubElement(
+                    case, "failure", message=check.details[0] if check.details else "failed"
+                )
                 failure.text = "\n".join(check.details)
     if report.untested:
-        suite = ET.SubElement(suites, "testsuite", name="untested alerts", tests=str(len(report.untested)), skipped=str(len(report.untested)))
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name="untested alerts",
+            tests=str(len(report.untested)),
+            skipped=str(len(report.untested)),
+        )
         for name in report.untested:
             case = ET.SubElement(suite, "testcase", classname="untested", name=name)
             ET.SubElement(case, "skipped", message="no test expects this alert to fire")

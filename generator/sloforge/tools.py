@@ -35,7 +35,9 @@ def find(tool: str) -> str:
     var = tool.upper()
     configured = os.environ.get(var)
     if configured:
-        if shutil.which(configured) or (os.path.isfile(configured) and os.access(configured, os.X_OK)):
+        if shutil.which(configured) or (
+            os.path.isfile(configured) and os.access(configured, os.X_OK)
+        ):
             return configured
         raise ToolError(f"${var} is set to {configured!r}, which is not an executable")
     candidates = [tool] + (["prometheus-alertmanager"] if tool == "alertmanager" else [])

@@ -86,7 +86,9 @@ def _target_checks(bundle: Bundle) -> list[Problem]:
             path = ("targets", i)
             hint = _did_you_mean(target, TARGETS)
             message = f"unknown target {target!r}; choose from {', '.join(TARGETS)}{hint}"
-            problems.append(Problem(bundle.settings.document.locate(path), format_path(path), message))
+            problems.append(
+                Problem(bundle.settings.document.locate(path), format_path(path), message)
+            )
     return problems
 
 
@@ -97,7 +99,13 @@ def validate_document(document: Document) -> tuple[list[Located], list[Problem]]
         return _validate_items(document)
     if not isinstance(data, dict):
         got = _kind_of(data)
-        return [], [Problem(document.locate(()), "", f"a document must be a mapping with apiVersion and kind (got {got})")]
+        return [], [
+            Problem(
+                document.locate(()),
+                "",
+                f"a document must be a mapping with apiVersion and kind (got {got})",
+            )
+        ]
     wrong_type = _untyped_header(document)
     if wrong_type:
         return [], wrong_type
@@ -106,7 +114,13 @@ def validate_document(document: Document) -> tuple[list[Located], list[Problem]]
     if version in FOREIGN_FORMATS or data.get("apiVersion", "").split("/")[0] in FOREIGN_FORMATS:
         return _convert_foreign(document)
     if "apiVersion" not in data:
-        return [], [Problem(document.locate(()), "apiVersion", f"missing required field `apiVersion` (use {API_VERSION})")]
+        return [], [
+            Problem(
+                document.locate(()),
+                "apiVersion",
+                f"missing required field `apiVersion` (use {API_VERSION})",
+            )
+        ]
     if data["apiVersion"] != API_VERSION:
         return [], [
             Problem(
@@ -121,7 +135,9 @@ def validate_document(document: Document) -> tuple[list[Located], list[Problem]]
         choices = ", ".join(KINDS)
         what = "missing required field `kind`" if kind is None else f"unknown kind {kind!r}"
         hint = _did_you_mean(str(kind), KINDS) if kind is not None else ""
-        return [], [Problem(document.locate(("kind",)), "kind", f"{what}; expected one of {choices}{hint}")]
+        return [], [
+            Problem(document.locate(("kind",)), "kind", f"{what}; expected one of {choices}{hint}")
+        ]
     model = KINDS[kind]
     try:
         spec = model.model_validate(data)
@@ -152,7 +168,9 @@ def _untyped_header(document: Document) -> list[Problem]:
     """apiVersion and kind must be text before anything can be looked up by them."""
     expected = {"apiVersion": f"the text {API_VERSION}", "kind": f"one of {', '.join(KINDS)}"}
     return [
-        Problem(document.locate((key,)), key, f"must be {want} (got {_kind_of(document.data[key])})")
+        Problem(
+            document.locate((key,)), key, f"must be {want} (got {_kind_of(document.data[key])})"
+        )
         for key, want in expected.items()
         if key in document.data and not isinstance(document.data[key], str)
     ]
@@ -236,7 +254,11 @@ def _file(bundle: Bundle, item: Located, problems: list[Problem]) -> None:
     if previous is not None:
         where = previous.document.locate(())
         problems.append(
-            Problem(item.document.locate(("kind",)), "kind", f"only one {spec.kind} document is allowed (another is at {where})")
+            Problem(
+                item.document.locate(("kind",)),
+                "kind",
+                f"only one {spec.kind} document is allowed (another is at {where})",
+            )
         )
         return
     setattr(bundle, attr, item)
@@ -251,7 +273,11 @@ def _cross_checks(bundle: Bundle) -> list[Problem]:
         where = doc.locate(("service",))
         if spec.service in seen_services:
             problems.append(
-                Problem(where, "service", f"service `{spec.service}` is already defined at {seen_services[spec.service]}")
+                Problem(
+                    where,
+                    "service",
+                    f"service `{spec.service}` is already defined at {seen_services[spec.service]}",
+                )
             )
         else:
             seen_services[spec.service] = where
@@ -268,7 +294,13 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
     def dup(kind: str, seen: dict[str, PathKey], key: str, path: PathKey) -> None:
         if key in seen:
             first = doc.locate(seen[key])
-            problems.append(Problem(doc.locate(path), format_path(path), f"duplicate {kind} `{key}` (first at {first})"))
+            problems.append(
+                Problem(
+                    doc.locate(path),
+                    format_path(path),
+                    f"duplicate {kind} `{key}` (first at {first})",
+                )
+            )
         else:
             seen[key] = path
 
@@ -289,24 +321,48 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
         for j, label in enumerate(group_by):
             if label in RESERVED_LABELS:
                 path = ("slos", i, "sli", kind, "group_by", j)
-                problems.append(Problem(doc.locate(path), format_path(path), f"`{label}` is set by sloforge and cannot be a group_by label"))
+                problems.append(
+                    Problem(
+                        doc.locate(path),
+                        format_path(path),
+                        f"`{label}` is set by sloforge and cannot be a group_by label",
+                    )
+                )
         for label in {**slo.labels, **slo.alerting.labels}:
             if label in RESERVED_LABELS:
                 path = ("slos", i, "labels", label)
-                problems.append(Problem(doc.locate(path), format_path(path), f"`{label}` is set by sloforge; choose another label name"))
+                problems.append(
+                    Problem(
+                        doc.locate(path),
+                        format_path(path),
+                        f"`{label}` is set by sloforge; choose another label name",
+                    )
+                )
     for i, alert in enumerate(spec.alerts):
         dup("alert name", alert_names, alert.name, ("alerts", i, "name"))
     for label in spec.labels:
         if label in RESERVED_LABELS:
             path = ("labels", label)
-            problems.append(Problem(doc.locate(path), format_path(path), f"`{label}` is set by sloforge; choose another label name"))
+            problems.append(
+                Problem(
+                    doc.locate(path),
+                    format_path(path),
+                    f"`{label}` is set by sloforge; choose another label name",
+                )
+            )
     records: dict[str, PathKey] = {}
     for i, rule in enumerate(spec.recording_rules):
         key = rule.record + str(sorted(rule.labels.items()))
         if key in records:
             path = ("recording_rules", i, "record")
             first = doc.locate(records[key])
-            problems.append(Problem(doc.locate(path), format_path(path), f"duplicate recording rule `{rule.record}` (first at {first})"))
+            problems.append(
+                Problem(
+                    doc.locate(path),
+                    format_path(path),
+                    f"duplicate recording rule `{rule.record}` (first at {first})",
+                )
+            )
         else:
             records[key] = ("recording_rules", i, "record")
     return problems
@@ -321,7 +377,9 @@ def _problem(document: Document, model: type[Spec], error: Any) -> Problem:
     message = error["msg"]
     field_name = path[-1] if path else ""
     if kind == "extra_forbidden":
-        message = f"unknown field `{field_name}`" + _did_you_mean(str(field_name), _field_names(model))
+        message = f"unknown field `{field_name}`" + _did_you_mean(
+            str(field_name), _field_names(model)
+        )
     elif kind == "missing":
         message = f"missing required field `{field_name}`"
     elif kind in ("value_error", "assertion_error"):
@@ -349,7 +407,11 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
 
 
 def _looks_like_type(part: str) -> bool:
-    return any(c in part for c in "[]()") or part in {"str", "int", "float", "bool", "list", "dict"} or part.startswith("function-")
+    return (
+        any(c in part for c in "[]()")
+        or part in {"str", "int", "float", "bool", "list", "dict"}
+        or part.startswith("function-")
+    )
 
 
 def _got(error: Any) -> str:
