@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from sloforge_testlib import FIXTURES, compile_to, promtool_test, write_yaml
 from toolbox import binaries
 

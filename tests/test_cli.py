@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from sloforge_testlib import FIXTURES
 from toolbox import require
 

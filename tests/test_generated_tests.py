@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from sloforge_testlib import promtool_test
 from toolbox import binaries
 

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from sloforge.compiler import build_outputs, load
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

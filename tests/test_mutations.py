@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from sloforge_testlib import FIXTURES, compile_to, promtool_test
 from toolbox import require
 

@@ -73,9 +73,11 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             for child in path.rglob("*"):
-                if child.is_file() and child.suffix in YAML_SUFFIXES + JSONNET_SUFFIXES:
-                    if not any(part.startswith(".") for part in child.relative_to(path).parts):
-                        found.add(child)
+                wanted = child.is_file() and child.suffix in YAML_SUFFIXES + JSONNET_SUFFIXES
+                if wanted and not any(
+                    part.startswith(".") for part in child.relative_to(path).parts
+                ):
+                    found.add(child)
         elif path.is_file():
             found.add(path)
         else:

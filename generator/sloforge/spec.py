@@ -82,7 +82,7 @@ def _duration(value: Any) -> str:
 
 
 def _number(value: Any) -> Any:
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, (bool, str)):
         raise ValueError(f"must be a number (got {value!r})")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"must be a finite number (got {value!r})")
