@@ -20,7 +20,10 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    help="SLO rules-as-code: compile SLO YAML into tested Prometheus rules, Alertmanager routing, runbooks and dashboards.",
+    help=(
+        "SLO rules-as-code: compile SLO YAML into tested Prometheus rules, Alertmanager routing, "
+        "runbooks and dashboards."
+    ),
 )
 
 _state = {"debug": False}
@@ -72,7 +75,8 @@ def run(action: Callable[[], T]) -> T:
         errors = sum(1 for p in exc.problems if not p.warning)
         files = len({p.location.file for p in exc.problems})
         _err(
-            f"{errors} problem{'s' if errors != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+            f"{errors} problem{'s' if errors != 1 else ''} "
+            f"in {files} file{'s' if files != 1 else ''}"
         )
         raise typer.Exit(1) from None
     except SloforgeError as exc:
@@ -122,7 +126,8 @@ def validate(paths: Paths) -> None:
     slos = sum(len(s.slos) for s in project.services)
     alerts = sum(len(s.alerts) for s in project.services)
     typer.echo(
-        f"ok: {len(project.sources)} files, {len(project.services)} services, {slos} SLOs, {alerts} plain alerts"
+        f"ok: {len(project.sources)} files, {len(project.services)} services, "
+        f"{slos} SLOs, {alerts} plain alerts"
     )
 
 
@@ -138,7 +143,8 @@ def generate(paths: Paths, out: OutDir = Path("out"), target: TargetOption = Non
 
 @app.command()
 def check(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) -> None:
-    """Exit 1 when DIR is not exactly what generate would write; name every stale, missing or extra file."""
+    """Exit 1 when DIR is not exactly what generate would write;
+    name every stale, missing or extra file."""
     from .check import compare
     from .compiler import build_outputs, load
 
@@ -249,7 +255,8 @@ def test(
         int | None, typer.Option("--jobs", "-j", help="promtool runs at once (default: CPU count).")
     ] = None,
 ) -> None:
-    """promtool check + test rules, amtool check-config and routing expectations on DIR; one summary."""
+    """promtool check + test rules, amtool check-config and routing expectations on DIR;
+    one summary."""
     from . import testing
 
     def progress(check: testing.Check) -> None:

@@ -36,7 +36,8 @@ def _parse(text: str) -> int:
 # Every artifact prints the same few durations, thousands of times over.
 @lru_cache(maxsize=4096, typed=True)
 def format_duration(seconds: int) -> str:
-    """Canonical Prometheus form without weeks or years: 3600 -> 1h, 5400 -> 1h30m, 2592000 -> 30d."""
+    """Canonical Prometheus form without weeks or years:
+    3600 -> 1h, 5400 -> 1h30m, 2592000 -> 30d."""
     if seconds <= 0:
         return "0s"
     out = []

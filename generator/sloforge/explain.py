@@ -63,11 +63,13 @@ def explain_slo(slo: SLO) -> str:
     notes = []
     if slo.traffic_guard is not None:
         notes.append(
-            f"  traffic guard: a tier fires only above {number(slo.traffic_guard)} events/s over its long window"
+            f"  traffic guard: a tier fires only above {number(slo.traffic_guard)} events/s "
+            "over its long window"
         )
     if slo.period != 30 * 86400 and not slo.custom_tiers:
         notes.append(
-            f"  windows and burn rates are the 30d defaults; on a {period} period a tier fires after "
+            "  windows and burn rates are the 30d defaults; "
+            f"on a {period} period a tier fires after "
             "burn rate x long window / period of the budget is spent"
         )
     return "\n".join([head, *lines, *notes])

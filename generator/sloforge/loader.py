@@ -268,7 +268,9 @@ class _NodeWalker:
 class _TooLarge(yaml.MarkedYAMLError):
     def __init__(self, node: yaml.Node) -> None:
         super().__init__(
-            problem=f"document expands to more than {MAX_NODES} values (too large, or an alias bomb)",
+            problem=(
+                f"document expands to more than {MAX_NODES} values (too large, or an alias bomb)"
+            ),
             problem_mark=node.start_mark,
         )
 

@@ -109,7 +109,8 @@ def check_template(expr: str) -> None:
     """A query with ``$window`` placeholders, checked as if the window were 5m."""
     if WINDOW_VARIABLE not in expr:
         raise PromQLError(
-            f"must contain {WINDOW_VARIABLE} where the range of each window goes, e.g. rate(x[$window])"
+            f"must contain {WINDOW_VARIABLE} where the range of each window goes, "
+            "e.g. rate(x[$window])"
         )
     parse(substitute_window(expr, "5m"))
 

@@ -17,7 +17,8 @@ Rule = dict[str, Any]
 def build_rules(service: Service, settings: Settings) -> dict[str, Any]:
     groups: list[dict[str, Any]] = []
     for slo in service.slos:
-        # The interval is explicit: efficient recordings count the events since the previous evaluation.
+        # The interval is explicit: efficient recordings count the events since the previous
+        # evaluation.
         groups.append(
             {
                 "name": names.slo_group_name(slo.service, slo.name),
@@ -114,8 +115,10 @@ def burn_description(slo: SLO, tier: Tier) -> str:
     return (
         f"{scope} error ratio over both the last {format_duration(tier.long_window)} and the last "
         f"{format_duration(tier.short_window)} is above {_percent(tier.threshold(budget))} "
-        f"({number(tier.burn_rate)}x the {_percent(budget)} error budget of the {number(slo.objective)}% objective). "
-        f"At this burn rate the {format_duration(slo.period)} error budget is gone in {exhaustion}; "
+        f"({number(tier.burn_rate)}x the {_percent(budget)} error budget "
+        f"of the {number(slo.objective)}% objective). "
+        f"At this burn rate the {format_duration(slo.period)} error budget "
+        f"is gone in {exhaustion}; "
         f"this tier fires once {_percent(tier.budget_consumed)} of it is spent."
     )
 

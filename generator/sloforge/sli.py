@@ -28,7 +28,10 @@ def error_events(sli: SLI, window: int) -> str:
         assert sli.probe is not None
         sel = sli.probe.render()
         return f"sum(count_over_time({sel}[{w}]) - sum_over_time({sel}[{w}])) / {window}"
-    return f"({substitute_window(sli.query_errors, w)})\nor\n0 * ({substitute_window(sli.query_total, w)})"
+    return (
+        f"({substitute_window(sli.query_errors, w)})\nor\n"
+        f"0 * ({substitute_window(sli.query_total, w)})"
+    )
 
 
 def total_events(sli: SLI, window: int) -> str:

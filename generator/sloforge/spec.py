@@ -228,7 +228,8 @@ class TierSpec(Spec):
             raise ValueError("give exactly one of `burn_rate` or `budget_consumed`")
         if parse_duration(self.short_window) >= parse_duration(self.long_window):
             raise ValueError(
-                f"short_window ({self.short_window}) must be shorter than long_window ({self.long_window})"
+                f"short_window ({self.short_window}) must be shorter than "
+                f"long_window ({self.long_window})"
             )
         return self
 

@@ -110,7 +110,8 @@ def test_rules(path: Path, out: Path) -> Check:
 
 
 _FAIL_HEAD = re.compile(
-    r"^\s*(alertname: (?P<alert>\S+), time: (?P<time>[^,]+),|expr: (?P<expr>.+), time: (?P<etime>[^,]+),)"
+    r"^\s*(alertname: (?P<alert>\S+), time: (?P<time>[^,]+),"
+    r"|expr: (?P<expr>.+), time: (?P<etime>[^,]+),)"
 )
 
 
@@ -155,7 +156,8 @@ def _alert_sets(text: str) -> set[str]:
         pairs.pop("alertname", None)
         if "long_window" in pairs:
             found.add(
-                f"{pairs.get('severity', '?')} {pairs['long_window']}/{pairs.get('short_window', '?')}"
+                f"{pairs.get('severity', '?')} "
+                f"{pairs['long_window']}/{pairs.get('short_window', '?')}"
             )
         else:
             found.add("{" + ", ".join(f"{k}={v}" for k, v in sorted(pairs.items())) + "}")
