@@ -52,12 +52,15 @@ def test_validate_reports_five_mistakes_with_locations(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
-        "payments.yaml:3:1: service: must be lower-case letters, digits and dashes, starting with a letter "
+        "payments.yaml:3:1: service: must be lower-case letters, digits and dashes, "
+        "starting with a letter "
         "or digit, because it names output files (got 'Payments API'), e.g. 'payments-api'",
         "payments.yaml:6:5: slos[0].objectve: unknown field `objectve`, did you mean `objective`?",
-        "payments.yaml:9:9: slos[0].sli.ratio.errors: invalid PromQL: unexpected end of input inside braces",
+        "payments.yaml:9:9: slos[0].sli.ratio.errors: "
+        "invalid PromQL: unexpected end of input inside braces",
         "payments.yaml:12:5: slos[1].objective: must be less than 100 (got 100)",
-        "payments.yaml:13:5: slos[1].window: invalid duration '30x': use a Prometheus duration like 5m, 1h or 30d",
+        "payments.yaml:13:5: slos[1].window: "
+        "invalid duration '30x': use a Prometheus duration like 5m, 1h or 30d",
         "5 problems in 1 file",
     ]
 

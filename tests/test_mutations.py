@@ -52,7 +52,8 @@ def promtool() -> str:
 
 
 def _tests_for(out: Path, service: str, alert: str, window: str) -> Path:
-    """The generated test file holding this tier's cases, trimmed to the groups that check the alert."""
+    """The generated test file holding this tier's cases, trimmed to the groups that check
+    the alert."""
     tests_dir = out / "prometheus" / "tests"
     name = f"{service}.slow.test.yml" if window.endswith("d") else f"{service}.test.yml"
     doc = yaml.safe_load((tests_dir / name).read_text())
@@ -112,7 +113,11 @@ def test_generated_tests_catch_every_mutation(
 
 
 def test_scale_numbers_leaves_selectors_and_record_names_alone() -> None:
-    expr = 'slo:sli_error:ratio_rate1h{slo="a", code=~"5.."} > 0.0144\nand\nslo:sli_error:ratio_rate5m{slo="a"} > 0.0144'
+    expr = (
+        'slo:sli_error:ratio_rate1h{slo="a", code=~"5.."} > 0.0144\nand\n'
+        'slo:sli_error:ratio_rate5m{slo="a"} > 0.0144'
+    )
     assert scale_numbers(expr, 0.5) == (
-        'slo:sli_error:ratio_rate1h{slo="a", code=~"5.."} > 0.0072\nand\nslo:sli_error:ratio_rate5m{slo="a"} > 0.0072'
+        'slo:sli_error:ratio_rate1h{slo="a", code=~"5.."} > 0.0072\nand\n'
+        'slo:sli_error:ratio_rate5m{slo="a"} > 0.0072'
     )

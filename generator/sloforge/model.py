@@ -144,12 +144,10 @@ class UserFiles:
     """Hand-maintained files found beside the input documents (see userfiles.py)."""
 
     runbooks: tuple[tuple[str, bytes], ...] = ()  # "<service>/<Alert>.md" -> content, copied as is
-    templates: tuple[
-        tuple[str, str], ...
-    ] = ()  # "runbooks/alert.md.j2" -> text, overrides a default
-    origins: tuple[
-        tuple[str, str], ...
-    ] = ()  # "runbooks/<key>" or "templates/<key>" -> source file
+    # "runbooks/alert.md.j2" -> text, overrides a default
+    templates: tuple[tuple[str, str], ...] = ()
+    # "runbooks/<key>" or "templates/<key>" -> source file
+    origins: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
