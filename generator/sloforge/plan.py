@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -163,7 +163,7 @@ def plan_alert(service: str, spec: AlertSpec, base: dict[str, str]) -> Alert:
         expr = spec.expr.strip()
     else:
         assert spec.metric is not None
-        op = ">" if spec.above is not None else "<"
+        op: Literal[">", "<"] = ">" if spec.above is not None else "<"
         value = float(spec.above if spec.above is not None else spec.below)  # type: ignore[arg-type]
         threshold = Threshold(promql.parse_selector(spec.metric), op, value)
         expr = f"{spec.metric.strip()} {op} {promql.number(value)}"

@@ -465,10 +465,10 @@ class SLISeries:
             bucket = Selector(f"{sli.histogram}_bucket", matchers)
             count = Selector(f"{sli.histogram}_count", matchers)
             good = seriesgen.label_set([bucket], {"le": bucket_bounds(sli.threshold)[0]})
-            total = seriesgen.label_set([count])
+            every = seriesgen.label_set([count])
             return cls(
                 "latency",
-                (Counter(bucket.metric, good, "good"), Counter(count.metric, total, "all")),
+                (Counter(bucket.metric, good, "good"), Counter(count.metric, every, "all")),
             )
         if sli.kind == "probe":
             assert sli.probe is not None
@@ -700,7 +700,7 @@ def _threshold_groups(alert: Alert, settings: Settings) -> list[Group]:
     fires = {"exp_labels": dict(sorted(exp_labels.items())), "exp_annotations": annotations}
     series = seriesgen.series_text(metric, labels)
     count = end // FAST_STEP
-    checks_fire = []
+    checks_fire: list[dict[str, Any]] = []
     if hold >= 2 * FAST_STEP:
         checks_fire.append(
             {

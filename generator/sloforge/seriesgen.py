@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 try:
     from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -82,7 +83,8 @@ def _expand_one(op: object, arg: object, limit: int) -> list[str]:
     if name == "IN":
         return _expand_in(arg)  # type: ignore[arg-type]
     if name == "BRANCH":
-        _, branches = arg  # type: ignore[misc]
+        # the re parser is untyped: BRANCH carries (None, [alternative, ...])
+        _, branches = cast("tuple[object, list[Iterable[tuple[object, object]]]]", arg)
         out: list[str] = []
         for branch in branches:
             out.extend(_expand(list(branch), limit))
@@ -90,7 +92,8 @@ def _expand_one(op: object, arg: object, limit: int) -> list[str]:
     if name == "SUBPATTERN":
         return _expand(list(arg[-1]), limit)  # type: ignore[index]
     if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        low, high, body = arg  # type: ignore[misc]
+        # the re parser is untyped: repeats carry (min, max, body)
+        low, high, body = cast("tuple[int, int | None, Iterable[tuple[object, object]]]", arg)
         inner = _expand(list(body), limit)
         counts = [low] if low else [0, 1]
         if high is not None and high != sre_parse.MAXREPEAT:

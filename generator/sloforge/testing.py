@@ -60,12 +60,19 @@ def run_all(
     report = Report()
     rule_files = sorted((out / "prometheus" / "rules").glob("*.yml"))
     test_files = sorted((out / "prometheus" / "tests").glob("*.yml"))
+
+    def one(check: Callable[[Path, Path], Check], path: Path) -> Callable[[], list[Check]]:
+        return lambda: [check(path, out)]
+
+    def extra(provider: CheckProvider) -> Callable[[], list[Check]]:
+        return lambda: provider(out)
+
     steps: list[Callable[[], list[Check]]] = []
-    steps += [lambda f=f: [check_rules(f, out)] for f in rule_files]
+    steps += [one(check_rules, f) for f in rule_files]
     # Longest first, so the slow multi-day scenarios start while quick files fill the gaps.
     by_size = sorted(test_files, key=lambda f: -f.stat().st_size)
-    steps += [lambda f=f: [test_rules(f, out)] for f in by_size]
-    steps += [lambda p=p: p(out) for p in EXTRA_CHECKS]
+    steps += [one(test_rules, f) for f in by_size]
+    steps += [extra(p) for p in EXTRA_CHECKS]
     workers = max(1, jobs or os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(step) for step in steps]

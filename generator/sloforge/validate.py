@@ -309,9 +309,9 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
     for i, slo in enumerate(spec.slos):
         repeated_slo = slo.name in slo_names
         dup("SLO name", slo_names, slo.name, ("slos", i, "name"))
-        alert = slo.alerting.name or names.default_alert_name(spec.service, slo.name)
+        alert_name = slo.alerting.name or names.default_alert_name(spec.service, slo.name)
         if slo.alerting.name or not repeated_slo:  # a repeated SLO name already says it all
-            dup("alert name", alert_names, alert, ("slos", i, "alerting", "name"))
+            dup("alert name", alert_names, alert_name, ("slos", i, "alerting", "name"))
         group_by = []
         if slo.sli.ratio:
             group_by = slo.sli.ratio.group_by
@@ -320,7 +320,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
         kind = "ratio" if slo.sli.ratio else "latency"
         for j, label in enumerate(group_by):
             if label in RESERVED_LABELS:
-                path = ("slos", i, "sli", kind, "group_by", j)
+                path: PathKey = ("slos", i, "sli", kind, "group_by", j)
                 problems.append(
                     Problem(
                         doc.locate(path),

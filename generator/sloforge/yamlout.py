@@ -14,7 +14,7 @@ tests/test_yamlout.py compares both on random and on real documents.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -148,7 +148,8 @@ def _emit_shared(
     if type(value) is dict:
         _emit_mapping(value, indent, out, memo)
     else:
-        _emit_sequence(value, indent, out, memo)
+        # mypy narrows the union only for isinstance(), not for `type(value) is dict`
+        _emit_sequence(cast(list[Any], value), indent, out, memo)
     if seen is None:
         memo[id(value)] = [indent, start, len(out), None]
 
