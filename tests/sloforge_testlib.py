@@ -11,6 +11,21 @@ from sloforge.compiler import build_outputs, load
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# One service with one availability SLO: the smallest input most tests start from.
+SHOP_SERVICE = """\
+apiVersion: sloforge/v1
+kind: ServiceLevels
+service: shop
+owner: shop
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      ratio:
+        errors: http_requests_total{job="shop", code=~"5.."}
+        total: http_requests_total{job="shop"}
+"""
+
 
 def compile_to(paths: list[Path], out: Path) -> dict[str, bytes]:
     """Compile ``paths`` and write every output file under ``out`` (no atomic swap needed here)."""

@@ -21,23 +21,12 @@ from sloforge.alertmanager_check import check_config, verify_routing
 from sloforge.compiler import _artifacts, load
 from sloforge.errors import SpecError
 from sloforge.receivers import INTEGRATIONS
+from sloforge_testlib import SHOP_SERVICE
 from toolbox import ROOT, alertmanager, binaries, require
 
 AMTOOLS = binaries("amtool")
 
-SERVICE = """\
-apiVersion: sloforge/v1
-kind: ServiceLevels
-service: shop
-owner: shop
-slos:
-  - name: availability
-    objective: 99.9
-    sli:
-      ratio:
-        errors: http_requests_total{job="shop", code=~"5.."}
-        total: http_requests_total{job="shop"}
-"""
+SERVICE = SHOP_SERVICE
 
 ROUTING = """\
 apiVersion: sloforge/v1

@@ -21,23 +21,12 @@ from pathlib import Path
 import pytest
 from sloforge import loader
 from sloforge.cli import app
+from sloforge_testlib import SHOP_SERVICE
 from typer.testing import CliRunner
 
 runner = CliRunner()
 
-SERVICE = """\
-apiVersion: sloforge/v1
-kind: ServiceLevels
-service: shop
-owner: shop
-slos:
-  - name: availability
-    objective: 99.9
-    sli:
-      ratio:
-        errors: http_requests_total{job="shop", code=~"5.."}
-        total: http_requests_total{job="shop"}
-"""
+SERVICE = SHOP_SERVICE
 
 ROUTING = """\
 apiVersion: sloforge/v1
