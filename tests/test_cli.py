@@ -115,15 +115,16 @@ def test_generate_then_test_reports_every_check_and_writes_junit(tmp_path: Path)
     assert not suites.findall(".//failure")
 
 
+def _generate_minimal(out: Path) -> None:
+    """The one-SLO checkout fixture, generated into ``out``."""
+    minimal = FIXTURES / "slo" / "checkout-minimal.yaml"
+    assert sloforge("generate", str(minimal), "--out", str(out)).returncode == 0
+
+
 def test_test_names_the_failing_alert_and_time(tmp_path: Path) -> None:
     require("promtool")
     out = tmp_path / "out"
-    assert (
-        sloforge(
-            "generate", str(FIXTURES / "slo" / "checkout-minimal.yaml"), "--out", str(out)
-        ).returncode
-        == 0
-    )
+    _generate_minimal(out)
     rules = out / "prometheus" / "rules" / "shop.rules.yml"
     rules.write_text(rules.read_text().replace("> 0.0144", "> 0.0288"))
     junit = tmp_path / "report.xml"
@@ -136,12 +137,7 @@ def test_test_names_the_failing_alert_and_time(tmp_path: Path) -> None:
 
 def test_a_missing_promtool_says_how_to_install_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert (
-        sloforge(
-            "generate", str(FIXTURES / "slo" / "checkout-minimal.yaml"), "--out", str(out)
-        ).returncode
-        == 0
-    )
+    _generate_minimal(out)
     result = sloforge(
         "test", "--out", str(out), env={"PROMTOOL": str(tmp_path / "nowhere" / "promtool")}
     )
