@@ -9,7 +9,7 @@ TOOLS_STAMP := tools/.stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools generate test lint check bench fuzz golden clean
+.PHONY: help setup tools generate test test-fast lint check bench fuzz golden clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test: setup ## promtool/amtool checks of out/, then the pytest suite
 	$(SLOFORGE) test --out out
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+test-fast: $(STAMP) ## Unit and golden tests only: no promtool, amtool or server runs (under 2 minutes)
+	SLOFORGE_FAST=1 $(PY) -m pytest -m "not slow" -q $(PYTEST_ARGS)
+
 check: $(STAMP) ## Fail when out/ is not what `make generate` would write
 	$(SLOFORGE) check slo --out out
 
@@ -44,6 +47,7 @@ lint: $(STAMP) ## ruff and mypy on the code, sloforge lint on the example
 	$(VENV)/bin/ruff check generator tests
 	$(VENV)/bin/ruff format --check generator tests
 	$(VENV)/bin/mypy generator/sloforge
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_architecture.py
 	$(SLOFORGE) lint slo
 
 golden: $(STAMP) ## Refresh the golden files under tests/golden after an intended change

@@ -14,10 +14,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sloforge import conventions as names
-from sloforge.durations import format_duration
-from sloforge.model import SLO
-from sloforge.windows import selector, tile_window
+from sloforge.model import conventions as names
+from sloforge.model.domain import SLO
+from sloforge.model.durations import format_duration
+from sloforge.model.windows import selector, tile_window
 
 from . import promapi
 from .history import History

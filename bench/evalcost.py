@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from sloforge.durations import parse_duration
+from sloforge.model.durations import parse_duration
 
 from . import promapi
 from .history import History

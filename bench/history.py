@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sloforge.compiler import load
-from sloforge.model import SLO
-from sloforge.rules import build_rules
+from sloforge.build.rules import build_rules
+from sloforge.model.domain import SLO
+from sloforge.pipeline import load
 
 from . import baseline, promapi, synth
 

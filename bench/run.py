@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/ first, not the project root
     sys.path.insert(0, str(ROOT))
 
+from sloforge.model.durations import format_duration  # noqa: E402
+
 from bench import agreement, evalcost, generation, history, promapi  # noqa: E402
-from sloforge.durations import format_duration  # noqa: E402
 
 GENERATE_SIZES = {"full": [100, 1000, 10000], "tiny": [10]}
 

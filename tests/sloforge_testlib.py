@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sloforge.compiler import build_outputs, load
+from sloforge.pipeline import build_outputs, load
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sloforge.alertmanager import build_alertmanager
-from sloforge.alertmanager_check import check_config, verify_routing
-from sloforge.compiler import _artifacts, load
+from sloforge.build.alertmanager import build_alertmanager
 from sloforge.errors import SpecError
-from sloforge.receivers import INTEGRATIONS
+from sloforge.model.receivers import INTEGRATIONS
+from sloforge.pipeline import _artifacts, load
+from sloforge.tools.alertmanager_check import check_config, verify_routing
 from sloforge_testlib import SHOP_SERVICE
 from toolbox import ROOT, alertmanager, binaries, require
 
@@ -109,11 +109,13 @@ def example_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- the example repository ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_example_configuration_passes_amtool_check_config(example_out: Path, amtool: str) -> None:
     result = check_config(example_out)
     assert result.ok, str(result)
 
 
+@pytest.mark.slow
 def test_example_expectations_route_to_the_expected_receivers(
     example_out: Path, amtool: str
 ) -> None:
@@ -228,6 +230,7 @@ TEMPLATE_NAMES = [
 ]
 
 
+@pytest.mark.slow
 def test_every_notification_template_renders_with_amtool(example_out: Path) -> None:
     """amtool's example data has alerts with empty labels: the templates must still render."""
     current = dict(AMTOOLS).get("current")
@@ -250,6 +253,7 @@ def test_every_notification_template_renders_with_amtool(example_out: Path) -> N
 # --- amtool on generated trees --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_failing_expectation_names_labels_expected_and_actual(
     tmp_path: Path, amtool: str
 ) -> None:
@@ -263,9 +267,9 @@ def test_a_failing_expectation_names_labels_expected_and_actual(
     assert failing == ['routing {team="shop"}: expected receivers pager, got mail']
 
 
+@pytest.mark.slow
 def test_sloforge_test_gets_a_check_per_expectation(tmp_path: Path, amtool: str) -> None:
-    pytest.importorskip("sloforge.testing")
-    from sloforge.alertmanager_check import testing_checks
+    from sloforge.tools.alertmanager_check import testing_checks
 
     routing = ROUTING.replace(
         "  - labels: {team: shop}\n    receivers: [mail]",
@@ -292,11 +296,11 @@ def test_sloforge_test_gets_a_check_per_expectation(tmp_path: Path, amtool: str)
     ]
 
 
+@pytest.mark.slow
 def test_sloforge_test_skips_routing_when_the_configuration_is_broken(
     tmp_path: Path, amtool: str
 ) -> None:
-    pytest.importorskip("sloforge.testing")
-    from sloforge.alertmanager_check import testing_checks
+    from sloforge.tools.alertmanager_check import testing_checks
 
     out = tmp_path / "out"
     generate([project_dir(tmp_path, ROUTING)], out)
@@ -349,6 +353,7 @@ def test_the_fixture_covers_every_integration() -> None:
     assert sorted(BLOCKS) == sorted(INTEGRATIONS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", sorted(BLOCKS))
 def test_current_alertmanager_accepts_every_integration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
@@ -363,6 +368,7 @@ def test_current_alertmanager_accepts_every_integration(
     assert result.ok, str(result)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", sorted(BLOCKS))
 def test_sloforge_refuses_for_0_25_exactly_what_amtool_0_25_rejects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
@@ -473,6 +479,7 @@ def test_an_integration_sloforge_does_not_write_is_refused(tmp_path: Path) -> No
     ]
 
 
+@pytest.mark.slow
 def test_a_receiver_may_fan_out_to_several_integrations(tmp_path: Path, amtool: str) -> None:
     routing = ROUTING.replace(
         '    slack: {channel: "#shop", api_url_file: /etc/am/slack}\n',
@@ -599,6 +606,7 @@ def _wait_for(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
     return predicate()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "server", binaries("alertmanager") or [("missing", "")], ids=lambda b: b[0]
 )

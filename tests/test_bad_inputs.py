@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sloforge import loader
 from sloforge.cli import app
+from sloforge.spec import loader
 from sloforge_testlib import SHOP_SERVICE
 from typer.testing import CliRunner
 

@@ -66,6 +66,7 @@ def test_openmetrics_history_is_cumulative_per_series() -> None:
     assert first == sorted(first)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not (binaries("prometheus") and binaries("promtool")),
     reason="prometheus/promtool not installed",

@@ -14,6 +14,8 @@ import yaml
 from sloforge_testlib import FIXTURES, compile_to, promtool_test, write_yaml
 from toolbox import binaries
 
+pytestmark = pytest.mark.slow  # runs promtool, amtool or the servers
+
 ALERT = "ShopAvailabilityBudgetBurn"
 PER_MINUTE = 600  # 10 requests per second
 

@@ -15,9 +15,9 @@ import promql_parser
 import pytest
 import toolbox
 import yaml
-from sloforge import conventions as names
-from sloforge.compiler import load, prometheus_rules
-from sloforge.dashboards import build_dashboards, panel_queries
+from sloforge.build.dashboards import build_dashboards, panel_queries
+from sloforge.model import conventions as names
+from sloforge.pipeline import load, prometheus_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "dashboards"
@@ -222,6 +222,7 @@ def prometheus_with_history(request, tmp_path_factory):
         yield base, project
 
 
+@pytest.mark.slow
 def test_every_panel_query_returns_data(prometheus_with_history):
     base, project = prometheus_with_history
     files = build_dashboards(project)
@@ -238,6 +239,7 @@ def test_every_panel_query_returns_data(prometheus_with_history):
     assert not empty, "queries without data:\n" + "\n".join(empty)
 
 
+@pytest.mark.slow
 def test_the_30d_budget_has_a_value_after_a_few_hours_of_history(prometheus_with_history):
     base, _ = prometheus_with_history
     result = _query(

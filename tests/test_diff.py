@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sloforge.cli import app
-from sloforge.diff import Side, diff
+from sloforge.review.diff import Side, diff
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -32,11 +32,11 @@ import toolbox
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sloforge import tools
-from sloforge.compiler import build_outputs, load
 from sloforge.errors import SloforgeError, SpecError
-from sloforge.spec import AlertRoutingSpec, ServiceLevelsSpec
-from sloforge.validate import _field_names
+from sloforge.pipeline import build_outputs, load
+from sloforge.spec.models import AlertRoutingSpec, ServiceLevelsSpec
+from sloforge.spec.validate import _field_names
+from sloforge.tools import binaries as tools
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGN = int(os.environ.get("SLOFORGE_FUZZ", "0") or 0)
@@ -381,12 +381,14 @@ def report() -> Iterator[None]:
         results.write_text(json.dumps(figures, indent=2) + "\n")
 
 
+@pytest.mark.slow
 @settings(settings.get_profile(PROFILE))
 @given(mutated())
 def test_mutated_documents_are_refused_cleanly_or_compile_to_valid_output(docs: list[Any]) -> None:
     check_input(docs)
 
 
+@pytest.mark.slow
 @settings(settings.get_profile(PROFILE))
 @given(odd_text())
 def test_odd_text_in_any_field_is_refused_cleanly_or_compiles_to_valid_output(

@@ -13,6 +13,8 @@ import pytest
 from sloforge_testlib import promtool_test
 from toolbox import binaries
 
+pytestmark = pytest.mark.slow  # runs promtool, amtool or the servers
+
 GOLDEN = Path(__file__).resolve().parent / "golden"
 FILES = sorted(GOLDEN.glob("*/expected/prometheus/tests/*.test.yml"))
 PROMTOOLS = binaries("promtool")

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from sloforge.compiler import build_outputs, load
+from sloforge.pipeline import build_outputs, load
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input").is_dir())

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sloforge.compiler import build_outputs, load
 from sloforge.errors import SpecError
-from sloforge.importers import import_file
+from sloforge.pipeline import build_outputs, load
+from sloforge.spec.foreign import import_file
 from toolbox import ROOT, require
 
 ANCHORS = ROOT.parent / "shared" / "anchors"
@@ -153,6 +153,7 @@ def test_every_anchor_file_has_an_expectation_or_imports() -> None:
     assert not missing, f"expectations for files that are not in the anchors: {sorted(missing)}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", _anchor_files())
 def test_anchor_imports_validates_and_generates_or_fails_with_a_named_reason(
     path: str, tmp_path: Path
@@ -266,6 +267,7 @@ def test_pyrra_grouped_bool_gauge_counts_failed_probes_per_group() -> None:
     }
 
 
+@pytest.mark.slow
 def test_openslo_v1_ratio_threshold_and_alert_policy(tmp_path: Path) -> None:
     docs = _imported("openslo", FIXTURES / "openslo-v1.yaml")
     (service,) = docs

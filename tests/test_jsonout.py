@@ -11,8 +11,9 @@ import pytest
 from grafanalib._gen import DashboardEncoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sloforge import dashboards, jsonout
-from sloforge.compiler import load
+from sloforge.build import dashboards
+from sloforge.output import jsonout
+from sloforge.pipeline import load
 
 ROOT = Path(__file__).resolve().parent.parent
 

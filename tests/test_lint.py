@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sloforge.cli import app
-from sloforge.lint import CHECKS, lint
+from sloforge.review.lint import CHECKS, lint
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -71,6 +71,7 @@ def _tests_for(out: Path, service: str, alert: str, window: str) -> Path:
     return trimmed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fixture", "service", "alert", "window"), CASES)
 def test_generated_tests_catch_every_mutation(
     tmp_path: Path, promtool: str, fixture: str, service: str, alert: str, window: str

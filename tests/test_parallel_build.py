@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sloforge import compiler
-from sloforge.compiler import build_outputs, load
+from sloforge import pipeline
 from sloforge.errors import CompileError
+from sloforge.pipeline import build_outputs, load
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +18,7 @@ def test_two_processes_write_the_same_bytes_as_one(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SLOFORGE_JOBS", "1")
     alone = build_outputs(project)
     monkeypatch.setenv("SLOFORGE_JOBS", "2")
-    assert compiler._jobs(project) == 2
+    assert pipeline._jobs(project) == 2
     assert build_outputs(project) == alone
 
 
@@ -44,9 +44,9 @@ def test_large_projects_use_a_second_core_small_ones_do_not(
 ) -> None:
     monkeypatch.delenv("SLOFORGE_JOBS", raising=False)
     project = load([ROOT / "slo"]).project
-    assert compiler._jobs(project) == 1
-    monkeypatch.setattr(compiler, "PARALLEL_FROM_SLOS", 1)
-    assert compiler._jobs(project) == min(2, len(__import__("os").sched_getaffinity(0)))
+    assert pipeline._jobs(project) == 1
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM_SLOS", 1)
+    assert pipeline._jobs(project) == min(2, len(__import__("os").sched_getaffinity(0)))
 
 
 @pytest.mark.parametrize("raw", ["0", "two", "-1", "1.5"])

@@ -118,6 +118,7 @@ def leftovers(parent: Path, name: str) -> list[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_killed_generate_leaves_the_old_or_the_new_tree_never_a_mix(variants: dict) -> None:
     """SIGKILL at random moments: a third anywhere in the run, the rest while the new tree is
     being staged and swapped in (the only moments a mix could appear)."""
@@ -243,6 +244,7 @@ def odd_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "out"
 
 
+@pytest.mark.slow
 def test_odd_label_values_survive_promtool_and_match_the_generated_series(odd_output: Path) -> None:
     """The generated promtool tests synthesise series from the selectors: if a quote, backslash,
     newline or non-ASCII character were mangled anywhere, an alert would not fire or not match."""
@@ -304,6 +306,7 @@ def fake_tool(tmp_path: Path, body: str) -> str:
     return str(script)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -325,11 +328,12 @@ def test_a_broken_promtool_is_a_clear_error_within_the_timeout(
     assert f"error: {message} {odd_output}/prometheus/rules/odd.rules.yml\n" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_hanging_promtool_leaves_no_process_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sloforge import tools
     from sloforge.errors import ToolError
+    from sloforge.tools import binaries as tools
 
     marker = tmp_path / "child.pid"
     monkeypatch.setenv("PROMTOOL", fake_tool(tmp_path, f"sleep 600 & echo $! > {marker}; wait"))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sloforge import conventions as names
-from sloforge.compiler import generate, load, prometheus_rules
+from sloforge.build.runbooks import block, build_runbooks
 from sloforge.errors import CompileError, SpecError
-from sloforge.runbooks import block, build_runbooks
+from sloforge.model import conventions as names
+from sloforge.pipeline import generate, load, prometheus_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 

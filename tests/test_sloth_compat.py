@@ -28,9 +28,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sloforge.compiler import build_outputs, load
-from sloforge.model import SLO, Project
+from sloforge.model.domain import SLO, Project
+from sloforge.pipeline import build_outputs, load
 from toolbox import ROOT, require
+
+pytestmark = pytest.mark.slow  # runs promtool, amtool or the servers
 
 ANCHORS = ROOT.parent / "shared" / "anchors" / "sloth" / "examples"
 GENERATED = ANCHORS / "_gen"

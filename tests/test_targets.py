@@ -20,11 +20,11 @@ from typing import Any
 import _jsonnet
 import pytest
 import yaml
-from sloforge import conventions as names
-from sloforge.compiler import build_outputs, load
+from sloforge.build.targets import OPERATOR_CONFIG_DIR, TARGETS
 from sloforge.errors import CompileError, SpecError
-from sloforge.targets import OPERATOR_CONFIG_DIR, TARGETS
-from sloforge.writer import write_tree
+from sloforge.model import conventions as names
+from sloforge.output.writer import write_tree
+from sloforge.pipeline import build_outputs, load
 from toolbox import ROOT, binaries, require
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "targets"
@@ -83,10 +83,12 @@ def test_every_target_is_written(outputs: dict[str, bytes]) -> None:
         assert any(k.startswith(prefix) for k in outputs), f"nothing under {prefix}"
 
 
+@pytest.mark.slow
 def test_prometheus_rule_files_pass_promtool(outputs: dict[str, bytes], tmp_path: Path) -> None:
     _promtool_check(tmp_path, _prometheus_groups(outputs))
 
 
+@pytest.mark.slow
 def test_prometheus_rule_resources_are_valid_and_hold_the_same_groups(
     outputs: dict[str, bytes], tmp_path: Path
 ) -> None:
@@ -104,6 +106,7 @@ def test_prometheus_rule_resources_are_valid_and_hold_the_same_groups(
     _promtool_check(tmp_path, groups)
 
 
+@pytest.mark.slow
 def test_thanos_groups_say_how_to_treat_partial_responses(
     outputs: dict[str, bytes], tmp_path: Path
 ) -> None:
@@ -114,6 +117,7 @@ def test_thanos_groups_say_how_to_treat_partial_responses(
     _promtool_check(tmp_path, stripped)
 
 
+@pytest.mark.slow
 def test_mimir_namespaces_are_one_file_per_service(
     outputs: dict[str, bytes], tmp_path: Path
 ) -> None:
@@ -165,6 +169,7 @@ def test_alertmanager_config_resource_routes_only_to_defined_receivers(
     }
 
 
+@pytest.mark.slow
 def test_alertmanager_config_secret_passes_amtool(
     outputs: dict[str, bytes], tmp_path: Path
 ) -> None:

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sloforge import yamlout
+from sloforge.output import yamlout
 
 ROOT = Path(__file__).resolve().parent.parent
 

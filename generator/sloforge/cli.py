@@ -37,7 +37,7 @@ OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]
 
 def _known_targets(values: list[str] | None) -> list[str] | None:
     """An unknown --target is a usage error (exit 2), like any bad option."""
-    from .targets import TARGETS
+    from .build.targets import TARGETS
 
     for value in values or []:
         if value not in TARGETS:
@@ -118,7 +118,7 @@ def _main(
 @app.command()
 def validate(paths: Paths) -> None:
     """Check every document; print each problem as file:line:col: field.path: message."""
-    from .compiler import load
+    from .pipeline import load
 
     loaded = run(lambda: load(paths))
     _print_problems(list(loaded.warnings))
@@ -134,7 +134,7 @@ def validate(paths: Paths) -> None:
 @app.command()
 def generate(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) -> None:
     """Validate, then write every output into DIR atomically (stale files are removed)."""
-    from .compiler import generate as do_generate
+    from .pipeline import generate as do_generate
 
     loaded, files = run(lambda: do_generate(paths, out, target or None))
     _print_problems(list(loaded.warnings))
@@ -145,8 +145,8 @@ def generate(paths: Paths, out: OutDir = Path("out"), target: TargetOption = Non
 def check(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) -> None:
     """Exit 1 when DIR is not exactly what generate would write;
     name every stale, missing or extra file."""
-    from .check import compare
-    from .compiler import build_outputs, load
+    from .pipeline import build_outputs, load
+    from .review.check import compare
 
     def body() -> bool:
         loaded = load(paths)
@@ -173,8 +173,8 @@ def lint(
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
     """Review checks beyond promtool: annotations, severities, for:, windows, names, tests."""
-    from .lint import Format, render
-    from .lint import lint as do_lint
+    from .review.lint import Format, render
+    from .review.lint import lint as do_lint
 
     formats = [f.value for f in Format]
     if output_format not in formats:
@@ -199,8 +199,8 @@ def diff(
     repo: Annotated[Path, typer.Option("--repo", help="Git repository for commits.")] = Path("."),
 ) -> None:
     """Markdown for a pull request: the SLOs, budgets, alerts, rules and routes that changed."""
-    from .diff import diff as do_diff
-    from .diff import open_side
+    from .review.diff import diff as do_diff
+    from .review.diff import open_side
 
     report = run(lambda: do_diff(open_side(old, out_dir, repo), open_side(new, out_dir, repo)))
     typer.echo(report.markdown(), nl=False)
@@ -214,8 +214,8 @@ def explain(
     ] = None,
 ) -> None:
     """Per tier: windows, burn rate, threshold, budget spent, detection and reset time."""
-    from .compiler import load
-    from .explain import explain as do_explain
+    from .pipeline import load
+    from .review.explain import explain as do_explain
 
     loaded = run(lambda: load(path))
     text = do_explain(loaded.project, slo)
@@ -240,7 +240,7 @@ def import_(
 
     What cannot be converted is an error naming the field and the reason.
     """
-    from .importers import import_file
+    from .spec.foreign import import_file
 
     typer.echo(run(lambda: import_file(tool.value, str(file))), nl=False)
 
@@ -257,7 +257,7 @@ def test(
 ) -> None:
     """promtool check + test rules, amtool check-config and routing expectations on DIR;
     one summary."""
-    from . import testing
+    from .tools import testing
 
     def progress(check: testing.Check) -> None:
         state = "skipped" if check.skipped else ("ok" if check.passed else "FAILED")
@@ -276,7 +276,7 @@ def test(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the input documents (for editors)."""
-    from .schema import json_schema
+    from .spec.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
 

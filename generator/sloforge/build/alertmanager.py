@@ -1,0 +1,215 @@
+"""The Alertmanager configuration, its notification templates and routing tests, as data.
+
+A pure function of the ``Project``: ``build_alertmanager(project)`` returns
+``{path: bytes}`` for ``out/alertmanager/``. The AlertRouting document was
+checked by ``routing.py``; here it is only translated:
+
+- each route with several receivers becomes one sibling route per receiver,
+  all but the last with ``continue: true`` (fan-out);
+- ``mute_during`` at the top applies to every route (Alertmanager forbids mute
+  intervals on its root route, so the default receiver is never muted);
+- two inhibit rules are always present: a page silences the tickets of the same
+  SLO, and a critical alert silences the warnings of the same alert and service;
+- ``templates:`` names ``templates/*.tmpl`` relative to the configuration file,
+  which is how Alertmanager resolves relative template paths: deploy the
+  ``alertmanager/`` directory as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from ..model import conventions as names
+from ..model.domain import Project
+from ..model.durations import format_duration
+from ..model.receivers import render_receiver
+from ..output import yamlout
+from ..spec.models import AlertRoutingSpec, RouteSpec, RouteTiming
+from ..spec.routing import PAGE_SEVERITY, TICKET_SEVERITY, Matcher, parse_matcher, route_matchers
+
+TEMPLATE_SUFFIX = ".tmpl"
+TEMPLATE_KEY_PREFIX = "alertmanager/"  # under templates/, in the package and in a user's override
+OBJECTIVES_TEMPLATE = "sloforge-objectives.tmpl"
+DEFAULT_GROUP_BY = ["alertname", names.LABEL_SERVICE, names.LABEL_SLO]
+
+
+def build_alertmanager(project: Project) -> dict[str, bytes]:
+    spec: AlertRoutingSpec | None = project.routing
+    if spec is None:
+        return {}
+    sources = list(project.sources)
+    templates = notification_templates(project)
+    config_dir = names.ALERTMANAGER_CONFIG.rsplit("/", 1)[0]
+    files = {names.ALERTMANAGER_CONFIG: yamlout.document(build_config(spec), sources)}
+    for name, text in templates.items():
+        path = f"{config_dir}/{names.ALERTMANAGER_TEMPLATES}/{name}"
+        files[path] = (_template_header(sources) + text).encode("utf-8")
+    files[names.ALERTMANAGER_ROUTING_TESTS] = yamlout.document(routing_tests(spec), sources)
+    return files
+
+
+def build_config(spec: AlertRoutingSpec) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    if spec.smtp is not None:
+        config["global"] = _smtp(spec)
+    config["templates"] = [f"{names.ALERTMANAGER_TEMPLATES}/*{TEMPLATE_SUFFIX}"]
+    config["route"] = root_route(spec)
+    config["inhibit_rules"] = inhibit_rules(spec)
+    config["receivers"] = [render_receiver(r.model_dump(by_alias=True)) for r in spec.receivers]
+    if spec.time_intervals:
+        config["time_intervals"] = [
+            {"name": name, "time_intervals": [e.model_dump(exclude_none=True) for e in entries]}
+            for name, entries in spec.time_intervals.items()
+        ]
+    # Fan-out copies share lists; a JSON round trip keeps YAML anchors out of the file.
+    return json.loads(json.dumps(config, default=str))
+
+
+def _smtp(spec: AlertRoutingSpec) -> dict[str, Any]:
+    smtp = spec.smtp
+    assert smtp is not None
+    fields = {
+        "smtp_smarthost": smtp.smarthost,
+        "smtp_from": smtp.from_,
+        "smtp_hello": smtp.hello,
+        "smtp_auth_username": smtp.auth_username,
+        "smtp_auth_password_file": smtp.auth_password_file,
+        "smtp_require_tls": smtp.require_tls,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def root_route(spec: AlertRoutingSpec) -> dict[str, Any]:
+    route: dict[str, Any] = {"receiver": spec.default_receiver}
+    timing = _timing(spec.defaults)
+    timing.setdefault("group_by", list(DEFAULT_GROUP_BY))
+    route.update(timing)
+    children = [child for r in spec.routes for child in fan_out(r, spec.mute_during)]
+    if children:
+        route["routes"] = children
+    return route
+
+
+def fan_out(route: RouteSpec, mute_everywhere: list[str]) -> list[dict[str, Any]]:
+    """One Alertmanager route per receiver; all but the last continue to the next."""
+    matchers = [str(m) for m in route_matchers(route.matchers)]
+    mutes = list(dict.fromkeys([*route.mute_during, *mute_everywhere]))
+    out = []
+    last = len(route.receivers) - 1
+    for index, receiver in enumerate(route.receivers):
+        child: dict[str, Any] = {"receiver": receiver}
+        if matchers:
+            child["matchers"] = matchers
+        if index < last or route.continue_:
+            child["continue"] = True
+        child.update(_timing(route))
+        if route.active_during:
+            child["active_time_intervals"] = list(route.active_during)
+        if mutes:
+            child["mute_time_intervals"] = mutes
+        out.append(child)
+    return out
+
+
+def _timing(timing: RouteTiming) -> dict[str, Any]:
+    fields = ("group_by", "group_wait", "group_interval", "repeat_interval")
+    return {f: getattr(timing, f) for f in fields if getattr(timing, f) is not None}
+
+
+def inhibit_rules(spec: AlertRoutingSpec) -> list[dict[str, Any]]:
+    def rule(source: list[Matcher], target: list[Matcher], equal: list[str]) -> dict[str, Any]:
+        return {
+            "source_matchers": [str(m) for m in source],
+            "target_matchers": [str(m) for m in target],
+            "equal": equal,
+        }
+
+    built_in = [
+        # A page already has someone looking: the ticket of the same SLO adds nothing.
+        rule(
+            [Matcher(names.LABEL_SLO_TIER, "=", "page")],
+            [Matcher(names.LABEL_SLO_TIER, "=", "ticket")],
+            [names.LABEL_SERVICE, names.LABEL_SLO],
+        ),
+        rule(
+            [Matcher(names.LABEL_SEVERITY, "=", PAGE_SEVERITY)],
+            [Matcher(names.LABEL_SEVERITY, "=", TICKET_SEVERITY)],
+            ["alertname", names.LABEL_SERVICE],
+        ),
+    ]
+    extra = [
+        rule(
+            [parse_matcher(m) for m in r.source_matchers],
+            [parse_matcher(m) for m in r.target_matchers],
+            list(r.equal),
+        )
+        for r in spec.inhibit
+    ]
+    return built_in + extra
+
+
+def routing_tests(spec: AlertRoutingSpec) -> dict[str, Any]:
+    """The `expect:` cases, for `sloforge test` to replay with `amtool config routes test`."""
+    return {
+        "config": names.ALERTMANAGER_CONFIG.rsplit("/", 1)[1],
+        "tests": [{"labels": dict(c.labels), "receivers": list(c.receivers)} for c in spec.expect],
+    }
+
+
+# --- notification templates ------------------------------------------------------------
+
+
+def default_templates() -> dict[str, str]:
+    root = (
+        resources.files("sloforge").joinpath("templates").joinpath(TEMPLATE_KEY_PREFIX.rstrip("/"))
+    )
+    return {
+        entry.name: entry.read_text(encoding="utf-8")
+        for entry in sorted(root.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(TEMPLATE_SUFFIX)
+    }
+
+
+def notification_templates(project: Project) -> dict[str, str]:
+    """Packaged templates; a user's ``templates/alertmanager/<name>`` replaces one."""
+    found = default_templates()
+    for key, text in project.user_files.templates:
+        if key.startswith(TEMPLATE_KEY_PREFIX) and key.endswith(TEMPLATE_SUFFIX):
+            found[key.removeprefix(TEMPLATE_KEY_PREFIX)] = text
+    found[OBJECTIVES_TEMPLATE] = objectives_template(project)
+    return dict(sorted(found.items()))
+
+
+def objectives_template(project: Project) -> str:
+    """``sloforge.objective``: an alert's SLO objective, known at compile time, not from labels."""
+    branches = []
+    for service in project.services:
+        for slo in service.slos:
+            condition = (
+                f"and (eq .Labels.{names.LABEL_SERVICE} {_go_string(slo.service)}) "
+                f"(eq .Labels.{names.LABEL_SLO} {_go_string(slo.name)})"
+            )
+            objective = f"{slo.objective:g}% over {format_duration(slo.period)}"
+            branches.append((condition, objective))
+    lines = ['{{ define "sloforge.objective" -}}']
+    for index, (condition, objective) in enumerate(branches):
+        keyword = "if" if index == 0 else "else if"
+        lines.append(f"{{{{- {keyword} {condition} -}}}}{objective}")
+    if branches:
+        lines.append("{{- else -}}unknown{{- end -}}")
+    else:
+        lines.append("unknown")
+    lines.append("{{- end }}")
+    return "\n".join(lines) + "\n"
+
+
+def _go_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _template_header(sources: list[str]) -> str:
+    text = names.GENERATED_HEADER.format(sources=", ".join(sources) or "sloforge")
+    return "{{/* " + text.replace("*/", "* /") + " */}}\n"

@@ -1,0 +1,726 @@
+"""Grafana dashboards (built with grafanalib) and the provisioning file that loads them.
+
+- ``slo-overview``: every SLO at a glance, fastest-burning first.
+- ``<service>``: per SLO a row with the SLI against its objective, the budget
+  burn-down, burn rates per alert window with the tier thresholds drawn, event
+  rates and alert state; plus the traffic/errors/latency the SLIs measure and
+  the signal behind each structured plain alert (CPU, memory, disk, ...).
+
+Every query reads either a series sloforge records (conventions.py) or a raw
+series an SLI or alert already names, so a dashboard never shows a metric the
+rules do not use. Panels are laid out on Grafana's 24-column grid in order, and
+ids are assigned in that order, so the JSON is byte-identical for the same input.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from grafanalib import core as g
+from grafanalib._gen import DashboardEncoder
+
+from ..errors import CompileError
+from ..model import conventions as names
+from ..model import links
+from ..model import sli as sli_queries
+from ..model.domain import SLO, Project, Service, Settings
+from ..model.durations import format_duration
+from ..model.promql import Matcher, Selector, number
+from ..model.windows import base_window
+from ..output import jsonout
+
+SCHEMA_VERSION = 39
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+RATE_WINDOW = "5m"
+TAGS = ["sloforge", "slo"]
+PROVISIONING_PATH = "/etc/grafana/dashboards"  # where out/grafana/dashboards lands (README)
+
+_S = names.LABEL_SERVICE
+_L = names.LABEL_SLO
+_BY_SLO = f"by ({_S}, {_L})"
+
+Steps = list[tuple[float | None, str]]  # Grafana threshold steps: (from value, colour)
+
+
+def build_dashboards(project: Project) -> dict[str, bytes]:
+    if any(s.name == names.OVERVIEW_DASHBOARD for s in project.services):
+        raise CompileError(
+            f"service {names.OVERVIEW_DASHBOARD!r} would overwrite the overview dashboard "
+            f"{names.dashboard_file(names.OVERVIEW_DASHBOARD)}: rename the service"
+        )
+    files = {names.dashboard_file(names.OVERVIEW_DASHBOARD): _encode(overview(project))}
+    for service in project.services:
+        files[names.dashboard_file(service.name)] = _encode(
+            service_dashboard(service, project.settings)
+        )
+    files[names.GRAFANA_PROVISIONING_FILE] = provisioning(project)
+    return files
+
+
+def provisioning(project: Project) -> bytes:
+    from ..output import yamlout
+
+    doc = {
+        "apiVersion": 1,
+        "providers": [
+            {
+                "name": "sloforge",
+                "folder": "SLOs",
+                "type": "file",
+                "disableDeletion": False,
+                "allowUiUpdates": False,
+                "updateIntervalSeconds": 60,
+                "options": {"path": PROVISIONING_PATH, "foldersFromFilesStructure": False},
+            }
+        ],
+    }
+    return yamlout.document(doc, _service_sources(project))
+
+
+# --- the overview --------------------------------------------------------------------------
+
+
+def overview(project: Project) -> dict[str, Any]:
+    slos = [slo for s in project.services for slo in s.slos]
+    layout = _Layout()
+    filters = (Matcher(_S, "=~", "$service"), Matcher(_L, "=~", "$slo"))
+    if slos:
+        layout.add(
+            _slo_table("SLOs, fastest-burning first", slos, filters), w=24, h=4 + min(len(slos), 20)
+        )
+        layout.add(
+            _timeseries(
+                "Burn rate now (1 = the budget lasts exactly the period)",
+                [
+                    _target(
+                        f"max {_BY_SLO} ({_sel(names.RECORD_CURRENT_BURN, filters)})",
+                        "{{slo_service}} / {{slo}}",
+                    )
+                ],
+                unit="none",
+                steps=[(None, "green"), (1.0, "orange")],
+            ),
+            w=12,
+        )
+        layout.add(
+            _timeseries(
+                "Error budget left over the SLO period",
+                [
+                    _target(
+                        f"min {_BY_SLO} ({_sel(names.RECORD_BUDGET_REMAINING, filters)})",
+                        "{{slo_service}} / {{slo}}",
+                    )
+                ],
+                unit="percentunit",
+                steps=[(None, "red"), (0.0, "orange"), (0.25, "green")],
+            ),
+            w=12,
+        )
+    alerts = _sel(
+        names.ALERTS_METRIC, (Matcher("alertstate", "=", "firing"), *filters, Matcher(_L, "!=", ""))
+    )
+    layout.add(_alert_table("Firing SLO alerts", alerts), w=24, h=8)
+    variables = [
+        _datasource_variable(),
+        _query_variable("service", f"label_values({names.RECORD_OBJECTIVE}, {_S})"),
+        _query_variable("slo", f'label_values({names.RECORD_OBJECTIVE}{{{_S}=~"$service"}}, {_L})'),
+    ]
+    return _dashboard(
+        "SLO overview",
+        links.OVERVIEW_UID,
+        layout,
+        variables,
+        "Every SLO sloforge compiled: objective, SLI over the SLO period, error budget left, "
+        "burn rate and firing alerts, fastest-burning first.",
+        _service_sources(project),
+    )
+
+
+def _slo_table(title: str, slos: list[SLO], filters: tuple[Matcher, ...]) -> dict[str, Any]:
+    objective = f"max {_BY_SLO} ({_sel(names.RECORD_OBJECTIVE, filters)})"
+    sli = f"1 - max {_BY_SLO} ({_period_ratios(slos, filters)})"
+    remaining = f"min {_BY_SLO} ({_sel(names.RECORD_BUDGET_REMAINING, filters)})"
+    burn = f"max {_BY_SLO} ({_sel(names.RECORD_CURRENT_BURN, filters)})"
+    firing = _sel(
+        names.ALERTS_METRIC, (Matcher("alertstate", "=", "firing"), *filters, Matcher(_L, "!=", ""))
+    )
+    alerts = f"count {_BY_SLO} ({firing})\nor\n0 * {objective}"
+    budget_steps: Steps = [(None, "red"), (0.0, "orange"), (0.25, "green")]
+    burn_steps: Steps = [(None, "green"), (1.0, "orange"), (6.0, "red")]
+    columns: list[tuple[str, str, str, Steps]] = [
+        ("Objective", objective, "percentunit", []),
+        ("SLI over its period", sli, "percentunit", []),
+        ("Error budget left", remaining, "percentunit", budget_steps),
+        ("Burn rate", burn, "none", burn_steps),
+        ("Firing alerts", alerts, "none", []),
+    ]
+    targets = [_target(c[1], "", instant=True, ref=_ref(i)) for i, c in enumerate(columns)]
+    rename = {f"Value #{_ref(i)}": c[0] for i, c in enumerate(columns)}
+    order = {_S: 0, _L: 1, **{c[0]: i + 2 for i, c in enumerate(columns)}}
+    overrides = [_override(name, unit, steps) for name, _, unit, steps in columns]
+    return g.Table(
+        title=title,
+        targets=targets,
+        transformations=[
+            {"id": "merge", "options": {}},
+            {
+                "id": "organize",
+                "options": {
+                    "excludeByName": {"Time": True},
+                    "indexByName": order,
+                    "renameByName": {**rename, _S: "service", _L: "SLO"},
+                },
+            },
+        ],
+        overrides=overrides,
+        sortBy=[g.TableSortByField(displayName="Burn rate", desc=True)],
+        extraJson={"fieldConfig": {"defaults": {"thresholds": _thresholds([(None, "text")])}}},
+    ).to_json_data()
+
+
+def _period_ratios(slos: list[SLO], filters: tuple[Matcher, ...]) -> str:
+    """The error ratio over each SLO's own period (periods differ: 28d, 30d, 7d...)."""
+    groups: dict[tuple[int, str], list[str]] = {}
+    for slo in slos:
+        groups.setdefault((slo.period, slo.service), []).append(slo.name)
+    parts = []
+    for (period, service), slo_names in sorted(groups.items()):
+        matchers = (
+            *filters,
+            Matcher(_S, "=", service),
+            Matcher(_L, "=~", "|".join(sorted(slo_names))),
+        )
+        parts.append(_sel(names.error_ratio_record(period), matchers))
+    return "\nor\n".join(parts)
+
+
+def _alert_table(title: str, expr: str) -> dict[str, Any]:
+    return g.Table(
+        title=title,
+        targets=[_target(expr, "", instant=True)],
+        transformations=[
+            {
+                "id": "organize",
+                "options": {"excludeByName": {"Time": True, "Value": True, "__name__": True}},
+            }
+        ],
+    ).to_json_data()
+
+
+# --- one service ---------------------------------------------------------------------------
+
+
+def service_dashboard(service: Service, settings: Settings) -> dict[str, Any]:
+    layout = _Layout()
+    own = (Matcher(_S, "=", "$service"),)
+    if service.slos:
+        layout.row("Service level objectives")
+        filters = (*own, Matcher(_L, "=~", "$slo"))
+        layout.add(
+            _slo_table("SLOs of this service, fastest-burning first", list(service.slos), filters),
+            w=24,
+            h=4 + len(service.slos),
+        )
+    alerts = _sel(names.ALERTS_METRIC, (Matcher("alertstate", "=", "firing"), *own))
+    layout.add(_alert_table("Firing alerts of this service", alerts), w=24, h=6)
+    _golden_signals(layout, service)
+    for slo in service.slos:
+        _slo_row(layout, slo, settings)
+    _alert_signals(layout, service)
+    variables = [_datasource_variable(), _constant_variable("service", service.name)]
+    if service.slos:
+        variables.append(_custom_variable("slo", [s.name for s in service.slos]))
+    description = service.description or f"SLOs and alerts of {service.name}."
+    return _dashboard(
+        f"SLOs: {service.name}",
+        links.dashboard_uid(service.name),
+        layout,
+        variables,
+        description,
+        (service.source,),
+    )
+
+
+def _golden_signals(layout: _Layout, service: Service) -> None:
+    """Traffic, errors and latency, read from the raw series the service's SLIs name."""
+    traffic: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    latency: list[tuple[SLO, Selector]] = []
+    for slo in service.slos:
+        sli = slo.sli
+        if sli.kind == "ratio" and sli.total is not None:
+            traffic.setdefault(f"sum(rate({sli.total.render()}[{RATE_WINDOW}]))", sli.total.metric)
+            if sli.errors is not None:
+                errors.setdefault(
+                    f"sum(rate({sli.errors.render()}[{RATE_WINDOW}]))", sli.errors.metric
+                )
+        elif sli.kind == "latency":
+            count = Selector(f"{sli.histogram}_count", sli.matchers)
+            traffic.setdefault(f"sum(rate({count.render()}[{RATE_WINDOW}]))", count.metric)
+            latency.append((slo, Selector(f"{sli.histogram}_bucket", sli.matchers)))
+    if not (traffic or errors or latency):
+        return
+    layout.row("Traffic, errors, latency")
+    if traffic:
+        layout.add(
+            _timeseries(
+                "Requests per second",
+                [_target(e, legend) for e, legend in traffic.items()],
+                unit="reqps",
+            ),
+            w=8,
+        )
+    if errors:
+        layout.add(
+            _timeseries(
+                "Errors per second",
+                [_target(e, legend) for e, legend in errors.items()],
+                unit="reqps",
+            ),
+            w=8,
+        )
+    for slo, bucket in latency:
+        rate = f"sum by (le) (rate({bucket.render()}[{RATE_WINDOW}]))"
+        targets = [
+            _target(f"histogram_quantile({q}, {rate})", f"p{round(q * 100)}")
+            for q in (0.5, 0.95, 0.99)
+        ]
+        steps = [(None, "green"), (slo.sli.threshold, "red")]
+        layout.add(
+            _timeseries(
+                f"Latency ({slo.name}, threshold {number(slo.sli.threshold)} s)",
+                targets,
+                unit="s",
+                steps=steps,
+            ),
+            w=8,
+        )
+
+
+def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
+    layout.row(f"SLO {slo.name}: {number(slo.objective)}% over {format_duration(slo.period)}")
+    own = (Matcher(_S, "=", "$service"), Matcher(_L, "=", slo.name))
+    group = "".join(f" {{{{{label}}}}}" for label in slo.sli.group_by)
+    base = base_window(slo)
+    objective = number(slo.objective / 100)
+    layout.add(
+        _timeseries(
+            "SLI against its objective",
+            [
+                _target(
+                    f"1 - {_sel(names.error_ratio_record(base), own)}",
+                    f"SLI over {format_duration(base)}{group}",
+                ),
+                _target(
+                    f"1 - {_sel(names.error_ratio_record(slo.period), own)}",
+                    f"SLI over {format_duration(slo.period)}{group}",
+                ),
+                _target(_sel(names.RECORD_OBJECTIVE, own), "objective"),
+            ],
+            unit="percentunit",
+            steps=[(None, "red"), (slo.objective / 100, "green")],
+            description=f"Good events as a share of all; the objective is {objective}.",
+        ),
+        w=8,
+    )
+    layout.add(
+        _timeseries(
+            "Error budget left (burn-down)",
+            [_target(_sel(names.RECORD_BUDGET_REMAINING, own), f"budget left{group}")],
+            unit="percentunit",
+            steps=[(None, "red"), (0.0, "orange"), (0.25, "green")],
+            description=f"Share of the {format_duration(slo.period)} error budget not yet spent; "
+            "below 0 the SLO is missed.",
+        ),
+        w=8,
+    )
+    windows = slo.windows or (base,)
+    burn = [
+        _target(
+            f"{_sel(names.error_ratio_record(w), own)} / {number(slo.error_budget)}",
+            f"{format_duration(w)}{group}",
+        )
+        for w in windows
+    ]
+    steps: Steps = [(None, "green")]
+    for tier in sorted(slo.tiers, key=lambda t: t.burn_rate):
+        if all(value != tier.burn_rate for value, _ in steps):
+            steps.append((tier.burn_rate, "red" if tier.kind == "page" else "orange"))
+    tiers = ", ".join(
+        f"{t.kind} {_windows(t.long_window, t.short_window)} at {number(t.burn_rate)}x"
+        for t in slo.tiers
+    )
+    layout.add(
+        _timeseries(
+            "Burn rate per alert window",
+            burn,
+            unit="none",
+            steps=steps,
+            description="Error ratio / error budget per window. "
+            f"Tier thresholds: {tiers or 'no tiers'}. "
+            "A tier fires when both its windows are above its line.",
+            links=_runbook_links(slo, settings),
+        ),
+        w=8,
+    )
+    layout.add(
+        _timeseries("Events per second", _event_targets(slo, own, group), unit="reqps"), w=12
+    )
+    if slo.tiers:
+        alerts = _sel(names.ALERTS_METRIC, (Matcher("alertname", "=", slo.alert_name), *own))
+        layout.add(
+            _timeseries(
+                f"Alert state: {slo.alert_name}",
+                [
+                    _target(
+                        f"sum by (alertstate, long_window, short_window) ({alerts})",
+                        "{{alertstate}} {{long_window}}/{{short_window}}",
+                    )
+                ],
+                unit="none",
+                draw="bars",
+            ),
+            w=12,
+        )
+
+
+def _event_targets(slo: SLO, own: tuple[Matcher, ...], group: str) -> list[dict[str, Any]]:
+    base = base_window(slo)
+    if slo.strategy == "efficient":
+        total = _sel(names.total_events_record(base), own)
+        errors = _sel(names.error_events_record(base), own)
+    else:  # exact: nothing recorded per event, read the SLI itself
+        total = sli_queries.total_events(slo.sli, base)
+        errors = sli_queries.error_events(slo.sli, base)
+    return [_target(total, f"total{group}"), _target(errors, f"errors{group}")]
+
+
+def _runbook_links(slo: SLO, settings: Settings) -> list[dict[str, Any]]:
+    if not settings.runbook_base_url:
+        return []  # a path inside out/ means nothing to Grafana
+    return [
+        {
+            "title": "Runbook",
+            "url": links.runbook_url(settings, slo.service, slo.alert_name),
+            "targetBlank": True,
+        }
+    ]
+
+
+def _alert_signals(layout: _Layout, service: Service) -> None:
+    """The value behind each structured plain alert, with its threshold drawn."""
+    structured = [a for a in service.alerts if a.threshold is not None]
+    if not structured:
+        return
+    layout.row("Alert signals (saturation, dependencies)")
+    for alert in structured:
+        assert alert.threshold is not None
+        value = alert.threshold.value
+        steps = (
+            [(None, "green"), (value, "red")]
+            if alert.threshold.op == ">"
+            else [(None, "red"), (value, "green")]
+        )
+        word = "above" if alert.threshold.op == ">" else "below"
+        waiting = format_duration(alert.for_)
+        layout.add(
+            _timeseries(
+                alert.name,
+                [_target(alert.threshold.metric.render(), "")],
+                unit="none",
+                steps=steps,
+                description=f"{alert.summary} Fires {word} {number(value)} for {waiting}.".strip(),
+            ),
+            w=8,
+        )
+
+
+# --- building blocks -----------------------------------------------------------------------
+
+
+def _service_sources(project: Project) -> list[str]:
+    """The files dashboards come from: routing or settings changes leave them alone."""
+    return sorted({s.source for s in project.services})
+
+
+@dataclass
+class _Layout:
+    """Places panels left to right on the 24-column grid, wrapping and stacking rows, and
+    numbers them in that order from 1 (as grafanalib's Dashboard.auto_panel_ids would)."""
+
+    panels: list[dict[str, Any]] = field(default_factory=list)
+    x: int = 0
+    y: int = 0
+    line_height: int = 0
+
+    def add(self, panel: dict[str, Any], w: int, h: int = 8) -> None:
+        if self.x + w > 24:
+            self._newline()
+        self._place(panel, g.GridPos(h=h, w=w, x=self.x, y=self.y))
+        self.x += w
+        self.line_height = max(self.line_height, h)
+
+    def row(self, title: str) -> None:
+        if self.x:
+            self._newline()
+        self._place(g.RowPanel(title=title).to_json_data(), g.GridPos(h=1, w=24, x=0, y=self.y))
+        self.y += 1
+
+    def _place(self, panel: dict[str, Any], position: g.GridPos) -> None:
+        panel["gridPos"] = position
+        panel["id"] = len(self.panels) + 1
+        self.panels.append(panel)
+
+    def _newline(self) -> None:
+        self.y += self.line_height
+        self.x, self.line_height = 0, 0
+
+
+def _windows(long: int, short: int) -> str:
+    return f"{format_duration(long)}/{format_duration(short)}"
+
+
+def _sel(metric: str, matchers: Iterable[Matcher]) -> str:
+    return Selector(metric, tuple(matchers)).render()
+
+
+def _ref(index: int) -> str:
+    return chr(ord("A") + index)
+
+
+def _target(expr: str, legend: str, instant: bool = False, ref: str = "A") -> dict[str, Any]:
+    return {
+        "datasource": DATASOURCE,
+        "expr": expr,
+        "format": "table" if instant else "time_series",
+        "instant": instant,
+        "legendFormat": legend or "__auto",
+        "range": not instant,
+        "refId": ref,
+    }
+
+
+def _timeseries(
+    title: str,
+    targets: list[dict[str, Any]],
+    unit: str,
+    steps: Steps | None = None,
+    description: str = "",
+    draw: str = "line",
+    links: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    panel = dict(_look(unit, steps or [], draw))
+    panel.update(
+        title=title,
+        description=description or None,
+        targets=[{**t, "refId": _ref(i)} for i, t in enumerate(targets)],
+        links=links or [],
+    )
+    return panel
+
+
+def _look(unit: str, steps: Steps, draw: str) -> dict[str, Any]:
+    """A time series panel but for its title, description, queries and links."""
+    # == takes 1 for 1.0 and 0.0 for -0.0, which JSON writes differently, so the steps as
+    # JSON (C-encoded, quick) join the cache key.
+    return _shared_look(json.dumps(steps), unit, tuple(steps), draw)
+
+
+@functools.lru_cache(maxsize=256)
+def _shared_look(
+    exact_steps: str, unit: str, steps: tuple[tuple[float | None, str], ...], draw: str
+) -> dict[str, Any]:
+    """Built by grafanalib once and shared by every panel of this look: building one per panel
+    cost more than its queries, and jsonout writes a shared field config and options once
+    per dashboard. Shared, so copied before any edit."""
+    return g.TimeSeries(
+        title="",
+        unit=unit,
+        drawStyle=draw,
+        fillOpacity=60 if draw == "bars" else 0,
+        thresholdsStyleMode="line" if steps else "off",
+        legendDisplayMode="list",
+        tooltipMode="multi",
+        extraJson={
+            "fieldConfig": {
+                "defaults": {"thresholds": _thresholds(list(steps) or [(None, "green")])}
+            }
+        },
+    ).to_json_data()
+
+
+def _thresholds(steps: Steps) -> dict[str, Any]:
+    return {
+        "mode": "absolute",
+        "steps": [{"color": color, "value": value} for value, color in steps],
+    }
+
+
+def _override(column: str, unit: str, steps: Steps) -> dict[str, Any]:
+    properties: list[dict[str, Any]] = [{"id": "unit", "value": unit}]
+    if steps:
+        properties.append({"id": "thresholds", "value": _thresholds(steps)})
+        properties.append({"id": "custom.cellOptions", "value": {"type": "color-background"}})
+    return {"matcher": {"id": "byName", "options": column}, "properties": properties}
+
+
+def _datasource_variable() -> dict[str, Any]:
+    return {
+        "current": {},
+        "hide": 0,
+        "includeAll": False,
+        "label": "Data source",
+        "multi": False,
+        "name": "datasource",
+        "options": [],
+        "query": "prometheus",
+        "refresh": 1,
+        "regex": "",
+        "type": "datasource",
+    }
+
+
+def _query_variable(name: str, query: str) -> dict[str, Any]:
+    return {
+        "allValue": ".*",
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "datasource": DATASOURCE,
+        "definition": query,
+        "hide": 0,
+        "includeAll": True,
+        "label": name,
+        "multi": True,
+        "name": name,
+        "options": [],
+        "query": {"query": query, "refId": f"{name}-values"},
+        "refresh": 2,
+        "regex": "",
+        "sort": 1,
+        "type": "query",
+    }
+
+
+def _constant_variable(name: str, value: str) -> dict[str, Any]:
+    return {
+        "hide": 2,
+        "label": name,
+        "name": name,
+        "query": value,
+        "skipUrlSync": False,
+        "type": "constant",
+        "current": {"selected": True, "text": value, "value": value},
+        "options": [{"selected": True, "text": value, "value": value}],
+    }
+
+
+def _custom_variable(name: str, values: list[str]) -> dict[str, Any]:
+    options = [{"selected": True, "text": "All", "value": "$__all"}]
+    options += [{"selected": False, "text": v, "value": v} for v in values]
+    return {
+        "allValue": ".*",
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "hide": 0,
+        "includeAll": True,
+        "label": name,
+        "multi": True,
+        "name": name,
+        "options": options,
+        "query": ",".join(values),
+        "type": "custom",
+    }
+
+
+def _dashboard(
+    title: str,
+    uid: str,
+    layout: _Layout,
+    variables: list[dict[str, Any]],
+    description: str,
+    sources: Iterable[str],
+) -> dict[str, Any]:
+    """Grafana's JSON model as dicts down to the panels, grafanalib objects below until
+    _encode writes them (or json.dumps with grafanalib's DashboardEncoder)."""
+    generated = names.GENERATED_HEADER.format(sources=", ".join(sources) or "sloforge")
+    dashboard = g.Dashboard(
+        title=title,
+        uid=uid,
+        description=f"{description} {generated}",
+        tags=TAGS,
+        panels=layout.panels,
+        templating=g.Templating(list=variables),
+        time=g.Time("now-7d", "now"),
+        refresh="1m",
+        timezone="browser",
+        editable=True,
+        graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
+        schemaVersion=SCHEMA_VERSION,
+        links=[
+            {
+                "asDropdown": True,
+                "icon": "external link",
+                "includeVars": False,
+                "keepTime": True,
+                "tags": ["sloforge"],
+                "targetBlank": False,
+                "title": "SLO dashboards",
+                "type": "dashboards",
+            }
+        ],
+    )
+    # Only the dashboard becomes a dict here (its panels are already), for _modernise to
+    # edit: the grafanalib objects deeper down turn into JSON as _encode writes them, sparing
+    # a json.dumps/json.loads round trip that cost as much as writing the text itself.
+    return _modernise(dashboard.to_json_data())
+
+
+# Legacy layout fields, plus grafanalib's maxDataPoints of 100, which would draw a
+# 7-day range in 100-minute steps; Grafana picks one point per pixel instead.
+_DROPPED_PANEL_KEYS = (
+    "span",
+    "height",
+    "minSpan",
+    "error",
+    "cacheTimeout",
+    "maxPerRow",
+    "repeat",
+    "repeatDirection",
+    "maxDataPoints",
+    "interval",
+)
+
+
+def _modernise(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop grafanalib's pre-Grafana-5 fields and give every panel the datasource variable."""
+    for legacy in ("rows", "hideControls", "sharedCrosshair", "style", "gnetId", "id"):
+        data.pop(legacy, None)
+    for panel in data["panels"]:
+        for key in _DROPPED_PANEL_KEYS:
+            panel.pop(key, None)
+        if panel.get("type") == "row":
+            panel.pop("datasource", None)
+            panel.pop("targets", None)
+            continue
+        panel["datasource"] = DATASOURCE
+        for target in panel.get("targets", []):
+            target["datasource"] = DATASOURCE
+    return data
+
+
+def _encode(dashboard: dict[str, Any]) -> bytes:
+    """What json.dumps(cls=DashboardEncoder, indent=2, sort_keys=True, ensure_ascii=False)
+    writes, in a fraction of the time (jsonout)."""
+    text = jsonout.dumps(dashboard, default=DashboardEncoder().default)
+    return (text + "\n").encode("utf-8")
+
+
+def panel_queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
+    """(panel title, PromQL) of every query in a dashboard, for tests and reviews."""
+    found = []
+    for panel in dashboard.get("panels", []):
+        for target in panel.get("targets", []):
+            found.append((panel.get("title", ""), target["expr"]))
+    return found

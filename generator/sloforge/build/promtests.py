@@ -1,0 +1,744 @@
+"""Generated promtool unit tests: proof that every generated alert fires when it should.
+
+For every burn-rate tier of every SLO the test file holds a burn just above the
+tier's threshold (it fires within one evaluation interval of the modelled
+detection time, with exact labels and annotations, and resolves once the short
+window clears), a burn just below it (it never fires), and checks that the SLI
+recordings hold the injected error ratio. Structured threshold alerts are tested
+on both sides of the threshold and around ``for:``; free-form alerts run the
+user's own cases. What cannot be tested is listed in the file's header and
+reported by ``sloforge test``.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import promql_parser
+
+from ..model import burnmodel
+from ..model import conventions as names
+from ..model.domain import SLO, Alert, Service, Settings, Tier
+from ..model.durations import format_duration, parse_duration
+from ..model.promql import Selector, parse_selector, quote, substitute_window
+from ..model.sli import bucket_bounds
+from ..model.windows import base_window, selector
+from . import promtemplate, seriesgen
+from .rules import burn_rate_alert, plain_alert_rule
+from .seriesgen import Phase, Unsatisfiable
+
+SAMPLE = 60  # spacing of synthetic input samples
+FAST_STEP = 60  # evaluation interval of <service>.test.yml
+SLOW_STEP = 300  # evaluation interval of <service>.slow.test.yml: tiers with day-long windows
+SLOW_WINDOW = 86400
+ABOVE = (1.1, 1.15, 1.2, 1.25, 1.05)
+BELOW = (0.9, 0.85, 0.8, 0.95)
+WARMUPS = (0.15, 0.3, 0.5, 1.0)  # healthy traffic before the errors, as a share of the long window
+GROUP_VALUES = ("burning", "healthy")
+SCALE = 1_000_000  # SLI values are compared as round(ratio * SCALE)
+
+Group = dict[str, Any]
+
+
+class Untestable(ValueError):
+    """Why a generated test cannot be built for something (reported, never hidden)."""
+
+
+@dataclass
+class TestFile:
+    fast: list[Group] = field(default_factory=list)
+    slow: list[Group] = field(default_factory=list)
+    untested: list[str] = field(default_factory=list)
+
+
+def build_tests(service: Service, settings: Settings) -> TestFile:
+    out = TestFile()
+    fast_slo: list[_Owned] = []
+    slow_slo: list[_Owned] = []
+    reads: dict[str, tuple[Selector, ...]] = {}
+    for slo in service.slos:
+        try:
+            fast, slow = slo_tests(slo, settings)
+        except (Untestable, Unsatisfiable, promtemplate.Unsupported) as exc:
+            out.untested.append(f"{slo.alert_name} (SLO {slo.name}): {exc}")
+            continue
+        reads[slo.alert_name] = sli_selectors(slo)
+        fast_slo += [_Owned(g, slo.alert_name) for g in fast]
+        slow_slo += [_Owned(g, slo.alert_name) for g in slow]
+    readers = _Readers(reads)
+    out.fast.extend(merge(fast_slo, readers))
+    out.slow.extend(merge(slow_slo, readers))
+    for alert in service.alerts:
+        try:
+            out.fast.extend(alert_tests(alert, settings))
+        except (Untestable, Unsatisfiable, promtemplate.Unsupported) as exc:
+            out.untested.append(f"{alert.name}: {exc}")
+    return out
+
+
+def test_documents(
+    service: Service, settings: Settings
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """{file name: promtool test document}, and what could not be tested."""
+    built = build_tests(service, settings)
+    rule_files = [f"../rules/{service.name}.rules.yml"]
+    docs = {
+        names.tests_file(service.name): {
+            "rule_files": rule_files,
+            "evaluation_interval": format_duration(FAST_STEP),
+            "tests": built.fast,
+        }
+    }
+    if built.slow:
+        docs[names.slow_tests_file(service.name)] = {
+            "rule_files": rule_files,
+            "evaluation_interval": format_duration(SLOW_STEP),
+            "tests": built.slow,
+        }
+    return docs, built.untested
+
+
+@dataclass
+class _Owned:
+    group: Group
+    owner: str
+
+
+def merge(groups: list[_Owned], readers: _Readers) -> list[Group]:
+    """Run the scenarios of different SLOs side by side in one promtool test group.
+
+    promtool evaluates every rule of the file at every step of every group, so
+    one group carrying several SLOs' independent series costs about as much as
+    one of them. Two SLOs share a group only if neither reads the other's series.
+    """
+    ordered = sorted(groups, key=lambda o: -_duration(o.group))
+    # Each merged group: the group, its owners, and the owners that read any of its series.
+    merged: list[tuple[Group, set[str], set[str]]] = []
+    for item in ordered:
+        its_readers = readers.of_all(s["series"] for s in item.group["input_series"])
+        for group, owners, read_by in merged:
+            if item.owner in owners or item.owner in read_by or not its_readers.isdisjoint(owners):
+                continue
+            for key in ("input_series", "alert_rule_test", "promql_expr_test"):
+                if item.group.get(key):
+                    group.setdefault(key, []).extend(item.group[key])
+            owners.add(item.owner)
+            read_by |= its_readers
+            break
+        else:
+            merged.append(({**item.group}, {item.owner}, its_readers))
+    return [group for group, *_ in merged]
+
+
+def _duration(group: Group) -> int:
+    times = [parse_duration(c["eval_time"]) for c in group.get("alert_rule_test", [])]
+    times += [parse_duration(c["eval_time"]) for c in group.get("promql_expr_test", [])]
+    return max(times, default=0)
+
+
+class _Readers:
+    """Which owners' selectors read an input series, found once per series.
+
+    Every group of an SLO repeats the same few series. ``selectors`` maps each
+    owner (an alert name, unique in a service) to the selectors its rules read.
+    """
+
+    def __init__(self, selectors: Mapping[str, Sequence[Selector]]) -> None:
+        self.selectors = selectors
+        self._known: dict[str, frozenset[str]] = {}
+
+    def of_all(self, series: Iterable[str]) -> set[str]:
+        """Owners that read any of ``series`` (input series as written)."""
+        return set().union(*(self.of(one) for one in series))
+
+    def of(self, series: str) -> frozenset[str]:
+        if series not in self._known:
+            parsed = parse_selector(series)
+            labels = {m.label: m.value for m in parsed.matchers}
+            self._known[series] = frozenset(
+                owner
+                for owner, selectors in self.selectors.items()
+                if any(_selects(sel, parsed.metric, labels) for sel in selectors)
+            )
+        return self._known[series]
+
+
+def _selects(selector: Selector, metric: str, labels: Mapping[str, str]) -> bool:
+    """Whether ``selector`` selects the series ``metric{labels}``."""
+    return selector.metric == metric and all(
+        seriesgen.matches(m, labels.get(m.label, "")) for m in selector.matchers
+    )
+
+
+def sli_selectors(slo: SLO) -> tuple[Selector, ...]:
+    """Every raw selector the SLO's rules read."""
+    sli = slo.sli
+    if sli.kind == "latency":
+        return (
+            Selector(f"{sli.histogram}_bucket", sli.matchers),
+            Selector(f"{sli.histogram}_count", sli.matchers),
+        )
+    if sli.kind == "query":
+        return (_simple_query(sli.query_errors), _simple_query(sli.query_total))
+    return tuple(s for s in (sli.errors, sli.good, sli.total, sli.probe) if s is not None)
+
+
+# --- burn-rate alerts ---------------------------------------------------------------
+
+
+def step_for(tier: Tier) -> int:
+    return SLOW_STEP if tier.long_window >= SLOW_WINDOW else FAST_STEP
+
+
+def slo_tests(slo: SLO, settings: Settings) -> tuple[list[Group], list[Group]]:
+    series = SLISeries.for_slo(slo)
+    alerting = burnmodel.Alerting.of(slo)
+    alerts = _ExpectedAlerts(slo, settings)
+    fast: list[Group] = []
+    slow: list[Group] = []
+    for tier in slo.tiers:
+        target = slow if step_for(tier) == SLOW_STEP else fast
+        target.append(_above(slo, tier, _above_case(alerting, tier), series, alerts))
+        target.append(_checked(slo, _below_case(alerting, tier), series, alerts))
+    fast.extend(series.edge_cases(slo, settings))
+    if slo.traffic_guard is not None and slo.tiers:
+        fast.extend(_checked(slo, case, series, alerts) for case in _guard_cases(alerting))
+    return fast, slow
+
+
+@dataclass(frozen=True)
+class _Case:
+    """A scenario for one test group, and which tiers fire at each instant promtool checks."""
+
+    scenario: burnmodel.Scenario
+    checks: tuple[tuple[int, tuple[Tier, ...]], ...]
+
+    @classmethod
+    def of(cls, timeline: burnmodel.Timeline, instants: Sequence[int]) -> _Case:
+        checks = tuple((t, tuple(timeline.tiers_firing_at(t))) for t in instants)
+        return cls(timeline.scenario, checks)
+
+
+def _checked(slo: SLO, case: _Case, series: SLISeries, alerts: _ExpectedAlerts) -> Group:
+    """The case's scenario as the SLO's input series, with its alert checks."""
+    group = series.group(slo, case.scenario)
+    group["alert_rule_test"] = [alerts.at(t, firing) for t, firing in case.checks]
+    return group
+
+
+def _above(slo: SLO, tier: Tier, case: _Case, series: SLISeries, alerts: _ExpectedAlerts) -> Group:
+    """The burn above the threshold, which also checks that the SLI records the injected ratio."""
+    group = _checked(slo, case, series, alerts)
+    step = step_for(tier)
+    ramp = base_window(slo) if slo.sli.kind == "query" else 0  # 5m rates need 5m of errors
+    scenario = case.scenario
+    sli_at = burnmodel.grid(scenario.start + tier.short_window + ramp + 3 * step, step, up=True)
+    check = series.sli_check(slo, tier.short_window, sli_at, scenario.error_ratio)
+    group["promql_expr_test"] = [check]
+    return group
+
+
+# The scenario searches depend on how an SLO alerts, not on its series: SLOs
+# that alert alike (the same tiers and objective, as most do) share one search.
+@functools.lru_cache(maxsize=1024)
+def _above_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
+    """A burn just above the threshold fires on time, with exact labels, and resolves.
+
+    The first error ratio and warm-up whose detection and reset are clear of
+    every other tier's transitions.
+    """
+    threshold = tier.threshold(alerting.error_budget)
+    step = step_for(tier)
+    margin = step + 15
+    for factor, warmup in itertools.product(ABOVE, WARMUPS):
+        ratio = _ratio(factor * threshold)
+        if ratio >= 1:
+            continue
+        start = burnmodel.grid(warmup * tier.long_window + 2 * step, step, up=True)
+        probe = burnmodel.Scenario(ratio, start, math.inf, start + 2 * tier.long_window)
+        detect = _first_change(alerting, tier, probe, True)
+        # SPEC section 3's detection time holds once the long window is full of data.
+        if detect is None or detect < tier.long_window + margin:
+            continue
+        stop = burnmodel.grid(detect + max(tier.short_window, 10 * step), step, up=True)
+        draft = burnmodel.Scenario(ratio, start, stop, stop + 2 * tier.short_window + 10 * step)
+        reset = _first_change(alerting, tier, draft, False, after=detect)
+        if reset is None:
+            continue
+        end = burnmodel.grid(reset + 3 * step, step, up=True)
+        timeline = burnmodel.timeline(alerting, burnmodel.Scenario(ratio, start, stop, end))
+        instants = (
+            burnmodel.grid(detect - step, step, up=False),
+            burnmodel.grid(detect + step, step, up=True),
+            burnmodel.grid(reset - step, step, up=False),
+            burnmodel.grid(reset + step, step, up=True),
+        )
+        changes = [c for c in timeline.transitions() if c[1] != tier]
+        if all(burnmodel.clean(t, changes, margin) for t in instants):
+            return _Case.of(timeline, instants)
+    raise Untestable(
+        f"no error ratio just above the {_tier_name(tier)} threshold gives an unambiguous test "
+        f"(threshold {threshold:.6g})"
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _below_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
+    """A burn just below the threshold, from the first sample on, never fires."""
+    threshold = tier.threshold(alerting.error_budget)
+    step = step_for(tier)
+    margin = step + 15
+    for factor in BELOW:
+        ratio = _ratio(min(factor * threshold, 0.999999))
+        late = burnmodel.grid(
+            min(tier.long_window, 12 * 3600) + tier.short_window + 3 * step, step, up=True
+        )
+        scenario = burnmodel.Scenario(ratio, 0, math.inf, late)
+        instants = sorted({burnmodel.grid(tier.short_window + 3 * step, step, up=True), late})
+        timeline = burnmodel.timeline(alerting, scenario)
+        changes = timeline.transitions()
+        if any(c[1] == tier for c in changes):
+            continue
+        if all(burnmodel.clean(t, changes, margin) for t in instants):
+            return _Case.of(timeline, instants)
+    raise Untestable(
+        f"no error ratio just below the {_tier_name(tier)} threshold gives an unambiguous test"
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _guard_cases(alerting: burnmodel.Alerting) -> tuple[_Case, ...]:
+    """A full outage on traffic under the guard stays quiet; on traffic over it, the alerts fire."""
+    assert alerting.traffic_guard is not None
+    margin = FAST_STEP + 15
+    cases = []
+    for traffic in (alerting.traffic_guard / 2, alerting.traffic_guard * 2):
+        horizon = 8 * 3600
+        scenario = burnmodel.Scenario(1.0, 0, math.inf, horizon, traffic)
+        changes = burnmodel.timeline(alerting, scenario).transitions()
+        starts = [t for t, _, on in changes if on]
+        first = burnmodel.grid(
+            (max(starts) if starts else 30 * SAMPLE) + FAST_STEP, FAST_STEP, up=True
+        )
+        check = next(
+            (t for t in range(first, horizon, FAST_STEP) if burnmodel.clean(t, changes, margin)),
+            None,
+        )
+        if check is None:
+            raise Untestable(
+                "no instant of the traffic-guard scenario is clear of alert transitions"
+            )
+        scenario = burnmodel.Scenario(1.0, 0, math.inf, check, traffic)
+        cases.append(_Case.of(burnmodel.timeline(alerting, scenario), [check]))
+    return tuple(cases)
+
+
+def _first_change(
+    alerting: burnmodel.Alerting,
+    tier: Tier,
+    scenario: burnmodel.Scenario,
+    to: bool,
+    after: float = -1,
+) -> float | None:
+    """When ``tier`` next starts (``to``) or stops firing after ``after``; other tiers aside."""
+    for lo, hi in burnmodel.firing_intervals(alerting, tier, scenario):
+        t = lo if to else hi
+        if t > after and (to or hi <= scenario.end):
+            return t
+    return None
+
+
+_Alert = tuple[dict[str, str], dict[str, str]]  # an expected alert's labels and annotations
+
+
+class _ExpectedAlerts:
+    """The alerts promtool must see while some tiers of one SLO fire, built on first use.
+
+    Every check of every scenario repeats the same few alerts, so each tier's rule
+    is rendered once per SLO, and each set of firing tiers is put in order once.
+    """
+
+    def __init__(self, slo: SLO, settings: Settings) -> None:
+        self.slo = slo
+        self.settings = settings
+        self._by_tier: dict[Tier, _Alert] = {}
+        self._by_firing: dict[tuple[Tier, ...], list[_Alert]] = {}
+        self._expected: dict[tuple[Tier, ...], list[dict[str, dict[str, str]]]] = {}
+
+    def at(self, t: int, firing: tuple[Tier, ...]) -> Group:
+        """The check that exactly the ``firing`` tiers' alerts are active at ``t``."""
+        # Every check of the same firing tiers shares one list: yamlout writes it
+        # in full each time (never as a YAML alias) but builds its text once.
+        expected = self._expected.get(firing)
+        if expected is None:
+            expected = [
+                {"exp_labels": dict(labels), "exp_annotations": dict(annotations)}
+                for labels, annotations in self._alerts(firing)
+            ]
+            self._expected[firing] = expected
+        return {"eval_time": _at(t), "alertname": self.slo.alert_name, "exp_alerts": expected}
+
+    def _alerts(self, firing: tuple[Tier, ...]) -> list[_Alert]:
+        """The firing tiers' alerts, by tier and then long window."""
+        alerts = self._by_firing.get(firing)
+        if alerts is None:
+            alerts = sorted((self._alert(tier) for tier in firing), key=lambda a: _tier_order(a[0]))
+            self._by_firing[firing] = alerts
+        return alerts
+
+    def _alert(self, tier: Tier) -> _Alert:
+        alert = self._by_tier.get(tier)
+        if alert is None:
+            alert = self._by_tier[tier] = self._build(tier)
+        return alert
+
+    def _build(self, tier: Tier) -> _Alert:
+        slo = self.slo
+        rule = burn_rate_alert(slo, tier, self.settings)
+        if any("$value" in v or ".Value" in v for v in rule["annotations"].values()):
+            raise Untestable(
+                "annotations use $value, which a burn-rate test cannot predict exactly"
+            )
+        series_labels = {**dict(slo.labels), **SLISeries.burning_group(slo)}
+        labels = {**series_labels, **rule["labels"]}
+        annotations = {
+            k: promtemplate.render(v, 0.0, series_labels) for k, v in rule["annotations"].items()
+        }
+        return dict(sorted(labels.items())), annotations
+
+
+def _tier_order(labels: dict[str, str]) -> tuple[str, str]:
+    return labels[names.LABEL_SLO_TIER], labels[names.LABEL_LONG_WINDOW]
+
+
+def _at(t: int) -> str:
+    return format_duration(t) if t else "0s"
+
+
+def _ratio(value: float) -> float:
+    return round(value * SCALE) / SCALE
+
+
+def _tier_name(tier: Tier) -> str:
+    return f"{tier.kind} {format_duration(tier.long_window)}/{format_duration(tier.short_window)}"
+
+
+# --- synthetic SLI series -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One synthetic counter: ``share`` of the traffic that is good, bad or all."""
+
+    metric: str
+    labels: dict[str, str]
+    share: str  # "bad" | "good" | "all"
+
+
+@dataclass(frozen=True)
+class SLISeries:
+    """The raw series an SLO reads, for one group value."""
+
+    kind: str
+    counters: tuple[Counter, ...] = ()
+    gauge: tuple[str, dict[str, str]] | None = None
+
+    @staticmethod
+    def burning_group(slo: SLO) -> dict[str, str]:
+        return {label: GROUP_VALUES[0] for label in slo.sli.group_by}
+
+    @classmethod
+    def for_slo(cls, slo: SLO) -> SLISeries:
+        sli = slo.sli
+        if sli.kind == "ratio" and sli.errors is not None:
+            assert sli.total is not None
+            return cls._split(sli.errors, sli.total, "bad")
+        if sli.kind == "ratio":
+            assert sli.good is not None and sli.total is not None
+            return cls._split(sli.good, sli.total, "good")
+        if sli.kind == "latency":
+            matchers = sli.matchers
+            bucket = Selector(f"{sli.histogram}_bucket", matchers)
+            count = Selector(f"{sli.histogram}_count", matchers)
+            good = seriesgen.label_set([bucket], {"le": bucket_bounds(sli.threshold)[0]})
+            every = seriesgen.label_set([count])
+            return cls(
+                "latency",
+                (Counter(bucket.metric, good, "good"), Counter(count.metric, every, "all")),
+            )
+        if sli.kind == "probe":
+            assert sli.probe is not None
+            return cls("probe", gauge=(_metric(sli.probe), seriesgen.label_set([sli.probe])))
+        errors, total = _simple_query(sli.query_errors), _simple_query(sli.query_total)
+        return cls._split(errors, total, "bad")
+
+    @classmethod
+    def _split(cls, part: Selector, total: Selector, share: str) -> SLISeries:
+        """``part`` counts the ``share`` ("bad" or "good") events among ``total``."""
+        _metric(part), _metric(total)
+        if part.metric == total.metric:
+            # One counter with a label that tells them apart: a series ``part`` matches,
+            # and one only ``total`` matches, which holds the other events.
+            other = "good" if share == "bad" else "bad"
+            matched = Counter(part.metric, seriesgen.label_set([part, total]), share)
+            rest = Counter(total.metric, seriesgen.label_set_excluded(total, part), other)
+            return cls("ratio", (matched, rest))
+        separate = Counter(part.metric, seriesgen.label_set([part]), share)
+        return cls("ratio", (separate, Counter(total.metric, seriesgen.label_set([total]), "all")))
+
+    def input_series(
+        self, slo: SLO, scenario: burnmodel.Scenario, group: dict[str, str], omit_bad: bool = False
+    ) -> list[dict[str, str]]:
+        if self.gauge is not None:
+            metric, labels = self.gauge
+            text = seriesgen.series_text(metric, {**labels, **group})
+            return [{"series": text, "values": _gauge_values(scenario)}]
+        out = []
+        for counter in self.counters:
+            if omit_bad and counter.share == "bad":
+                continue
+            text = seriesgen.series_text(counter.metric, {**counter.labels, **group})
+            out.append({"series": text, "values": _counter_values(scenario, counter.share)})
+        return out
+
+    def group(self, slo: SLO, scenario: burnmodel.Scenario) -> Group:
+        series = []
+        if slo.sli.group_by:
+            healthy = burnmodel.Scenario(
+                0.0, scenario.start, scenario.stop, scenario.end, scenario.traffic
+            )
+            burning = {label: GROUP_VALUES[0] for label in slo.sli.group_by}
+            calm = {label: GROUP_VALUES[1] for label in slo.sli.group_by}
+            series += self.input_series(slo, scenario, burning)
+            series += self.input_series(slo, healthy, calm)
+        else:
+            series += self.input_series(slo, scenario, {})
+        return {"interval": format_duration(SAMPLE), "input_series": series}
+
+    def sli_check(self, slo: SLO, window: int, t: int, ratio: float) -> Group:
+        """The recorded error ratio equals the injected one (and the healthy group's is 0)."""
+        record = names.error_ratio_record(window)
+        expected = [(self.burning_group(slo), ratio)]
+        if slo.sli.group_by:
+            expected.append(({label: GROUP_VALUES[1] for label in slo.sli.group_by}, 0.0))
+        samples = []
+        for group, value in expected:
+            labels = {**dict(slo.labels), **group}
+            body = ", ".join(f"{k}={quote(v)}" for k, v in sorted(labels.items()))
+            samples.append({"labels": "{" + body + "}", "value": round(value * SCALE)})
+        expr = f"round({selector(record, slo)} * {SCALE})"
+        return {"expr": expr, "eval_time": format_duration(t), "exp_samples": samples}
+
+    def edge_cases(self, slo: SLO, settings: Settings) -> list[Group]:
+        """No traffic never fires; a missing error series with traffic present is a ratio of 0."""
+        groups = []
+        longest = max((t.long_window for t in slo.tiers), default=3600)
+        check = burnmodel.grid(min(longest, 2 * 3600) + 10 * FAST_STEP, FAST_STEP, up=True)
+        if self.gauge is None:
+            quiet = burnmodel.Scenario(0.0, 0, math.inf, check, traffic=0.0)
+            group = self.group(slo, quiet)
+            group["alert_rule_test"] = [
+                {"eval_time": format_duration(t), "alertname": slo.alert_name, "exp_alerts": []}
+                for t in (30 * FAST_STEP, check)
+            ]
+            groups.append(group)
+        if any(c.share == "bad" for c in self.counters) and not slo.sli.group_by:
+            healthy = burnmodel.Scenario(0.0, 0, math.inf, 30 * FAST_STEP)
+            group = {
+                "interval": format_duration(FAST_STEP),
+                "input_series": self.input_series(slo, healthy, {}, omit_bad=True),
+            }
+            group["promql_expr_test"] = [self.sli_check(slo, base_window(slo), 20 * FAST_STEP, 0.0)]
+            group["alert_rule_test"] = [
+                {
+                    "eval_time": format_duration(20 * FAST_STEP),
+                    "alertname": slo.alert_name,
+                    "exp_alerts": [],
+                }
+            ]
+            groups.append(group)
+        if slo.sli.kind == "latency":
+            groups.extend(self._le_spellings(slo))
+        return groups
+
+    def _le_spellings(self, slo: SLO) -> list[Group]:
+        """The threshold bucket is found whether ``le`` reads "1" (Prometheus 2) or "1.0" (3)."""
+        groups = []
+        ratio = _ratio(0.25)
+        scenario = burnmodel.Scenario(ratio, 0, math.inf, 30 * FAST_STEP)
+        for spelling in bucket_bounds(slo.sli.threshold):
+            counters = tuple(
+                Counter(
+                    c.metric,
+                    {**c.labels, "le": spelling} if c.share == "good" else c.labels,
+                    c.share,
+                )
+                for c in self.counters
+            )
+            variant = SLISeries(self.kind, counters)
+            group = variant.group(slo, scenario)
+            group["promql_expr_test"] = [
+                variant.sli_check(slo, base_window(slo), 20 * FAST_STEP, ratio)
+            ]
+            groups.append(group)
+        return groups
+
+
+def _phases(scenario: burnmodel.Scenario) -> list[tuple[int, float]]:
+    """(samples, error ratio) before, during and after the errors."""
+    stop = scenario.end if math.isinf(scenario.stop) else int(scenario.stop)
+    before = scenario.start // SAMPLE
+    during = (stop - scenario.start) // SAMPLE
+    after = (scenario.end - stop) // SAMPLE
+    return [(before, 0.0), (during, scenario.error_ratio), (after, 0.0)]
+
+
+# A scenario's values are the same for every SLO that alerts alike: each is written once.
+@functools.lru_cache(maxsize=1024)
+def _counter_values(scenario: burnmodel.Scenario, share: str) -> str:
+    """A counter of the ``share`` ("bad", "good" or "all") of the scenario's events."""
+    # Whole numbers of events per sample: fractional steps can make a counter dip, which rate()
+    # reads as a reset.
+    per_step = round(scenario.traffic * SAMPLE, 6)
+    of = {"bad": lambda r: r, "good": lambda r: 1 - r, "all": lambda r: 1.0}[share]
+    return seriesgen.counter_values([Phase(n, per_step * of(r)) for n, r in _phases(scenario)])
+
+
+@functools.lru_cache(maxsize=1024)
+def _gauge_values(scenario: burnmodel.Scenario) -> str:
+    """A probe's success gauge: 1 outside the errors, 1 - the error ratio during them."""
+    (before, _), (during, ratio), (after, _) = _phases(scenario)
+    return seriesgen.gauge_values([(before, 1.0), (during, 1 - ratio), (after + 1, 1.0)])
+
+
+def _metric(selector: Selector) -> str:
+    if not selector.metric:
+        raise Untestable(
+            f"selector {selector.render()} has no metric name to synthesise series for"
+        )
+    return selector.metric
+
+
+def _simple_query(query: str) -> Selector:
+    """``sum(rate(metric{…}[$window]))`` -> the selector; other shapes are not synthesised."""
+    node = promql_parser.parse(substitute_window(query, "5m"))
+    if isinstance(node, promql_parser.ParenExpr):
+        node = node.expr
+    if (
+        isinstance(node, promql_parser.AggregateExpr)
+        and str(node.op).lower().endswith("sum")
+        and node.modifier is None
+        and isinstance(node.expr, promql_parser.Call)
+        and node.expr.func.name in ("rate", "increase")
+        and isinstance(node.expr.args[0], promql_parser.MatrixSelector)
+    ):
+        vector = node.expr.args[0].vector_selector
+        return parse_selector(str(vector))
+    raise Untestable("query SLIs are tested only in the form sum(rate(metric{...}[$window]))")
+
+
+# --- plain alerts ---------------------------------------------------------------------
+
+
+def alert_tests(alert: Alert, settings: Settings) -> list[Group]:
+    if alert.threshold is None:
+        return [_user_group(alert, spec) for spec in alert.tests]
+    return _threshold_groups(alert, settings)
+
+
+def _user_group(alert: Alert, spec: dict[str, Any]) -> Group:
+    group: Group = {"interval": spec["interval"], "input_series": spec["input_series"]}
+    if spec.get("alert_rule_test"):
+        group["alert_rule_test"] = [
+            {
+                "eval_time": case["eval_time"],
+                "alertname": case.get("alertname") or alert.name,
+                "exp_alerts": [_user_alert(a) for a in case.get("exp_alerts", [])],
+            }
+            for case in spec["alert_rule_test"]
+        ]
+    if spec.get("promql_expr_test"):
+        group["promql_expr_test"] = spec["promql_expr_test"]
+    return group
+
+
+def _user_alert(case: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"exp_labels": case.get("exp_labels", {})}
+    if case.get("exp_annotations"):
+        out["exp_annotations"] = case["exp_annotations"]
+    return out
+
+
+def _threshold_groups(alert: Alert, settings: Settings) -> list[Group]:
+    threshold = alert.threshold
+    assert threshold is not None
+    metric = _metric(threshold.metric)
+    rule = plain_alert_rule(alert, settings)
+    # Labels the annotations print get an example value, so the test shows them rendered.
+    shown = {
+        label: "example"
+        for text in rule["annotations"].values()
+        for label in promtemplate.referenced_labels(text)
+        if not any(m.label == label for m in threshold.metric.matchers)
+    }
+    labels = seriesgen.label_set([threshold.metric], shown)
+    step = abs(threshold.value) * 0.1 or 0.1
+    direction = 1 if threshold.op == ">" else -1
+    firing_value = _sig(threshold.value + direction * step)
+    quiet_value = _sig(threshold.value - direction * step)
+    hold = alert.for_
+    end = hold + 10 * FAST_STEP
+    exp_labels = {k: v for k, v in labels.items()}
+    exp_labels.update(rule["labels"])
+    annotations = {
+        k: promtemplate.render(v, firing_value, labels) for k, v in rule["annotations"].items()
+    }
+    fires = {"exp_labels": dict(sorted(exp_labels.items())), "exp_annotations": annotations}
+    series = seriesgen.series_text(metric, labels)
+    count = end // FAST_STEP
+    checks_fire: list[dict[str, Any]] = []
+    if hold >= 2 * FAST_STEP:
+        checks_fire.append(
+            {
+                "eval_time": format_duration(hold - FAST_STEP),
+                "alertname": alert.name,
+                "exp_alerts": [],
+            }
+        )
+    checks_fire.append(
+        {
+            "eval_time": format_duration(hold + FAST_STEP),
+            "alertname": alert.name,
+            "exp_alerts": [fires],
+        }
+    )
+    fire_group = {
+        "interval": format_duration(FAST_STEP),
+        "input_series": [
+            {"series": series, "values": seriesgen.gauge_values([(count + 1, firing_value)])}
+        ],
+        "alert_rule_test": checks_fire,
+    }
+    quiet_group = {
+        "interval": format_duration(FAST_STEP),
+        "input_series": [
+            {"series": series, "values": seriesgen.gauge_values([(count + 1, quiet_value)])}
+        ],
+        "alert_rule_test": [
+            {"eval_time": format_duration(t), "alertname": alert.name, "exp_alerts": []}
+            for t in (hold + FAST_STEP, end)
+        ],
+    }
+    return [fire_group, quiet_group]
+
+
+def _sig(value: float) -> float:
+    if value == 0:
+        return 0.0
+    digits = 6 - int(math.floor(math.log10(abs(value)))) - 1
+    return round(value, max(digits, 0)) if digits >= 0 else float(round(value, digits))

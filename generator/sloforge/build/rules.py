@@ -1,0 +1,160 @@
+"""Prometheus rule groups for one service, as plain data (``{"groups": [...]}``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import conventions as names
+from ..model import links
+from ..model.domain import SLO, Alert, Service, Settings, Tier
+from ..model.durations import format_duration, humanize
+from ..model.promql import number
+from ..model.windows import STRATEGIES, base_window, budget_interval, selector
+
+Rule = dict[str, Any]
+
+
+def build_rules(service: Service, settings: Settings) -> dict[str, Any]:
+    groups: list[dict[str, Any]] = []
+    for slo in service.slos:
+        # The interval is explicit: efficient recordings count the events since the previous
+        # evaluation.
+        groups.append(
+            {
+                "name": names.slo_group_name(slo.service, slo.name),
+                "interval": format_duration(slo.evaluation_interval),
+                "rules": slo_rules(slo, settings),
+            }
+        )
+        groups.append(
+            {
+                "name": names.budget_group_name(slo.service, slo.name),
+                "interval": format_duration(budget_interval(slo)),
+                "rules": budget_rules(slo),
+            }
+        )
+    plain = [_recording(r.record, r.expr, dict(r.labels)) for r in service.recording_rules]
+    plain += [plain_alert_rule(a, settings) for a in service.alerts]
+    if plain:
+        groups.append({"name": names.service_rules_group_name(service.name), "rules": plain})
+    return {"groups": groups}
+
+
+def slo_rules(slo: SLO, settings: Settings) -> list[Rule]:
+    """SLI recordings, then the burn-rate alerts that read them: one group, evaluated in order."""
+    strategy = STRATEGIES[slo.strategy]
+    labels = dict(slo.labels)
+    rules = [_recording(r.record, r.expr, labels) for r in strategy.sli_recordings(slo)]
+    current = selector(names.error_ratio_record(base_window(slo)), slo)
+    rules.append(
+        _recording(names.RECORD_CURRENT_BURN, f"{current} / {number(slo.error_budget)}", labels)
+    )
+    rules += [burn_rate_alert(slo, tier, settings) for tier in slo.tiers]
+    return rules
+
+
+def budget_rules(slo: SLO) -> list[Rule]:
+    strategy = STRATEGIES[slo.strategy]
+    labels = dict(slo.labels)
+    rules = [_recording(r.record, r.expr, labels) for r in strategy.period_recordings(slo)]
+    period = selector(names.error_ratio_record(slo.period), slo)
+    budget = number(slo.error_budget)
+    rules += [
+        _recording(names.RECORD_OBJECTIVE, f"vector({number(slo.objective / 100)})", labels),
+        _recording(names.RECORD_ERROR_BUDGET, f"vector({budget})", labels),
+        _recording(names.RECORD_BUDGET_REMAINING, f"1 - {period} / {budget}", labels),
+    ]
+    return rules
+
+
+def burn_rate_alert(slo: SLO, tier: Tier, settings: Settings) -> Rule:
+    threshold = number(tier.threshold(slo.error_budget))
+    long_ratio = selector(names.error_ratio_record(tier.long_window), slo)
+    short_ratio = selector(names.error_ratio_record(tier.short_window), slo)
+    expr = f"{long_ratio} > {threshold}\nand\n{short_ratio} > {threshold}"
+    if slo.traffic_guard is not None:
+        traffic = STRATEGIES[slo.strategy].traffic(slo, tier.long_window)
+        expr += f"\nand {traffic} > {number(slo.traffic_guard)}"
+    labels = {
+        **dict(slo.labels),
+        **dict(slo.alert_labels),
+        **dict(tier.labels),
+        names.LABEL_SEVERITY: tier.severity,
+        names.LABEL_SLO_TIER: tier.kind,
+        names.LABEL_LONG_WINDOW: format_duration(tier.long_window),
+        names.LABEL_SHORT_WINDOW: format_duration(tier.short_window),
+    }
+    annotations = {
+        names.ANNOTATION_SUMMARY: burn_summary(slo, tier),
+        names.ANNOTATION_DESCRIPTION: burn_description(slo, tier),
+        **_link_annotations(settings, slo.service, slo.alert_name, slo.name),
+        **dict(slo.alert_annotations),
+        **dict(tier.annotations),
+    }
+    return {
+        "alert": slo.alert_name,
+        "expr": expr,
+        "labels": _sorted(labels),
+        "annotations": annotations,
+    }
+
+
+def burn_summary(slo: SLO, tier: Tier) -> str:
+    windows = f"{format_duration(tier.long_window)}/{format_duration(tier.short_window)}"
+    return (
+        f"{slo.service} {slo.name} SLO is burning its error budget over "
+        f"{number(tier.burn_rate)}x ({windows} windows)."
+    )
+
+
+def burn_description(slo: SLO, tier: Tier) -> str:
+    budget = slo.error_budget
+    group = "".join(f"{label}={{{{ $labels.{label} }}}} " for label in slo.sli.group_by)
+    scope = f"For {group.strip()}, the" if group else "The"
+    exhaustion = humanize(slo.period / tier.burn_rate)
+    return (
+        f"{scope} error ratio over both the last {format_duration(tier.long_window)} and the last "
+        f"{format_duration(tier.short_window)} is above {_percent(tier.threshold(budget))} "
+        f"({number(tier.burn_rate)}x the {_percent(budget)} error budget "
+        f"of the {number(slo.objective)}% objective). "
+        f"At this burn rate the {format_duration(slo.period)} error budget "
+        f"is gone in {exhaustion}; "
+        f"this tier fires once {_percent(tier.budget_consumed)} of it is spent."
+    )
+
+
+def plain_alert_rule(alert: Alert, settings: Settings) -> Rule:
+    rule: Rule = {"alert": alert.name, "expr": alert.expr}
+    if alert.for_:
+        rule["for"] = format_duration(alert.for_)
+    rule["labels"] = _sorted(dict(alert.labels))
+    annotations = dict(alert.annotations)
+    for key, value in _link_annotations(settings, alert.service, alert.name).items():
+        annotations.setdefault(key, value)
+    rule["annotations"] = annotations
+    return rule
+
+
+def _link_annotations(
+    settings: Settings, service: str, alert: str, slo: str | None = None
+) -> dict[str, str]:
+    out = {names.ANNOTATION_RUNBOOK: links.runbook_url(settings, service, alert)}
+    dashboard = links.dashboard_url(settings, service, slo)
+    if dashboard:
+        out[names.ANNOTATION_DASHBOARD] = dashboard
+    return out
+
+
+def _recording(record: str, expr: str, labels: dict[str, str]) -> Rule:
+    rule: Rule = {"record": record, "expr": expr}
+    if labels:
+        rule["labels"] = _sorted(labels)
+    return rule
+
+
+def _sorted(labels: dict[str, str]) -> dict[str, str]:
+    return dict(sorted(labels.items()))
+
+
+def _percent(ratio: float) -> str:
+    return f"{number(round(ratio * 100, 6))}%"

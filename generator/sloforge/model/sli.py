@@ -1,0 +1,109 @@
+"""PromQL for each SLI kind: error and total events per second over one window.
+
+Both expressions return series with the SLI's ``group_by`` labels only, so
+error and total series of the same group match one-to-one.
+"""
+
+from __future__ import annotations
+
+from .domain import SLI
+from .durations import format_duration
+from .promql import Matcher, Selector, number, rate, substitute_window, sum_by
+
+
+def error_events(sli: SLI, window: int) -> str:
+    """Bad events/second. A missing error series with traffic present counts as zero errors."""
+    w = format_duration(window)
+    total = total_events(sli, window)
+    if sli.kind == "ratio" and sli.errors is not None:
+        return f"{sum_by(sli.group_by, rate(sli.errors.render(), w))}\nor\n0 * {total}"
+    if sli.kind == "ratio":
+        assert sli.good is not None
+        good = sum_by(sli.group_by, rate(sli.good.render(), w))
+        return f"{total}\n-\n({good} or 0 * {total})"
+    if sli.kind == "latency":
+        good = sum_by(sli.group_by, rate(_bucket(sli).render(), w))
+        return f"{total}\n-\n({good} or 0 * {total})"
+    if sli.kind == "probe":
+        assert sli.probe is not None
+        sel = sli.probe.render()
+        return f"sum(count_over_time({sel}[{w}]) - sum_over_time({sel}[{w}])) / {window}"
+    return (
+        f"({substitute_window(sli.query_errors, w)})\nor\n"
+        f"0 * ({substitute_window(sli.query_total, w)})"
+    )
+
+
+def total_events(sli: SLI, window: int) -> str:
+    """All events/second, good and bad."""
+    w = format_duration(window)
+    if sli.kind == "ratio":
+        assert sli.total is not None
+        return sum_by(sli.group_by, rate(sli.total.render(), w))
+    if sli.kind == "latency":
+        count = Selector(f"{sli.histogram}_count", sli.matchers)
+        return sum_by(sli.group_by, rate(count.render(), w))
+    if sli.kind == "probe":
+        assert sli.probe is not None
+        return f"sum(count_over_time({sli.probe.render()}[{w}])) / {window}"
+    return f"({substitute_window(sli.query_total, w)})"
+
+
+def total_tile(sli: SLI, window: int) -> str | None:
+    """All events/second over the last ``window``, read from the counters at both of its ends.
+
+    Evaluated every ``window``, consecutive results tile time exactly, with no
+    overlap, no gap and no extrapolation, so their sums over time count events
+    as they happened. None for free-form queries, which only give rates.
+    """
+    if sli.kind == "ratio":
+        assert sli.total is not None
+        return _increase(sli.total, sli.group_by, window)
+    if sli.kind == "latency":
+        return _increase(Selector(f"{sli.histogram}_count", sli.matchers), sli.group_by, window)
+    if sli.kind == "probe":
+        return total_events(sli, window)  # counting samples in a range already tiles
+    return None
+
+
+def error_tile(sli: SLI, window: int, total: str) -> str | None:
+    """Bad events/second over the last ``window``, tiling like ``total_tile``.
+
+    ``total`` is the same window's total events with the group_by labels only
+    (the recorded tile), so a missing error series with traffic present reads
+    as zero errors without reading the raw totals a second time.
+    """
+    if sli.kind == "ratio" and sli.errors is not None:
+        return f"{_increase(sli.errors, sli.group_by, window)}\nor\n0 * {total}"
+    if sli.kind == "ratio":
+        assert sli.good is not None
+        return f"{total}\n-\n({_increase(sli.good, sli.group_by, window)} or 0 * {total})"
+    if sli.kind == "latency":
+        return f"{total}\n-\n({_increase(_bucket(sli), sli.group_by, window)} or 0 * {total})"
+    if sli.kind == "probe":
+        return error_events(sli, window)
+    return None
+
+
+def _increase(counter: Selector, group_by: tuple[str, ...], window: int) -> str:
+    # After a counter reset the difference is negative: that tile counts no events.
+    sel = counter.render()
+    difference = f"clamp_min({sel} - {sel} offset {format_duration(window)}, 0)"
+    return f"{sum_by(group_by, difference)} / {window}"
+
+
+def bucket_bounds(threshold: float) -> list[str]:
+    """How an ``le`` label can spell the threshold: "1" (Prometheus 2) or "1.0" (Prometheus 3)."""
+    text = number(threshold)
+    if float(threshold).is_integer():
+        return [text, f"{text}.0"]
+    return [text]
+
+
+def _bucket(sli: SLI) -> Selector:
+    bounds = bucket_bounds(sli.threshold)
+    if len(bounds) == 1:
+        le = Matcher("le", "=", bounds[0])
+    else:
+        le = Matcher("le", "=~", "|".join(b.replace(".", "\\.") for b in bounds))
+    return Selector(f"{sli.histogram}_bucket", (*sli.matchers, le))

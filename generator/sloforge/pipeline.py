@@ -1,0 +1,139 @@
+"""The library entry points: the whole pipeline, usable without the CLI."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .build.alertmanager import build_alertmanager
+from .build.dashboards import build_dashboards
+from .build.promtests import test_documents
+from .build.rules import build_rules
+from .build.runbooks import build_runbooks
+from .errors import CompileError, Problem, SpecError
+from .model import conventions as names
+from .model.domain import Project
+from .output import yamlout
+from .output.writer import write_tree
+from .spec.loader import load_paths
+from .spec.plan import plan
+from .spec.userfiles import load_user_files, orphan_runbooks
+from .spec.validate import validate_documents
+
+Artifact = Callable[[Project], dict[str, bytes]]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    project: Project
+    warnings: tuple[Problem, ...]
+
+
+def load(paths: Iterable[str | os.PathLike[str]]) -> Loaded:
+    """Load, validate and plan; raises SpecError listing every problem found."""
+    paths = list(paths)
+    documents, problems = load_paths(paths)
+    bundle, errors = validate_documents(documents)
+    problems += errors
+    if problems:
+        raise SpecError(problems)
+    project = replace(plan(bundle), user_files=load_user_files(paths))
+    return Loaded(project, (*bundle.warnings, *orphan_runbooks(project)))
+
+
+def prometheus_rules(project: Project) -> dict[str, bytes]:
+    return {
+        names.rules_file(s.name): yamlout.document(build_rules(s, project.settings), [s.source])
+        for s in project.services
+    }
+
+
+def promtool_tests(project: Project) -> dict[str, bytes]:
+    files = {}
+    for service in project.services:
+        docs, untested = test_documents(service, project.settings)
+        notes = "".join(f"# untested: {reason}\n" for reason in untested)
+        for path, doc in docs.items():
+            files[path] = (yamlout.header([service.source]) + notes + yamlout.dump(doc)).encode(
+                "utf-8"
+            )
+    return files
+
+
+def _artifacts() -> list[Artifact]:
+    """Every artifact builder, in the order they are listed in the output tree."""
+    return [prometheus_rules, promtool_tests, build_dashboards, build_runbooks, build_alertmanager]
+
+
+def build_outputs(project: Project, targets: Iterable[str] | None = None) -> dict[str, bytes]:
+    """Every artifact, then each deployment target's files (``targets`` overrides the settings)."""
+    from .build.targets import build_targets
+
+    files: dict[str, bytes] = {}
+    for built in _build_artifacts(project):
+        files.update(built)
+    files.update(build_targets(project, files, targets))
+    return dict(sorted(files.items()))
+
+
+# Below this many SLOs a second process costs more than it saves.
+PARALLEL_FROM_SLOS = 500
+_forked_project: Project | None = None  # what a forked worker builds from
+
+
+def _build_artifacts(project: Project) -> list[dict[str, bytes]]:
+    """Each artifact's files; large projects build the promtool tests (the biggest
+    artifact) here while a forked worker builds the others on a second core."""
+    artifacts = _artifacts()
+    if _jobs(project) < 2:
+        return [artifact(project) for artifact in artifacts]
+    global _forked_project
+    _forked_project = project
+    elsewhere = [i for i, artifact in enumerate(artifacts) if artifact is not promtool_tests]
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            pending = pool.apply_async(_build_in_worker, (elsewhere,))
+            here = promtool_tests(project)
+            built = pending.get()
+    finally:
+        _forked_project = None
+    if built is None:  # the worker failed: build here, so the error surfaces as it would
+        built = [artifacts[i](project) for i in elsewhere]
+    return [here, *built]
+
+
+def _build_in_worker(indices: list[int]) -> list[dict[str, bytes]] | None:
+    assert _forked_project is not None
+    artifacts = _artifacts()
+    try:
+        return [artifacts[i](_forked_project) for i in indices]
+    except Exception:  # errors need not pickle; the parent rebuilds and raises them
+        return None
+
+
+def _jobs(project: Project) -> int:
+    """$SLOFORGE_JOBS (1: one process; more: two), else 2 for a large project on 2+ cores."""
+    raw = os.environ.get("SLOFORGE_JOBS", "")
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            message = f"$SLOFORGE_JOBS must be a number of processes, 1 or more (got {raw!r})"
+            raise CompileError(message)
+        return int(raw)
+    slos = sum(len(service.slos) for service in project.services)
+    if slos < PARALLEL_FROM_SLOS or not hasattr(os, "fork"):
+        return 1
+    return min(2, len(os.sched_getaffinity(0)))
+
+
+def generate(
+    paths: Iterable[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    targets: Iterable[str] | None = None,
+) -> tuple[Loaded, dict[str, bytes]]:
+    loaded = load(paths)
+    files = build_outputs(loaded.project, targets)
+    write_tree(Path(out), files)
+    return loaded, files

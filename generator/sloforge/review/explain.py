@@ -1,0 +1,75 @@
+"""What each SLO's burn-rate tiers mean, as a table people can read."""
+
+from __future__ import annotations
+
+from ..model.domain import SLO, Project
+from ..model.durations import format_duration, humanize
+from ..model.promql import number
+
+COLUMNS = (
+    "tier",
+    "severity",
+    "long",
+    "short",
+    "burn rate",
+    "threshold",
+    "budget spent",
+    "detects 100% errors in",
+    "resets after",
+)
+
+
+def explain(project: Project, slo_name: str | None = None) -> str:
+    blocks = []
+    for service in project.services:
+        for slo in service.slos:
+            if slo_name and slo_name not in (slo.name, f"{service.name}/{slo.name}"):
+                continue
+            blocks.append(explain_slo(slo))
+    return "\n\n".join(blocks)
+
+
+def explain_slo(slo: SLO) -> str:
+    budget = slo.error_budget
+    period = format_duration(slo.period)
+    head = (
+        f"{slo.service}/{slo.name}: {number(slo.objective)}% over {period} "
+        f"(error budget {number(budget * 100)}% = {humanize(budget * slo.period)} of full outage), "
+        f"alert {slo.alert_name}, {slo.strategy} windows"
+    )
+    rows = [COLUMNS]
+    for tier in slo.tiers:
+        rows.append(
+            (
+                tier.kind,
+                tier.severity,
+                format_duration(tier.long_window),
+                format_duration(tier.short_window),
+                f"{number(tier.burn_rate)}x",
+                f"{number(round(tier.threshold(budget) * 100, 6))}%",
+                f"{number(round(tier.budget_consumed * 100, 3))}%",
+                humanize(tier.detection_seconds(budget)),
+                humanize(tier.reset_seconds(budget)),
+            )
+        )
+    if len(rows) == 1:
+        return head + "\n  (no burn-rate alerts: every tier is disabled)"
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+    lines = [
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    ]
+    lines.insert(1, "  " + "  ".join("-" * w for w in widths))
+    notes = []
+    if slo.traffic_guard is not None:
+        notes.append(
+            f"  traffic guard: a tier fires only above {number(slo.traffic_guard)} events/s "
+            "over its long window"
+        )
+    if slo.period != 30 * 86400 and not slo.custom_tiers:
+        notes.append(
+            "  windows and burn rates are the 30d defaults; "
+            f"on a {period} period a tier fires after "
+            "burn rate x long window / period of the budget is spent"
+        )
+    return "\n".join([head, *lines, *notes])

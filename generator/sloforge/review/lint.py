@@ -1,0 +1,501 @@
+"""Review checks beyond promtool, run on the inputs so every finding has a file, line and column.
+
+promtool proves the rules parse and the tests pass; these checks catch what a
+reviewer would ask about in a pull request: alerts nobody can act on, severities
+no route knows, windows too short for the scrape interval, rate() on gauges,
+names that break conventions and free-form alerts with no test.
+
+Each check is one entry in ``CHECKS``: a function from the linted inputs to
+findings. Adding a check is a new entry, not a new branch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import promql_parser
+
+from ..errors import Location, Problem
+from ..model import conventions as names
+from ..model import promql
+from ..model.domain import Project
+from ..model.durations import format_duration, parse_duration
+from ..spec.loader import Document, PathKey, format_path, load_paths
+from ..spec.models import AlertRoutingSpec, ServiceLevelsSpec
+from ..spec.plan import plan
+from ..spec.routing import Matcher, route_matchers
+from ..spec.validate import Located, validate_documents
+
+Severity = Literal["error", "warning"]
+
+COUNTER_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
+COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase"})
+MAX_FOR_SECONDS = 86400
+# A window must hold at least two scrapes for rate() and friends to see two samples.
+MIN_SCRAPES_PER_WINDOW = 2
+# Any real window will do: lint checks the literal ranges around $window, not $window itself.
+_WINDOW_PLACEHOLDER = "1h"
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+@dataclass(frozen=True)
+class Finding:
+    location: Location
+    path: str
+    rule: str
+    severity: Severity
+    message: str
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (loc.file, loc.line, loc.column, self.rule, self.message)
+
+    def __str__(self) -> str:
+        field = f"{self.path}: " if self.path else ""
+        return f"{self.location}: {self.severity}: {field}{self.message} [{self.rule}]"
+
+
+@dataclass(frozen=True)
+class LintReport:
+    findings: tuple[Finding, ...]
+    files: int
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    def failed(self, strict: bool = False) -> bool:
+        return self.errors > 0 or (strict and self.warnings > 0)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every check reads: the validated specs with their documents, and the planned project."""
+
+    services: tuple[Located, ...]
+    routing: Located | None
+    project: Project
+
+    def service_items(self) -> Iterator[tuple[ServiceLevelsSpec, Document]]:
+        for item in self.services:
+            yield item.spec, item.document
+
+
+Check = Callable[[Inputs], Iterable[Finding]]
+
+
+def _finding(doc: Document, path: PathKey, rule: str, severity: Severity, message: str) -> Finding:
+    return Finding(doc.locate(path), format_path(path), rule, severity, message)
+
+
+# --- checks -------------------------------------------------------------------------
+
+
+def check_annotations(inputs: Inputs) -> Iterator[Finding]:
+    """Every alert needs a summary, a description and a runbook someone wrote."""
+    rule = "missing-annotation"
+    for spec, doc in inputs.service_items():
+        for i, alert in enumerate(spec.alerts):
+            where = ("alerts", i)
+            for field in (names.ANNOTATION_SUMMARY, names.ANNOTATION_DESCRIPTION):
+                if not (getattr(alert, field) or alert.annotations.get(field, "")).strip():
+                    yield _finding(
+                        doc,
+                        where,
+                        rule,
+                        "error",
+                        f"alert `{alert.name}` has no {field}: add `{field}:`",
+                    )
+            if not (alert.runbook.strip() or alert.annotations.get(names.ANNOTATION_RUNBOOK)):
+                yield _finding(doc, where, rule, "error", _no_runbook(alert.name))
+        for i, slo in enumerate(spec.slos):
+            alerting = slo.alerting
+            explicit = all(
+                names.ANNOTATION_RUNBOOK in {**alerting.annotations, **policy.annotations}
+                for policy in (alerting.page, alerting.ticket)
+            )
+            if not (slo.runbook.strip() or explicit):
+                name = alerting.name or names.default_alert_name(spec.service, slo.name)
+                yield _finding(doc, ("slos", i), rule, "error", _no_runbook(name))
+
+
+def _no_runbook(alert: str) -> str:
+    return (
+        f"alert `{alert}` has no runbook: its runbook_url would point at an empty stub; "
+        "add `runbook:` with diagnosis steps or an annotations.runbook_url"
+    )
+
+
+def check_severities(inputs: Inputs) -> Iterator[Finding]:
+    """An alert whose severity no route matches falls through to the default receiver."""
+    if inputs.routing is None:
+        return
+    known = _severity_conditions(inputs.routing.spec)
+    if not known:
+        return  # the routing does not route on severity at all
+    slos = {(s.name, slo.name): slo for s in inputs.project.services for slo in s.slos}
+    for spec, doc in inputs.service_items():
+        for i, alert in enumerate(spec.alerts):
+            if not any(accepts(alert.severity) for accepts in known):
+                yield _unrouted(doc, ("alerts", i, "severity"), alert.name, alert.severity)
+        for i, slo_spec in enumerate(spec.slos):
+            slo = slos[(spec.service, slo_spec.name)]
+            reported: set[str] = set()  # page and ticket once each, not once per tier
+            for tier in slo.tiers:
+                if tier.kind in reported or any(accepts(tier.severity) for accepts in known):
+                    continue
+                reported.add(tier.kind)
+                policy = getattr(slo_spec.alerting, tier.kind)
+                path: PathKey = (
+                    ("slos", i, "alerting", tier.kind, "severity")
+                    if policy.severity
+                    else ("slos", i)
+                )
+                yield _unrouted(doc, path, f"{slo.alert_name} ({tier.kind})", tier.severity)
+
+
+def _unrouted(doc: Document, path: PathKey, alert: str, severity: str) -> Finding:
+    return _finding(
+        doc,
+        path,
+        "unknown-severity",
+        "error",
+        f"alert `{alert}` has severity `{severity}`, which no route of the AlertRouting "
+        "document matches; it would only reach the default receiver",
+    )
+
+
+def _severity_conditions(routing: AlertRoutingSpec) -> list[Callable[[str], bool]]:
+    """Per route that looks at the severity label: do all its severity matchers accept?"""
+    conditions: list[Callable[[str], bool]] = []
+    for route in routing.routes:
+        on_severity = [m for m in route_matchers(route.matchers) if m.name == names.LABEL_SEVERITY]
+        if on_severity:
+            conditions.append(_accepts_all(on_severity))
+    return conditions
+
+
+def _accepts_all(matchers: list[Matcher]) -> Callable[[str], bool]:
+    return lambda value: all(m.accepts(value) for m in matchers)
+
+
+def check_for_durations(inputs: Inputs) -> Iterator[Finding]:
+    rule = "for-duration"
+    for spec, doc in inputs.service_items():
+        for i, alert in enumerate(spec.alerts):
+            seconds = parse_duration(alert.for_)
+            path: PathKey = ("alerts", i, "for")
+            if seconds == 0:
+                yield _finding(
+                    doc,
+                    ("alerts", i),
+                    rule,
+                    "warning",
+                    f"alert `{alert.name}` has no `for:`: it fires on a single evaluation, "
+                    "so one scrape blip notifies someone; hold it a few minutes (e.g. for: 5m)",
+                )
+            elif seconds > MAX_FOR_SECONDS:
+                yield _finding(
+                    doc,
+                    path,
+                    rule,
+                    "warning",
+                    f"alert `{alert.name}` waits {format_duration(seconds)} before firing, "
+                    f"longer than {format_duration(MAX_FOR_SECONDS)}: any restart of Prometheus "
+                    "resets the wait; alert on a longer range window instead",
+                )
+
+
+def _expressions(spec: ServiceLevelsSpec) -> Iterator[tuple[PathKey, str]]:
+    """Every PromQL expression a user wrote, with its field path; $window filled in."""
+    for i, record in enumerate(spec.recording_rules):
+        yield ("recording_rules", i, "expr"), record.expr
+    for i, alert in enumerate(spec.alerts):
+        if alert.expr is not None:
+            yield ("alerts", i, "expr"), alert.expr
+    for i, slo in enumerate(spec.slos):
+        if slo.sli.query is not None:
+            for field in ("errors", "total"):
+                text = getattr(slo.sli.query, field)
+                yield (
+                    ("slos", i, "sli", "query", field),
+                    promql.substitute_window(text, _WINDOW_PLACEHOLDER),
+                )
+
+
+def _nodes(expr: str) -> list[Any]:
+    found: list[Any] = []
+    promql_parser.walk(promql.parse(expr), pre_visit=found.append)
+    return found
+
+
+def check_range_windows(inputs: Inputs) -> Iterator[Finding]:
+    rule = "short-range"
+    scrape = inputs.project.settings.scrape_interval
+    shortest = MIN_SCRAPES_PER_WINDOW * scrape
+    why = (
+        f"shorter than {MIN_SCRAPES_PER_WINDOW}x the {format_duration(scrape)} scrape interval "
+        f"({format_duration(shortest)}), so it often holds fewer than two samples "
+        "and rate() returns nothing"
+    )
+    for spec, doc in inputs.service_items():
+        for path, expr in _expressions(spec):
+            for node in _nodes(expr):
+                if isinstance(node, promql_parser.MatrixSelector):
+                    seconds = int(node.range.total_seconds())
+                    if seconds < shortest:
+                        yield _finding(
+                            doc, path, rule, "error", f"range [{format_duration(seconds)}] is {why}"
+                        )
+        for i, slo in enumerate(spec.slos):
+            for j, tier in enumerate(slo.alerting.tiers or ()):
+                if parse_duration(tier.short_window) < shortest:
+                    path = ("slos", i, "alerting", "tiers", j, "short_window")
+                    yield _finding(
+                        doc, path, rule, "error", f"short window {tier.short_window} is {why}"
+                    )
+
+
+def _counter_name(name: str) -> bool:
+    return name.endswith(COUNTER_SUFFIXES)
+
+
+def _metric_name(selector: Any) -> str:
+    if selector.name:
+        return str(selector.name)
+    for matcher in selector.matchers.matchers:
+        if matcher.name == "__name__" and str(matcher.op) == "MatchOp.Equal":
+            return str(matcher.value)
+    return ""
+
+
+def check_counter_functions(inputs: Inputs) -> Iterator[Finding]:
+    rule = "rate-on-non-counter"
+    for spec, doc in inputs.service_items():
+        for path, expr in _expressions(spec):
+            for node in _nodes(expr):
+                if not (
+                    isinstance(node, promql_parser.Call) and node.func.name in COUNTER_FUNCTIONS
+                ):
+                    continue
+                arg = node.args[0] if node.args else None
+                if not isinstance(arg, promql_parser.MatrixSelector):
+                    continue
+                metric = _metric_name(arg.vector_selector)
+                if metric and not _counter_name(metric):
+                    yield _finding(
+                        doc, path, rule, "warning", _not_counter(f"{node.func.name}()", metric)
+                    )
+        for i, slo in enumerate(spec.slos):
+            ratio = slo.sli.ratio
+            if ratio is None:
+                continue
+            for field in ("errors", "good", "total"):
+                text = getattr(ratio, field)
+                metric = promql.parse_selector(text).metric if text else ""
+                if metric and not _counter_name(metric):
+                    path = ("slos", i, "sli", "ratio", field)
+                    yield _finding(
+                        doc,
+                        path,
+                        rule,
+                        "warning",
+                        _not_counter("a ratio SLI (read with rate())", metric),
+                    )
+
+
+def _not_counter(what: str, metric: str) -> str:
+    suffixes = ", ".join(COUNTER_SUFFIXES)
+    return (
+        f"{what} on `{metric}`, which is not a counter by its name ({suffixes}); "
+        "use deriv() or delta() for gauges, or rename the metric if it is a counter"
+    )
+
+
+def check_duplicate_records(inputs: Inputs) -> Iterator[Finding]:
+    """The same record and labels in two services: two groups write the same series."""
+    seen: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, Location]] = {}
+    for spec, doc in sorted(inputs.service_items(), key=lambda x: (x[1].file, x[1].index)):
+        for i, record in enumerate(spec.recording_rules):
+            key = (record.record, tuple(sorted(record.labels.items())))
+            path = ("recording_rules", i, "record")
+            if key in seen:
+                service, first = seen[key]
+                yield _finding(
+                    doc,
+                    path,
+                    "duplicate-record",
+                    "error",
+                    f"recording rule `{record.record}` is also defined by service `{service}` "
+                    f"at {first}: both groups would write the same series",
+                )
+            else:
+                seen[key] = (spec.service, doc.locate(path))
+
+
+_RESERVED_LEVEL = names.RECORD_OBJECTIVE.split(":", 1)[0]
+
+
+def check_record_names(inputs: Inputs) -> Iterator[Finding]:
+    rule = "record-name"
+    for spec, doc in inputs.service_items():
+        for i, record in enumerate(spec.recording_rules):
+            parts = record.record.split(":")
+            path = ("recording_rules", i, "record")
+            if parts[0] == _RESERVED_LEVEL:
+                yield _finding(
+                    doc,
+                    path,
+                    rule,
+                    "error",
+                    f"`{record.record}` uses the `{_RESERVED_LEVEL}:` level, which sloforge "
+                    "reserves for its own SLO recordings; dashboards would mix the two",
+                )
+            elif len(parts) != 3 or not all(parts):
+                yield _finding(
+                    doc,
+                    path,
+                    rule,
+                    "warning",
+                    f"`{record.record}` does not follow level:metric:operations "
+                    "(e.g. job:http_requests:rate5m)",
+                )
+
+
+def check_untested_alerts(inputs: Inputs) -> Iterator[Finding]:
+    for spec, doc in inputs.service_items():
+        for i, alert in enumerate(spec.alerts):
+            if alert.expr is not None and not alert.tests:
+                yield _finding(
+                    doc,
+                    ("alerts", i, "expr"),
+                    "untested-alert",
+                    "warning",
+                    f"free-form alert `{alert.name}` has no `tests:`; add a promtool case that "
+                    "makes it fire and one that keeps it quiet (metric/above alerts get generated "
+                    "tests)",
+                )
+
+
+CHECKS: dict[str, Check] = {
+    "missing-annotation": check_annotations,
+    "unknown-severity": check_severities,
+    "for-duration": check_for_durations,
+    "short-range": check_range_windows,
+    "rate-on-non-counter": check_counter_functions,
+    "duplicate-record": check_duplicate_records,
+    "record-name": check_record_names,
+    "untested-alert": check_untested_alerts,
+}
+
+
+# --- running and reporting ----------------------------------------------------------
+
+
+def lint(paths: Iterable[str | Path]) -> LintReport:
+    """Lint the inputs under ``paths``; invalid documents are reported as `spec` findings.
+
+    Validation warnings are left to ``sloforge validate`` (CI runs both), so a
+    problem both stages see is reported once, by lint, at the line to change.
+    """
+    documents, problems = load_paths(paths)
+    bundle, errors = validate_documents(documents)
+    problems += errors
+    files = len({d.file for d in documents} | {p.location.file for p in problems})
+    if problems:
+        return LintReport(_spec_findings(problems), files)
+    inputs = Inputs(tuple(bundle.services), bundle.routing, plan(bundle))
+    findings: list[Finding] = []
+    for check in CHECKS.values():
+        findings.extend(check(inputs))
+    return LintReport(tuple(sorted(set(findings), key=Finding.sort_key)), files)
+
+
+def _spec_findings(problems: Iterable[Problem]) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(p.location, p.path, "spec", "warning" if p.warning else "error", p.message)
+        for p in sorted(problems, key=Problem.sort_key)
+    )
+
+
+def render(report: LintReport, fmt: Format) -> str:
+    return _RENDERERS[fmt](report)
+
+
+def render_text(report: LintReport) -> str:
+    if not report.findings:
+        return f"ok: no findings in {report.files} file{'s' if report.files != 1 else ''}"
+    lines = [str(f) for f in report.findings]
+    lines.append(f"{_count(report.errors, 'error')}, {_count(report.warnings, 'warning')}")
+    return "\n".join(lines)
+
+
+def render_json(report: LintReport) -> str:
+    data = {
+        "findings": [
+            {
+                "file": f.location.file,
+                "line": f.location.line,
+                "column": f.location.column,
+                "severity": f.severity,
+                "rule": f.rule,
+                "path": f.path,
+                "message": f.message,
+            }
+            for f in report.findings
+        ],
+        "errors": report.errors,
+        "warnings": report.warnings,
+        "files": report.files,
+    }
+    return json.dumps(data, indent=2)
+
+
+def render_github(report: LintReport) -> str:
+    """GitHub Actions workflow commands: each finding becomes an annotation on the PR's diff."""
+    lines = []
+    for f in report.findings:
+        loc = f.location
+        props = [f"file={_gh_property(loc.file)}"]
+        if loc.line:
+            props += [f"line={loc.line}", f"col={loc.column}"]
+        props.append(f"title={_gh_property(f'sloforge lint ({f.rule})')}")
+        field = f"{f.path}: " if f.path else ""
+        lines.append(f"::{f.severity} {','.join(props)}::{_gh_data(field + f.message)}")
+    lines.append(
+        f"sloforge lint: {_count(report.errors, 'error')}, {_count(report.warnings, 'warning')}"
+    )
+    return "\n".join(lines)
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+_RENDERERS: dict[Format, Callable[[LintReport], str]] = {
+    Format.text: render_text,
+    Format.json: render_json,
+    Format.github: render_github,
+}

@@ -1,0 +1,355 @@
+"""Load YAML and Jsonnet documents, keeping the line and column of every value.
+
+Stage 1 of the pipeline: files in, ``Document`` values out. Nothing here knows
+what a ServiceLevels document means.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Location, Problem, SpecError
+
+YAML_SUFFIXES = (".yaml", ".yml")
+JSONNET_SUFFIXES = (".jsonnet",)
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+JSONNET_MAX_STACK = 500
+JSONNET_TIMEOUT = 10.0
+JSONNET_MAX_MEMORY = 1024 * 1024 * 1024
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """One input document with a position for every field path inside it."""
+
+    file: str
+    index: int
+    data: Any
+    positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Iterable[str | int]) -> Location:
+        """The position of ``path``, or of its nearest located parent."""
+        key = tuple(path)
+        while key:
+            if key in self.positions:
+                line, col = self.positions[key]
+                return Location(self.file, line, col)
+            key = key[:-1]
+        line, col = self.positions.get((), (1, 1))
+        return Location(self.file, line, col)
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """('slos', 0, 'objective') -> 'slos[0].objective'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Every YAML/Jsonnet file under ``paths``, recursively, in a stable order."""
+    found: set[Path] = set()
+    problems = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in path.rglob("*"):
+                wanted = child.is_file() and child.suffix in YAML_SUFFIXES + JSONNET_SUFFIXES
+                if wanted and not any(
+                    part.startswith(".") for part in child.relative_to(path).parts
+                ):
+                    found.add(child)
+        elif path.is_file():
+            found.add(path)
+        else:
+            problems.append(Problem(Location(str(path)), "", "no such file or directory"))
+    if problems:
+        raise SpecError(problems)
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def load_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Document], list[Problem]]:
+    """Load every document under ``paths``; problems are collected, not raised."""
+    documents: list[Document] = []
+    problems: list[Problem] = []
+    for path in discover(paths):
+        docs, errs = load_file(path)
+        documents.extend(docs)
+        problems.extend(errs)
+    return documents, problems
+
+
+def load_file(path: Path) -> tuple[list[Document], list[Problem]]:
+    name = path.as_posix()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return [], [Problem(Location(name), "", f"cannot read file: {exc.strerror}")]
+    if size > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        return [], [Problem(Location(name), "", f"file is {size} bytes; the limit is {limit} MiB")]
+    if path.suffix in JSONNET_SUFFIXES:
+        return load_jsonnet(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [Problem(Location(name), "", f"cannot read file: {exc.strerror}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return [], [Problem(Location(name, line, column), "", "file is not valid UTF-8 text")]
+    return load_yaml_text(text, name)
+
+
+def load_yaml_text(text: str, name: str) -> tuple[list[Document], list[Problem]]:
+    documents: list[Document] = []
+    try:
+        for index, node in enumerate(_compose_all(text)):
+            if node is None:
+                continue
+            walker = _NodeWalker(name)
+            data = walker.build(node)
+            if walker.problems:
+                return documents, walker.problems
+            documents.append(Document(name, index, data, walker.positions))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        message = _yaml_message(exc)
+        return documents, [Problem(Location(name, line, col), "", message)]
+    except yaml.YAMLError as exc:
+        return documents, [Problem(Location(name), "", f"invalid YAML: {exc}")]
+    if not documents:
+        return [], [Problem(Location(name, 1, 1), "", "file holds no document")]
+    return documents, []
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = exc.problem or "invalid YAML"
+    if "found character '\\t'" in problem:
+        return "invalid YAML: tab characters cannot indent YAML; use spaces"
+    if problem == "mapping values are not allowed here":
+        return (
+            "invalid YAML: a `key: value` where none can start; check this line's indentation, "
+            "or quote a value that contains ': '"
+        )
+    if exc.context:
+        return f"invalid YAML: {exc.context}, {problem}"
+    return f"invalid YAML: {problem}"
+
+
+_CLoader: type | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose_all(text: str) -> Iterator[yaml.Node | None]:
+    # libyaml composes several times faster; on an error the pure-Python parser
+    # runs again, because its messages are more precise (it names a tab, for one).
+    if _CLoader is not None:
+        try:
+            nodes = list(_compose(_CLoader, text))
+        except yaml.YAMLError:
+            pass
+        else:
+            yield from nodes
+            return
+    yield from _compose(yaml.SafeLoader, text)
+
+
+def _compose(loader_class: type, text: str) -> Iterator[yaml.Node | None]:
+    loader = loader_class(text)
+    try:
+        while loader.check_node():
+            yield loader.get_node()
+    finally:
+        loader.dispose()
+
+
+_SAFE_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
+)
+
+
+class _NodeWalker:
+    """Turns a YAML node tree into plain data while recording positions.
+
+    Only YAML's safe core types are built; any other tag (``!!python/object``…) is
+    refused before anything is constructed. Aliases are expanded with a node
+    budget, so an alias bomb is an error instead of an exhausted machine.
+    """
+
+    _SAFE = yaml.SafeLoader("")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.positions: dict[PathKey, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self.nodes = 0
+
+    def _problem(self, node: yaml.Node, message: str, path: PathKey) -> None:
+        mark = node.start_mark
+        self.problems.append(
+            Problem(Location(self.name, mark.line + 1, mark.column + 1), format_path(path), message)
+        )
+
+    def build(self, node: yaml.Node, path: PathKey = (), depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooLarge(node)
+        if depth > MAX_DEPTH:
+            self._problem(node, f"nesting deeper than {MAX_DEPTH} levels", path)
+            return None
+        self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+                self._problem(
+                    node, f"unsupported YAML tag {tag}; only plain data is accepted", path
+                )
+                return None
+            return [self.build(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> Any:
+        if node.tag != "tag:yaml.org,2002:map":
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self._problem(node, f"unsupported YAML tag {tag}; only plain data is accepted", path)
+            return None
+        self._SAFE.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str | int | float | bool) or key is None:
+                self._problem(key_node, "mapping keys must be plain strings", path)
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            if key in out:
+                self._problem(key_node, f"duplicate key `{key}`", (*path, key))
+                continue
+            child = (*path, key)
+            self.positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, child, depth + 1)
+        return out
+
+    def _scalar(self, node: yaml.Node, path: PathKey) -> Any:
+        if node.tag not in _SAFE_SCALAR_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self._problem(node, f"unsupported YAML tag {tag}; only plain data is accepted", path)
+            return None
+        try:
+            return self._SAFE.construct_object(node, deep=False)
+        except yaml.constructor.ConstructorError as exc:
+            self._problem(node, f"invalid value: {exc.problem}", path)
+            return None
+
+
+class _TooLarge(yaml.MarkedYAMLError):
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__(
+            problem=(
+                f"document expands to more than {MAX_NODES} values (too large, or an alias bomb)"
+            ),
+            problem_mark=node.start_mark,
+        )
+
+
+def load_jsonnet(path: Path) -> tuple[list[Document], list[Problem]]:
+    """Evaluate a Jsonnet file to one document or a list of documents.
+
+    Evaluation runs in a child process with a time and memory limit: Jsonnet is
+    a full language, and an endless loop or a huge allocation must end in a
+    message, not a hung CI job or an exhausted machine.
+    """
+    name = path.as_posix()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _JSONNET_CHILD, str(path), str(JSONNET_MAX_STACK)],
+            capture_output=True,
+            timeout=JSONNET_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_limit_memory,  # noqa: PLW1509 - no threads hold locks here
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        limit = f"{JSONNET_TIMEOUT:g}s"
+        message = f"Jsonnet evaluation did not finish within {limit} (endless recursion or loop?)"
+        return [], [Problem(Location(name, 1, 1), "", message)]
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode == 3:
+        return [], [_jsonnet_problem(name, stderr)]
+    if proc.returncode != 0:
+        mib = JSONNET_MAX_MEMORY >> 20
+        if "memory" in stderr.lower() or proc.returncode in (-6, 134, 4):
+            message = f"Jsonnet evaluation needed more than {mib} MiB of memory"
+        else:
+            message = f"Jsonnet evaluation failed (exit {proc.returncode}): {stderr.strip()[-300:]}"
+        return [], [Problem(Location(name, 1, 1), "", message)]
+    value = json.loads(proc.stdout)
+    items = value if isinstance(value, list) else [value]
+    docs = [Document(name, i, item, {(): (1, 1)}) for i, item in enumerate(items)]
+    if not docs:
+        return [], [Problem(Location(name, 1, 1), "", "Jsonnet evaluated to an empty list")]
+    return docs, []
+
+
+# The child evaluates one file: JSON on stdout and exit 0, or Jsonnet's message
+# on stderr and exit 3 (4 when Python itself runs out of memory).
+_JSONNET_CHILD = """
+import sys
+import _jsonnet
+try:
+    out = _jsonnet.evaluate_file(sys.argv[1], max_stack=int(sys.argv[2]), max_trace=5)
+except RuntimeError as exc:
+    sys.stderr.write(str(exc))
+    sys.exit(3)
+except MemoryError:
+    sys.exit(4)
+sys.stdout.write(out)
+"""
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (JSONNET_MAX_MEMORY, JSONNET_MAX_MEMORY))
+
+
+def _jsonnet_problem(name: str, message: str) -> Problem:
+    """Jsonnet names ``file:L:C(-C)`` in its message or trace: keep the first one in this file."""
+    text = message.strip()
+    first = text.splitlines()[0] if text else "Jsonnet evaluation failed"
+    line, col = 1, 1
+    found = re.search(re.escape(name) + r":(\d+):(\d+)", text)
+    if found:
+        line, col = int(found.group(1)), int(found.group(2))
+    kinds = (
+        ("RUNTIME ERROR: ", "Jsonnet runtime error"),
+        ("STATIC ERROR: ", "Jsonnet syntax error"),
+    )
+    for prefix, kind in kinds:
+        if first.startswith(prefix):
+            detail = first.removeprefix(prefix)
+            detail = re.sub("^" + re.escape(name) + r":\d+:\d+(-\d+)?: ", "", detail)
+            first = f"{kind}: {detail}"
+            break
+    return Problem(Location(name, line, col), "", first)

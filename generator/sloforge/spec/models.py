@@ -1,0 +1,465 @@
+"""Spec models: pydantic v2 mirrors of the YAML documents, exactly as users write them.
+
+Defaults that depend on other fields (alert names, tiers) are filled in later by
+``plan.py``; these models only say what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from ..model import conventions as names
+from ..model import promql
+from ..model.durations import parse_duration
+
+API_VERSION = "sloforge/v1"
+
+
+def _name(value: str) -> str:
+    if not names.NAME_RE.match(value):
+        # The name becomes file names (rules, tests, runbooks): nothing that could
+        # climb out of the output directory or differ by case.
+        suggestion = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+        hint = f", e.g. {suggestion!r}" if suggestion and names.NAME_RE.match(suggestion) else ""
+        raise ValueError(
+            "must be lower-case letters, digits and dashes, starting with a letter or digit, "
+            f"because it names output files (got {value!r}){hint}"
+        )
+    if len(value) > 63:
+        raise ValueError(f"must be at most 63 characters (got {len(value)})")
+    return value
+
+
+_RULES = {
+    "alert name": "letters, digits and underscores, starting with a letter",
+    "label name": "letters, digits and underscores, not starting with a digit",
+    "record name": "letters, digits, underscores and colons, not starting with a digit",
+    "metric name": "letters, digits, underscores and colons, not starting with a digit",
+}
+
+
+def _suggest(what: str, value: str) -> str:
+    separators = r"[^A-Za-z0-9]+" if what == "alert name" else r"[^A-Za-z0-9_:]+"
+    words = [w for w in re.split(separators, value) if w]
+    if what == "alert name":
+        guess = "".join(w[:1].upper() + w[1:] for w in words)
+    else:
+        guess = "_".join(words).replace(":", "_" if what == "label name" else ":")
+    return guess if guess and not guess[0].isdigit() else ""
+
+
+def _pattern(pattern: str, what: str):  # type: ignore[no-untyped-def]
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            rule = f": use {_RULES[what]}" if what in _RULES else ""
+            guess = _suggest(what, value)
+            hint = f", e.g. {guess!r}" if guess and compiled.match(guess) else ""
+            raise ValueError(f"is not a valid {what}{rule} (got {value!r}){hint}")
+        return value
+
+    return check
+
+
+def _duration(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a duration like 5m, 1h or 30d (got {value!r})")
+    parse_duration(value)
+    return value
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, (bool, str)):
+        raise ValueError(f"must be a number (got {value!r})")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number (got {value!r})")
+    return value
+
+
+def _checked_by(check: Callable[[str], object]) -> Callable[[str], str]:
+    """A validator that runs ``check`` (which raises ValueError) and keeps the text."""
+
+    def validate(value: str) -> str:
+        check(value)
+        return value
+
+    return validate
+
+
+_promql = _checked_by(promql.check)
+_selector = _checked_by(promql.parse_selector)
+_window_query = _checked_by(promql.check_template)
+_matchers = _checked_by(promql.parse_matchers)
+
+
+Name = Annotated[str, AfterValidator(_name)]
+MAX_ALERT_NAME = 200  # the runbook is <AlertName>.md: file names stop at 255 bytes
+
+
+def _short(value: str) -> str:
+    if len(value) > MAX_ALERT_NAME:
+        raise ValueError(
+            f"must be at most {MAX_ALERT_NAME} characters, because it names the runbook file "
+            f"(got {len(value)})"
+        )
+    return value
+
+
+AlertName = Annotated[
+    str, AfterValidator(_pattern(names.ALERT_NAME_PATTERN, "alert name")), AfterValidator(_short)
+]
+LabelName = Annotated[str, AfterValidator(_pattern(names.LABEL_NAME_PATTERN, "label name"))]
+RecordName = Annotated[str, AfterValidator(_pattern(names.RECORD_NAME_PATTERN, "record name"))]
+Duration = Annotated[str, BeforeValidator(_duration)]
+Number = Annotated[float, BeforeValidator(_number)]
+PromQL = Annotated[str, AfterValidator(_promql)]
+SeriesSelector = Annotated[str, AfterValidator(_selector)]
+WindowQuery = Annotated[str, AfterValidator(_window_query)]
+LabelMatchers = Annotated[str, AfterValidator(_matchers)]
+Labels = dict[LabelName, str]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+
+# --- SLIs ---------------------------------------------------------------------------
+
+
+class RatioSLI(Spec):
+    """Events counted by two counters: bad (``errors``) or ``good``, over ``total``."""
+
+    errors: SeriesSelector | None = None
+    good: SeriesSelector | None = None
+    total: SeriesSelector
+    group_by: list[LabelName] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_numerator(self) -> RatioSLI:
+        if (self.errors is None) == (self.good is None):
+            got = "both" if self.errors else "neither"
+            raise ValueError(f"exactly one of `errors` or `good` is required (got {got})")
+        return self
+
+
+class LatencySLI(Spec):
+    """Requests faster than ``threshold`` seconds are good, read from a classic histogram."""
+
+    histogram: Annotated[
+        str, AfterValidator(_pattern(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", "metric name"))
+    ]
+    matchers: LabelMatchers = ""
+    threshold: Annotated[Number, Field(gt=0)]
+    group_by: list[LabelName] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strip_suffix(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("histogram"), str):
+            base = data["histogram"]
+            for suffix in ("_bucket", "_count", "_sum"):
+                if base.endswith(suffix):
+                    raise ValueError(
+                        f"histogram: give the base name without {suffix} (got {base!r}, "
+                        f"use {base[: -len(suffix)]!r})"
+                    )
+        return data
+
+
+class QuerySLI(Spec):
+    """Free PromQL returning error and total event rates; ``$window`` marks the range."""
+
+    errors: WindowQuery
+    total: WindowQuery
+
+
+class SLISpec(Spec):
+    ratio: RatioSLI | None = None
+    latency: LatencySLI | None = None
+    probe: SeriesSelector | None = None
+    query: QuerySLI | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SLISpec:
+        kinds = [k for k in ("ratio", "latency", "probe", "query") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            got = " and ".join(kinds) if kinds else "none"
+            raise ValueError(
+                f"exactly one of ratio, latency, probe or query is required (got {got})"
+            )
+        return self
+
+
+# --- alerting -----------------------------------------------------------------------
+
+
+class SeverityPolicy(Spec):
+    severity: Annotated[str, Field(min_length=1)] | None = None
+    labels: Labels = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    disable: bool = False
+
+
+class TierSpec(Spec):
+    """One multi-window burn-rate condition; give ``burn_rate`` or ``budget_consumed`` (percent)."""
+
+    severity: Literal["page", "ticket"]
+    long_window: Duration
+    short_window: Duration
+    burn_rate: Annotated[Number, Field(gt=0)] | None = None
+    budget_consumed: Annotated[Number, Field(gt=0, le=100)] | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> TierSpec:
+        if (self.burn_rate is None) == (self.budget_consumed is None):
+            raise ValueError("give exactly one of `burn_rate` or `budget_consumed`")
+        if parse_duration(self.short_window) >= parse_duration(self.long_window):
+            raise ValueError(
+                f"short_window ({self.short_window}) must be shorter than "
+                f"long_window ({self.long_window})"
+            )
+        return self
+
+
+class AlertingSpec(Spec):
+    name: AlertName | None = None
+    page: SeverityPolicy = Field(default_factory=SeverityPolicy)
+    ticket: SeverityPolicy = Field(default_factory=SeverityPolicy)
+    tiers: list[TierSpec] | None = None
+    traffic_guard: Annotated[Number, Field(ge=0)] | None = None
+    labels: Labels = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class SLOSpec(Spec):
+    name: Name
+    description: str = ""
+    objective: Annotated[Number, Field(gt=0, lt=100)]
+    window: Duration = "30d"
+    sli: SLISpec
+    alerting: AlertingSpec = Field(default_factory=AlertingSpec)
+    labels: Labels = Field(default_factory=dict)
+    runbook: str = ""
+    strategy: Literal["efficient", "exact"] | None = None
+
+
+# --- plain rules and alerts ---------------------------------------------------------
+
+
+class RecordingRuleSpec(Spec):
+    record: RecordName
+    expr: PromQL
+    labels: Labels = Field(default_factory=dict)
+
+
+class PromtoolSeries(Spec):
+    series: str
+    values: str
+
+
+class PromtoolAlert(Spec):
+    exp_labels: dict[str, str] = Field(default_factory=dict)
+    exp_annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class PromtoolAlertCase(Spec):
+    eval_time: Duration
+    alertname: AlertName | None = None
+    exp_alerts: list[PromtoolAlert] = Field(default_factory=list)
+
+
+class PromtoolSample(Spec):
+    labels: str
+    value: Number
+
+
+class PromtoolExprCase(Spec):
+    expr: PromQL
+    eval_time: Duration
+    exp_samples: list[PromtoolSample] = Field(default_factory=list)
+
+
+class AlertTestSpec(Spec):
+    """A promtool test group for a free-form alert; ``alertname`` defaults to the alert's."""
+
+    name: str = ""
+    interval: Duration = "1m"
+    input_series: list[PromtoolSeries]
+    alert_rule_test: list[PromtoolAlertCase] = Field(default_factory=list)
+    promql_expr_test: list[PromtoolExprCase] = Field(default_factory=list)
+
+
+class AlertSpec(Spec):
+    name: AlertName
+    expr: PromQL | None = None
+    metric: SeriesSelector | None = None
+    above: Number | None = None
+    below: Number | None = None
+    for_: Duration = Field("0s", alias="for")
+    severity: Annotated[str, Field(min_length=1)]
+    summary: str = ""
+    description: str = ""
+    runbook: str = ""
+    labels: Labels = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    tests: list[AlertTestSpec] = Field(default_factory=list)
+
+    model_config = ConfigDict(populate_by_name=False)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> AlertSpec:
+        if self.expr is not None:
+            if self.metric is not None or self.above is not None or self.below is not None:
+                raise ValueError("give either `expr`, or `metric` with `above`/`below`, not both")
+        elif self.metric is None:
+            raise ValueError("give either `expr`, or `metric` with `above` or `below`")
+        elif (self.above is None) == (self.below is None):
+            raise ValueError("a structured alert needs exactly one of `above` or `below`")
+        if self.tests and self.expr is None:
+            raise ValueError(
+                "`tests` are for free-form `expr` alerts; structured alerts get generated tests"
+            )
+        return self
+
+
+class ServiceLevelsSpec(Spec):
+    apiVersion: Literal["sloforge/v1"]
+    kind: Literal["ServiceLevels"]
+    service: Name
+    owner: Annotated[str, Field(min_length=1)] | None = None
+    description: str = ""
+    labels: Labels = Field(default_factory=dict)
+    slos: list[SLOSpec] = Field(default_factory=list)
+    recording_rules: list[RecordingRuleSpec] = Field(default_factory=list)
+    alerts: list[AlertSpec] = Field(default_factory=list)
+
+
+# --- routing ------------------------------------------------------------------------
+
+
+def _unique_labels(values: list[str]) -> list[str]:
+    for value in values:
+        if value != "..." and not re.match(names.LABEL_NAME_PATTERN, value):
+            raise ValueError(f"{value!r} is not a label name (or `...` for every label)")
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        twice = ", ".join(f"`{v}`" for v in repeated)
+        raise ValueError(
+            f"lists {twice} more than once; Alertmanager refuses repeated group_by labels"
+        )
+    return values
+
+
+class RouteTiming(Spec):
+    group_by: Annotated[list[str], AfterValidator(_unique_labels)] | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
+
+
+class RouteSpec(RouteTiming):
+    matchers: dict[LabelName, str] | list[str] = Field(default_factory=dict)
+    receivers: list[str] = Field(min_length=1)
+    active_during: list[str] = Field(default_factory=list)
+    mute_during: list[str] = Field(default_factory=list)
+    continue_: bool = Field(False, alias="continue")
+
+
+class TimeRange(Spec):
+    start_time: str
+    end_time: str
+
+
+class TimeIntervalSpec(Spec):
+    times: list[TimeRange] | None = None
+    weekdays: list[str] | None = None
+    days_of_month: list[str] | None = None
+    months: list[str] | None = None
+    years: list[str] | None = None
+    location: str | None = None
+
+
+class InhibitSpec(Spec):
+    source_matchers: list[str]
+    target_matchers: list[str]
+    equal: list[str] = Field(default_factory=list)
+
+
+class RoutingExpectation(Spec):
+    labels: dict[str, str]
+    receivers: list[str]
+
+
+class ReceiverSpec(Spec):
+    """One receiver: ``name`` and one or more integration blocks (checked by receivers.py)."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, frozen=True)
+    name: str
+
+
+def _host_port(value: str) -> str:
+    if not re.match(r"^(\[[^\]]+\]|[^\s:/\[\]]+):\d+$", value):
+        raise ValueError(f"must be host:port, e.g. smtp.example.com:587 (got {value!r})")
+    return value
+
+
+class SmtpSpec(Spec):
+    """Defaults for every email receiver (Alertmanager's global ``smtp_*`` settings)."""
+
+    smarthost: Annotated[str, AfterValidator(_host_port)]
+    from_: Annotated[str, Field(min_length=1, alias="from")]
+    hello: str | None = None
+    auth_username: str | None = None
+    auth_password_file: str | None = None
+    require_tls: bool | None = None
+
+
+class AlertRoutingSpec(Spec):
+    apiVersion: Literal["sloforge/v1"]
+    kind: Literal["AlertRouting"]
+    defaults: RouteTiming = Field(default_factory=RouteTiming)
+    smtp: SmtpSpec | None = None
+    receivers: list[ReceiverSpec] = Field(min_length=1)
+    routes: list[RouteSpec] = Field(default_factory=list)
+    default_receiver: str
+    time_intervals: dict[str, list[TimeIntervalSpec]] = Field(default_factory=dict)
+    mute_during: list[str] = Field(default_factory=list)
+    inhibit: list[InhibitSpec] = Field(default_factory=list)
+    expect: list[RoutingExpectation] = Field(default_factory=list)
+    alertmanager_version: str = "0.25"
+
+
+# --- settings -----------------------------------------------------------------------
+
+
+class SettingsSpec(Spec):
+    """Repository-wide settings (at most one document)."""
+
+    apiVersion: Literal["sloforge/v1"]
+    kind: Literal["Settings"]
+    strategy: Literal["efficient", "exact"] = "efficient"
+    evaluation_interval: Duration = "1m"
+    scrape_interval: Duration = "30s"
+    runbook_base_url: str | None = None
+    dashboard_base_url: str | None = None
+    targets: list[str] = Field(default_factory=lambda: ["prometheus"])
+
+
+KINDS: dict[str, type[Spec]] = {
+    "ServiceLevels": ServiceLevelsSpec,
+    "AlertRouting": AlertRoutingSpec,
+    "Settings": SettingsSpec,
+}

@@ -1,0 +1,201 @@
+"""Stage 3: validated specs -> domain model, with defaults filled in and labels merged.
+
+The burn-rate plan is data (``data/tiers.yaml``), read once; every builder reads
+the resulting ``Tier`` values instead of recomputing windows.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from ..model import conventions as names
+from ..model import promql
+from ..model.domain import (
+    SLI,
+    SLO,
+    Alert,
+    Project,
+    RecordingRule,
+    Service,
+    Settings,
+    Threshold,
+    Tier,
+)
+from ..model.durations import parse_duration
+from .models import AlertSpec, ServiceLevelsSpec, SLOSpec, TierSpec
+from .validate import Bundle, settings_or_default
+
+
+@cache
+def default_tier_table() -> tuple[int, tuple[TierSpec, ...]]:
+    text = resources.files("sloforge").joinpath("model/data/tiers.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    tiers = tuple(TierSpec.model_validate(t) for t in data["tiers"])
+    return parse_duration(data["reference_period"]), tiers
+
+
+def plan(bundle: Bundle) -> Project:
+    spec = settings_or_default(bundle)
+    settings = Settings(
+        strategy=spec.strategy,
+        evaluation_interval=parse_duration(spec.evaluation_interval),
+        scrape_interval=parse_duration(spec.scrape_interval),
+        runbook_base_url=spec.runbook_base_url,
+        dashboard_base_url=spec.dashboard_base_url,
+        targets=tuple(spec.targets),
+    )
+    services = tuple(
+        sorted(
+            (plan_service(item.spec, item.document.file, settings) for item in bundle.services),
+            key=lambda s: s.name,
+        )
+    )
+    routing = bundle.routing.spec if bundle.routing else None
+    return Project(services, settings, routing, tuple(bundle.sources))
+
+
+def plan_service(spec: ServiceLevelsSpec, source: str, settings: Settings) -> Service:
+    base: dict[str, str] = {names.LABEL_SERVICE: spec.service}
+    if spec.owner:
+        base[names.LABEL_TEAM] = spec.owner
+    base.update(spec.labels)
+    slos = tuple(plan_slo(spec, slo, base, settings) for slo in spec.slos)
+    rules = tuple(
+        RecordingRule(r.record, r.expr.strip(), tuple(sorted(r.labels.items())))
+        for r in spec.recording_rules
+    )
+    alerts = tuple(plan_alert(spec.service, a, base) for a in spec.alerts)
+    return Service(
+        spec.service, spec.owner, spec.description, source, tuple(base.items()), slos, rules, alerts
+    )
+
+
+def plan_slo(
+    service: ServiceLevelsSpec, spec: SLOSpec, base: dict[str, str], settings: Settings
+) -> SLO:
+    period = parse_duration(spec.window)
+    labels = {names.LABEL_SERVICE: service.service, names.LABEL_SLO: spec.name}
+    labels.update({k: v for k, v in base.items() if k != names.LABEL_SERVICE})
+    labels.update(spec.labels)
+    alerting = spec.alerting
+    return SLO(
+        service=service.service,
+        name=spec.name,
+        description=spec.description.strip(),
+        objective=spec.objective,
+        period=period,
+        sli=plan_sli(spec),
+        alert_name=alerting.name or names.default_alert_name(service.service, spec.name),
+        tiers=plan_tiers(spec, period),
+        traffic_guard=alerting.traffic_guard,
+        labels=tuple(labels.items()),
+        alert_labels=tuple(sorted(alerting.labels.items())),
+        alert_annotations=tuple(sorted(alerting.annotations.items())),
+        runbook=spec.runbook.strip(),
+        strategy=spec.strategy or settings.strategy,
+        owner=service.owner,
+        custom_tiers=alerting.tiers is not None,
+        evaluation_interval=settings.evaluation_interval,
+    )
+
+
+def plan_sli(spec: SLOSpec) -> SLI:
+    sli = spec.sli
+    if sli.ratio is not None:
+        r = sli.ratio
+        return SLI(
+            kind="ratio",
+            errors=promql.parse_selector(r.errors) if r.errors else None,
+            good=promql.parse_selector(r.good) if r.good else None,
+            total=promql.parse_selector(r.total),
+            group_by=tuple(r.group_by),
+        )
+    if sli.latency is not None:
+        lat = sli.latency
+        return SLI(
+            kind="latency",
+            histogram=lat.histogram,
+            matchers=promql.parse_matchers(lat.matchers),
+            threshold=lat.threshold,
+            group_by=tuple(lat.group_by),
+        )
+    if sli.probe is not None:
+        return SLI(kind="probe", probe=promql.parse_selector(sli.probe))
+    assert sli.query is not None
+    return SLI(
+        kind="query", query_errors=sli.query.errors.strip(), query_total=sli.query.total.strip()
+    )
+
+
+def plan_tiers(spec: SLOSpec, period: int) -> tuple[Tier, ...]:
+    alerting = spec.alerting
+    if alerting.tiers is not None:
+        chosen = tuple(alerting.tiers)
+    else:
+        _, table = default_tier_table()
+        chosen = tuple(t for t in table if parse_duration(t.long_window) <= period)
+    tiers = []
+    for t in chosen:
+        policy = alerting.page if t.severity == "page" else alerting.ticket
+        if policy.disable:
+            continue
+        long_s, short_s = parse_duration(t.long_window), parse_duration(t.short_window)
+        if t.burn_rate is not None:
+            burn = float(t.burn_rate)
+            consumed = burn * long_s / period
+        else:
+            consumed = float(t.budget_consumed or 0) / 100
+            burn = round(consumed * period / long_s, 6)
+        default_severity = "critical" if t.severity == "page" else "warning"
+        tiers.append(
+            Tier(
+                kind=t.severity,
+                severity=policy.severity or default_severity,
+                long_window=long_s,
+                short_window=short_s,
+                burn_rate=burn,
+                budget_consumed=consumed,
+                labels=tuple(sorted(policy.labels.items())),
+                annotations=tuple(sorted(policy.annotations.items())),
+            )
+        )
+    return tuple(sorted(tiers, key=lambda t: (t.kind != "page", t.long_window)))
+
+
+def plan_alert(service: str, spec: AlertSpec, base: dict[str, str]) -> Alert:
+    labels = {names.LABEL_SEVERITY: spec.severity, **base, **spec.labels}
+    threshold = None
+    if spec.expr is not None:
+        expr = spec.expr.strip()
+    else:
+        assert spec.metric is not None
+        op: Literal[">", "<"] = ">" if spec.above is not None else "<"
+        value = float(spec.above if spec.above is not None else spec.below)  # type: ignore[arg-type]
+        threshold = Threshold(promql.parse_selector(spec.metric), op, value)
+        expr = f"{spec.metric.strip()} {op} {promql.number(value)}"
+    annotations: dict[str, str] = {}
+    if spec.summary:
+        annotations[names.ANNOTATION_SUMMARY] = spec.summary.strip()
+    if spec.description:
+        annotations[names.ANNOTATION_DESCRIPTION] = spec.description.strip()
+    annotations.update(spec.annotations)
+    tests: tuple[dict[str, Any], ...] = tuple(
+        t.model_dump(by_alias=True, exclude_defaults=False) for t in spec.tests
+    )
+    return Alert(
+        service=service,
+        name=spec.name,
+        expr=expr,
+        for_=parse_duration(spec.for_),
+        severity=spec.severity,
+        labels=tuple(labels.items()),
+        annotations=tuple(annotations.items()),
+        runbook=spec.runbook.strip(),
+        summary=spec.summary.strip(),
+        threshold=threshold,
+        tests=tests,
+    )

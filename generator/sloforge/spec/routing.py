@@ -1,0 +1,299 @@
+"""Validation of the AlertRouting document: references, reachability, secrets, target version.
+
+Called from ``validate._cross_checks`` because some checks need the
+ServiceLevels documents too (which severities do the generated alerts carry?).
+Every problem is located in the routing document; coverage gaps are warnings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Problem
+from ..model import conventions as names
+from ..model.receivers import check_receiver, configs, integration_blocks, parse_version
+from .loader import Document, PathKey, format_path
+from .models import AlertRoutingSpec, RouteSpec, ServiceLevelsSpec
+
+if TYPE_CHECKING:
+    from .validate import Bundle
+
+PAGE_SEVERITY = "critical"  # plan.py's defaults for the page and ticket tiers
+TICKET_SEVERITY = "warning"
+
+_MATCHER_RE = re.compile(
+    r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|([^"\s{},]*))\s*$'
+)
+_TIME_RE = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    op: str
+    value: str
+
+    def __str__(self) -> str:
+        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'{self.name}{self.op}"{escaped}"'
+
+    def accepts(self, value: str) -> bool:
+        if self.op in ("=", "!="):
+            return (value == self.value) == (self.op == "=")
+        try:
+            found = re.fullmatch(self.value, value) is not None
+        except re.error:
+            return False
+        return found == (self.op == "=~")
+
+
+def parse_matcher(text: str) -> Matcher:
+    """An Alertmanager matcher such as ``severity="critical"`` or ``team=~"pay.*"``."""
+    match = _MATCHER_RE.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(
+            f'is not a matcher like severity="critical" or team=~"pay.*" (got {text!r})'
+        )
+    name, op, quoted, bare = match.groups()
+    value = _unescape(quoted) if quoted is not None else bare
+    if op in ("=~", "!~"):
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression in {text!r}: {exc}") from None
+    return Matcher(name, op, value)
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
+
+
+def route_matchers(matchers: dict[str, str] | list[str]) -> list[Matcher]:
+    """A route's matchers in one form: an equality map or a list of matcher strings."""
+    if isinstance(matchers, dict):
+        return [Matcher(k, "=", v) for k, v in matchers.items()]
+    return [parse_matcher(m) for m in matchers]
+
+
+def is_catch_all(route: RouteSpec) -> bool:
+    """A route that takes every alert and stops: nothing after it is ever reached."""
+    return not route.matchers and not route.continue_
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def routing_checks(bundle: Bundle) -> list[Problem]:
+    if bundle.routing is None:
+        return []
+    spec: AlertRoutingSpec = bundle.routing.spec
+    doc: Document = bundle.routing.document
+    problems = [Problem(doc.locate(p), format_path(p), m) for p, m in _errors(spec)]
+    if not problems:
+        bundle.warnings.extend(_coverage_warnings(spec, doc, [s.spec for s in bundle.services]))
+    return problems
+
+
+def _errors(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
+    yield from _version_and_receivers(spec)
+    receivers = [r.name for r in spec.receivers]
+    intervals = list(spec.time_intervals)
+    yield from _reference(("default_receiver",), spec.default_receiver, "receiver", receivers)
+    for i, route in enumerate(spec.routes):
+        base: PathKey = ("routes", i)
+        for j, name in enumerate(route.receivers):
+            yield from _reference((*base, "receivers", j), name, "receiver", receivers)
+        for key in ("active_during", "mute_during"):
+            for j, name in enumerate(getattr(route, key)):
+                yield from _reference((*base, key, j), name, "time interval", intervals)
+        yield from _matchers((*base, "matchers"), route.matchers)
+    for j, name in enumerate(spec.mute_during):
+        yield from _reference(("mute_during", j), name, "time interval", intervals)
+    yield from _unreachable(spec.routes)
+    for i, rule in enumerate(spec.inhibit):
+        for key in ("source_matchers", "target_matchers"):
+            yield from _matchers(("inhibit", i, key), getattr(rule, key))
+    for i, case in enumerate(spec.expect):
+        for j, name in enumerate(case.receivers):
+            yield from _reference(("expect", i, "receivers", j), name, "receiver", receivers)
+    yield from _time_intervals(spec)
+
+
+def _version_and_receivers(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
+    try:
+        version = parse_version(spec.alertmanager_version)
+    except ValueError as exc:
+        yield ("alertmanager_version",), str(exc)
+        return
+    seen: dict[str, int] = {}
+    for i, receiver in enumerate(spec.receivers):
+        data = receiver.model_dump()
+        if receiver.name in seen:
+            yield (
+                ("receivers", i, "name"),
+                f"duplicate receiver `{receiver.name}` (first is receivers[{seen[receiver.name]}])",
+            )
+        seen.setdefault(receiver.name, i)
+        for finding in check_receiver(data, version):
+            yield ("receivers", i, *finding.path), finding.message
+        if spec.smtp is None:
+            yield from _email_needs_smtp(i, data)
+
+
+def _email_needs_smtp(index: int, data: dict[str, Any]) -> Iterator[tuple[PathKey, str]]:
+    for key, value in integration_blocks(data):
+        if key != "email":
+            continue
+        for j, item in enumerate(configs(value)):
+            path: PathKey = (
+                ("receivers", index, key, j)
+                if isinstance(value, list)
+                else ("receivers", index, key)
+            )
+            if isinstance(item, dict) and not (item.get("smarthost") and item.get("from")):
+                yield (
+                    path,
+                    "email needs `smarthost` and `from`, here or once in the top-level "
+                    "`smtp` block",
+                )
+
+
+def _reference(
+    path: PathKey, name: str, kind: str, known: list[str]
+) -> Iterator[tuple[PathKey, str]]:
+    if name in known:
+        return
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean `{close[0]}`?" if close else f"defined: {', '.join(known) or 'none'}"
+    plural = "time_intervals" if kind == "time interval" else "receivers"
+    yield path, f"unknown {kind} `{name}`; {hint} (see `{plural}`)"
+
+
+def _matchers(path: PathKey, matchers: dict[str, str] | list[str]) -> Iterator[tuple[PathKey, str]]:
+    if isinstance(matchers, dict):
+        return
+    for j, text in enumerate(matchers):
+        try:
+            parse_matcher(text)
+        except ValueError as exc:
+            yield (*path, j), str(exc)
+
+
+def _unreachable(routes: list[RouteSpec]) -> Iterator[tuple[PathKey, str]]:
+    for i, route in enumerate(routes):
+        if is_catch_all(route) and i + 1 < len(routes):
+            for later in range(i + 1, len(routes)):
+                yield (
+                    ("routes", later),
+                    f"unreachable: routes[{i}] has no matchers and no `continue`, "
+                    "so it takes every alert first "
+                    "(move it last, or give it matchers or `continue: true`)",
+                )
+            return
+
+
+def _time_intervals(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
+    for name, entries in spec.time_intervals.items():
+        for i, entry in enumerate(entries):
+            base: PathKey = ("time_intervals", name, i)
+            for j, span in enumerate(entry.times or []):
+                for key in ("start_time", "end_time"):
+                    value = getattr(span, key)
+                    if not _TIME_RE.match(value):
+                        yield (
+                            (*base, "times", j, key),
+                            f"must be a time of day like 09:00 (got {value!r})",
+                        )
+            for j, text in enumerate(entry.weekdays or []):
+                problem = _weekday_problem(text)
+                if problem:
+                    yield (*base, "weekdays", j), problem
+            if entry.location is not None:
+                try:
+                    zoneinfo.ZoneInfo(entry.location)
+                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                    yield (
+                        (*base, "location"),
+                        f"unknown time zone {entry.location!r} "
+                        "(use an IANA name like Europe/Berlin)",
+                    )
+
+
+_WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+def _weekday_problem(text: str) -> str | None:
+    """Alertmanager takes a day or an inclusive range that does not wrap past Saturday."""
+    days = text.lower().split(":")
+    unknown = [d for d in days if d not in _WEEKDAYS]
+    if unknown or len(days) > 2:
+        return f"must be a weekday or a range like monday:friday (got {text!r})"
+    if len(days) == 2 and _WEEKDAYS.index(days[0]) > _WEEKDAYS.index(days[1]):
+        first, last = days
+        head = first if first == "saturday" else f"{first}:saturday"
+        tail = last if last == "sunday" else f"sunday:{last}"
+        return (
+            f"range {text!r} wraps past saturday; weeks run sunday to saturday here, "
+            f"so split it: [{head}, {tail}]"
+        )
+    return None
+
+
+# --- warnings ------------------------------------------------------------------------
+
+
+def _coverage_warnings(
+    spec: AlertRoutingSpec, doc: Document, services: Iterable[ServiceLevelsSpec]
+) -> list[Problem]:
+    """Severities that alerts carry but no route names: only the default receiver gets them."""
+    carriers = alert_severities(services)
+    routed = [route_matchers(r.matchers) for r in spec.routes]
+    warnings = []
+    for severity, owners in sorted(carriers.items()):
+        if any(_routes_severity(matchers, severity) for matchers in routed):
+            continue
+        who = ", ".join(sorted(owners))
+        warnings.append(
+            Problem(
+                doc.locate(("routes",)),
+                "routes",
+                f"no route matches severity `{severity}` (carried by alerts of {who}); "
+                f"those alerts only reach the default receiver `{spec.default_receiver}`",
+                warning=True,
+            )
+        )
+    return warnings
+
+
+def _routes_severity(matchers: list[Matcher], severity: str) -> bool:
+    if not matchers:
+        return True
+    on_severity = [m for m in matchers if m.name == names.LABEL_SEVERITY]
+    return bool(on_severity) and all(m.accepts(severity) for m in on_severity)
+
+
+def alert_severities(services: Iterable[ServiceLevelsSpec]) -> dict[str, set[str]]:
+    """severity -> services whose generated or plain alerts carry it."""
+    found: dict[str, set[str]] = {}
+    for service in services:
+        for slo in service.slos:
+            alerting = slo.alerting
+            kinds = (
+                {t.severity for t in alerting.tiers}
+                if alerting.tiers is not None
+                else {"page", "ticket"}
+            )
+            for kind, policy, default in (
+                ("page", alerting.page, PAGE_SEVERITY),
+                ("ticket", alerting.ticket, TICKET_SEVERITY),
+            ):
+                if kind in kinds and not policy.disable:
+                    found.setdefault(policy.severity or default, set()).add(service.service)
+        for alert in service.alerts:
+            found.setdefault(alert.severity, set()).add(service.service)
+    return found

@@ -1,0 +1,484 @@
+"""Stage 2: documents in, validated spec models out, with every problem of the run located."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Location, Problem
+from ..model import conventions as names
+from .loader import Document, PathKey, format_path
+from .models import (
+    API_VERSION,
+    KINDS,
+    AlertRoutingSpec,
+    ServiceLevelsSpec,
+    SettingsSpec,
+    Spec,
+)
+
+RESERVED_LABELS = frozenset(
+    {
+        names.LABEL_SERVICE,
+        names.LABEL_SLO,
+        names.LABEL_TEAM,
+        names.LABEL_SEVERITY,
+        names.LABEL_LONG_WINDOW,
+        names.LABEL_SHORT_WINDOW,
+        names.LABEL_SLO_TIER,
+    }
+)
+
+# Documents of other tools, recognised by their version field: name -> converter.
+# A converter turns a foreign document into sloforge/v1 data (see importers.py).
+ForeignConverter = Callable[[Document], list[dict[str, Any]]]
+FOREIGN_FORMATS: dict[str, tuple[str, ForeignConverter | None]] = {}
+
+
+@dataclass
+class Located:
+    """A validated spec model and the document it came from, for locating later problems."""
+
+    spec: Any
+    document: Document
+
+
+@dataclass
+class Bundle:
+    services: list[Located] = field(default_factory=list)
+    routing: Located | None = None
+    settings: Located | None = None
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        docs = [s.document for s in self.services]
+        docs += [x.document for x in (self.routing, self.settings) if x is not None]
+        return sorted({d.file for d in docs})
+
+
+def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Problem]]:
+    bundle = Bundle()
+    documents, problems = _convert_foreign_files(list(documents))
+    for document in documents:
+        located, errs = validate_document(document)
+        problems.extend(errs)
+        for item in located:
+            _file(bundle, item, problems)
+    problems.extend(_cross_checks(bundle))
+    problems.extend(_target_checks(bundle))
+    return bundle, problems
+
+
+def _target_checks(bundle: Bundle) -> list[Problem]:
+    """Settings may only name targets that exist (targets.py's table)."""
+    from ..build.targets import TARGETS
+
+    if bundle.settings is None:
+        return []
+    problems = []
+    for i, target in enumerate(bundle.settings.spec.targets):
+        if target not in TARGETS:
+            path = ("targets", i)
+            hint = _did_you_mean(target, TARGETS)
+            message = f"unknown target {target!r}; choose from {', '.join(TARGETS)}{hint}"
+            problems.append(
+                Problem(bundle.settings.document.locate(path), format_path(path), message)
+            )
+    return problems
+
+
+def validate_document(document: Document) -> tuple[list[Located], list[Problem]]:
+    data = document.data
+    documents_in_a_list = isinstance(data, list) and all(isinstance(d, dict) for d in data)
+    if documents_in_a_list and data and all("apiVersion" in d for d in data):
+        return _validate_items(document)
+    if not isinstance(data, dict):
+        got = _kind_of(data)
+        return [], [
+            Problem(
+                document.locate(()),
+                "",
+                f"a document must be a mapping with apiVersion and kind (got {got})",
+            )
+        ]
+    wrong_type = _untyped_header(document)
+    if wrong_type:
+        return [], wrong_type
+    version = data.get("apiVersion", data.get("version"))
+    version = version if isinstance(version, str) else None
+    if version in FOREIGN_FORMATS or data.get("apiVersion", "").split("/")[0] in FOREIGN_FORMATS:
+        return _convert_foreign(document)
+    if "apiVersion" not in data:
+        return [], [
+            Problem(
+                document.locate(()),
+                "apiVersion",
+                f"missing required field `apiVersion` (use {API_VERSION})",
+            )
+        ]
+    if data["apiVersion"] != API_VERSION:
+        return [], [
+            Problem(
+                document.locate(("apiVersion",)),
+                "apiVersion",
+                f"unknown apiVersion {data['apiVersion']!r}; sloforge reads {API_VERSION}"
+                + _foreign_hint(),
+            )
+        ]
+    kind = data.get("kind")
+    if kind not in KINDS:
+        choices = ", ".join(KINDS)
+        what = "missing required field `kind`" if kind is None else f"unknown kind {kind!r}"
+        hint = _did_you_mean(str(kind), KINDS) if kind is not None else ""
+        return [], [
+            Problem(document.locate(("kind",)), "kind", f"{what}; expected one of {choices}{hint}")
+        ]
+    model = KINDS[kind]
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(document, model, err) for err in exc.errors()]
+        return [], _without_misspelt_missing(problems)
+    return [Located(spec, document)], []
+
+
+def _without_misspelt_missing(problems: list[Problem]) -> list[Problem]:
+    """`objectve: 99` is one mistake: keep the spelling hint, drop "missing `objective`"."""
+    hinted = {
+        (p.path.rpartition(".")[0], p.message.rsplit("`", 2)[-2])
+        for p in problems
+        if p.message.startswith("unknown field") and p.message.endswith("`?")
+    }
+    return [
+        p
+        for p in problems
+        if not (
+            p.message.startswith("missing required field")
+            and (p.path.rpartition(".")[0], p.path.rpartition(".")[2]) in hinted
+        )
+    ]
+
+
+def _untyped_header(document: Document) -> list[Problem]:
+    """apiVersion and kind must be text before anything can be looked up by them."""
+    expected = {"apiVersion": f"the text {API_VERSION}", "kind": f"one of {', '.join(KINDS)}"}
+    return [
+        Problem(
+            document.locate((key,)), key, f"must be {want} (got {_kind_of(document.data[key])})"
+        )
+        for key, want in expected.items()
+        if key in document.data and not isinstance(document.data[key], str)
+    ]
+
+
+def _foreign_hint() -> str:
+    if not FOREIGN_FORMATS:
+        return ""
+    return " (Sloth, Pyrra and OpenSLO documents are recognised by their own version)"
+
+
+def _convert_foreign(document: Document) -> tuple[list[Located], list[Problem]]:
+    data = document.data
+    key = data.get("apiVersion", data.get("version"))
+    if key not in FOREIGN_FORMATS:
+        key = data.get("apiVersion", "").split("/")[0]
+    tool, converter = FOREIGN_FORMATS[key]
+    if converter is None:
+        return [], [Problem(document.locate(()), "", f"{tool} documents are not supported yet")]
+    try:
+        converted = converter(document)
+    except ValueError as exc:
+        path = getattr(exc, "path", ())
+        return [], [Problem(document.locate(path), "", f"cannot convert {tool} document: {exc}")]
+    located: list[Located] = []
+    problems: list[Problem] = []
+    for item in converted:
+        root = document.locate(())
+        doc = Document(document.file, document.index, item, {(): (root.line, root.column)})
+        got, errs = validate_document(doc)
+        located.extend(got)
+        problems.extend(errs)
+    return located, problems
+
+
+def _convert_foreign_files(documents: list[Document]) -> tuple[list[Document], list[Problem]]:
+    """Convert Sloth, Pyrra and OpenSLO documents file by file, merging one service's SLOs."""
+    from .foreign import convert_documents, expand, format_key, source_positions
+
+    def foreign(doc: Document) -> bool:
+        items = doc.data if isinstance(doc.data, list) else [doc.data]
+        return bool(items) and all(format_key(item) for item in items)
+
+    out = [d for d in documents if not foreign(d)]
+    problems: list[Problem] = []
+    by_file: dict[str, list[Document]] = {}
+    for doc in documents:
+        if foreign(doc):
+            by_file.setdefault(doc.file, []).append(doc)
+    for docs in by_file.values():
+        converted, errs = convert_documents(docs)
+        problems += errs
+        origins = [d for doc in docs for d in expand(doc)]
+        if len(origins) != len(converted):  # merged or dropped: locate at the first document
+            root: dict[PathKey, tuple[int, int]] = {(): docs[0].positions.get((), (1, 1))}
+            origins = [Document(docs[0].file, docs[0].index, None, root)] * len(converted)
+        for item, origin in zip(converted, origins, strict=True):
+            out.append(Document(origin.file, origin.index, item, source_positions(origin)))
+    return out, problems
+
+
+def _validate_items(document: Document) -> tuple[list[Located], list[Problem]]:
+    """A YAML list of documents (as OpenSLO's SDK writes them): each is checked alone."""
+    located: list[Located] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(document.data):
+        positions = {key[1:]: pos for key, pos in document.positions.items() if key[:1] == (i,)}
+        got, errs = validate_document(Document(document.file, document.index, item, positions))
+        located.extend(got)
+        problems.extend(errs)
+    return located, problems
+
+
+def _file(bundle: Bundle, item: Located, problems: list[Problem]) -> None:
+    spec = item.spec
+    if isinstance(spec, ServiceLevelsSpec):
+        bundle.services.append(item)
+        return
+    attr = "routing" if isinstance(spec, AlertRoutingSpec) else "settings"
+    previous: Located | None = getattr(bundle, attr)
+    if previous is not None:
+        where = previous.document.locate(())
+        problems.append(
+            Problem(
+                item.document.locate(("kind",)),
+                "kind",
+                f"only one {spec.kind} document is allowed (another is at {where})",
+            )
+        )
+        return
+    setattr(bundle, attr, item)
+
+
+def _cross_checks(bundle: Bundle) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_services: dict[str, Location] = {}
+    for item in sorted(bundle.services, key=lambda x: (x.document.file, x.document.index)):
+        spec: ServiceLevelsSpec = item.spec
+        doc = item.document
+        where = doc.locate(("service",))
+        if spec.service in seen_services:
+            problems.append(
+                Problem(
+                    where,
+                    "service",
+                    f"service `{spec.service}` is already defined at {seen_services[spec.service]}",
+                )
+            )
+        else:
+            seen_services[spec.service] = where
+        problems.extend(_service_checks(spec, doc))
+    from .routing import routing_checks  # here: routing.py reads Bundle from this module
+
+    problems.extend(routing_checks(bundle))
+    return problems
+
+
+def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def dup(kind: str, seen: dict[str, PathKey], key: str, path: PathKey) -> None:
+        if key in seen:
+            first = doc.locate(seen[key])
+            problems.append(
+                Problem(
+                    doc.locate(path),
+                    format_path(path),
+                    f"duplicate {kind} `{key}` (first at {first})",
+                )
+            )
+        else:
+            seen[key] = path
+
+    slo_names: dict[str, PathKey] = {}
+    alert_names: dict[str, PathKey] = {}
+    for i, slo in enumerate(spec.slos):
+        repeated_slo = slo.name in slo_names
+        dup("SLO name", slo_names, slo.name, ("slos", i, "name"))
+        alert_name = slo.alerting.name or names.default_alert_name(spec.service, slo.name)
+        if slo.alerting.name or not repeated_slo:  # a repeated SLO name already says it all
+            dup("alert name", alert_names, alert_name, ("slos", i, "alerting", "name"))
+        group_by = []
+        if slo.sli.ratio:
+            group_by = slo.sli.ratio.group_by
+        elif slo.sli.latency:
+            group_by = slo.sli.latency.group_by
+        kind = "ratio" if slo.sli.ratio else "latency"
+        for j, label in enumerate(group_by):
+            if label in RESERVED_LABELS:
+                path: PathKey = ("slos", i, "sli", kind, "group_by", j)
+                problems.append(
+                    Problem(
+                        doc.locate(path),
+                        format_path(path),
+                        f"`{label}` is set by sloforge and cannot be a group_by label",
+                    )
+                )
+        for label in {**slo.labels, **slo.alerting.labels}:
+            if label in RESERVED_LABELS:
+                path = ("slos", i, "labels", label)
+                problems.append(
+                    Problem(
+                        doc.locate(path),
+                        format_path(path),
+                        f"`{label}` is set by sloforge; choose another label name",
+                    )
+                )
+    for i, alert in enumerate(spec.alerts):
+        dup("alert name", alert_names, alert.name, ("alerts", i, "name"))
+    for label in spec.labels:
+        if label in RESERVED_LABELS:
+            path = ("labels", label)
+            problems.append(
+                Problem(
+                    doc.locate(path),
+                    format_path(path),
+                    f"`{label}` is set by sloforge; choose another label name",
+                )
+            )
+    records: dict[str, PathKey] = {}
+    for i, rule in enumerate(spec.recording_rules):
+        key = rule.record + str(sorted(rule.labels.items()))
+        if key in records:
+            path = ("recording_rules", i, "record")
+            first = doc.locate(records[key])
+            problems.append(
+                Problem(
+                    doc.locate(path),
+                    format_path(path),
+                    f"duplicate recording rule `{rule.record}` (first at {first})",
+                )
+            )
+        else:
+            records[key] = ("recording_rules", i, "record")
+    return problems
+
+
+# --- pydantic errors as located, readable problems ----------------------------------
+
+
+def _problem(document: Document, model: type[Spec], error: Any) -> Problem:
+    path = _data_path(document.data, error["loc"])
+    kind = error["type"]
+    message = error["msg"]
+    field_name = path[-1] if path else ""
+    if kind == "extra_forbidden":
+        message = f"unknown field `{field_name}`" + _did_you_mean(
+            str(field_name), _field_names(model)
+        )
+    elif kind == "missing":
+        message = f"missing required field `{field_name}`"
+    elif kind in ("value_error", "assertion_error"):
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    else:
+        message = _lower_first(message) + _got(error)
+    return Problem(document.locate(path), format_path(path), message)
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
+    """Keep the parts of pydantic's loc that index into the data (drop union branch tags)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            path.append(part)
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and not _looks_like_type(part):
+            path.append(part)  # a missing field: name it, located at its parent
+            node = None
+    return tuple(path)
+
+
+def _looks_like_type(part: str) -> bool:
+    return (
+        any(c in part for c in "[]()")
+        or part in {"str", "int", "float", "bool", "list", "dict"}
+        or part.startswith("function-")
+    )
+
+
+def _got(error: Any) -> str:
+    value = error.get("input")
+    if isinstance(value, dict | list):
+        return f" (got a {_kind_of(value)})"
+    return f" (got {value!r})"
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    if value is None:
+        return "nothing"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _lower_first(text: str) -> str:
+    text = text.replace("Input should be", "must be")
+    text = text.replace("must be a valid dictionary", "must be a mapping")
+    text = text.replace("must be a valid list", "must be a list")
+    text = text.replace("must be a valid string", "must be text")
+    return text[:1].lower() + text[1:]
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f", did you mean `{close[0]}`?" if close else ""
+
+
+def _field_names(model: type[BaseModel], seen: set[type] | None = None) -> set[str]:
+    """Every field name reachable from ``model``: the vocabulary for spelling hints."""
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return set()
+    seen.add(model)
+    out: set[str] = set()
+    for name, info in model.model_fields.items():
+        out.add(info.alias or name)
+        for sub in _models_in(info.annotation):
+            out |= _field_names(sub, seen)
+    return out
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    found = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        found.append(annotation)
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found.extend(_models_in(arg))
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and origin is not annotation:
+        found.extend(_models_in(origin))
+    return found
+
+
+def _register_foreign_formats() -> None:
+    from .foreign import CONVERTERS
+
+    FOREIGN_FORMATS.update(CONVERTERS)
+
+
+_register_foreign_formats()
+
+
+def settings_or_default(bundle: Bundle) -> SettingsSpec:
+    if bundle.settings is not None:
+        return bundle.settings.spec
+    return SettingsSpec(apiVersion="sloforge/v1", kind="Settings")
