@@ -145,10 +145,11 @@ def generate(paths: Paths, out: OutDir = Path("out"), target: TargetOption = Non
 def check(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) -> None:
     """Exit 1 when DIR is not exactly what generate would write;
     name every stale, missing or extra file."""
-    from .pipeline import build_outputs, load
+    from .pipeline import build_outputs, load, separate
     from .review.check import compare
 
     def body() -> bool:
+        separate(paths, out)
         loaded = load(paths)
         report = compare(build_outputs(loaded.project, target or None), out)
         if report.ok:

@@ -17,10 +17,17 @@ from .errors import CompileError, Problem, SpecError
 from .model import conventions as names
 from .model.domain import Project
 from .output import yamlout
+from .output.overlap import refuse_overlap
 from .output.writer import write_tree
-from .spec.loader import load_paths
+from .spec.loader import discover, load_paths
 from .spec.plan import plan
-from .spec.userfiles import load_user_files, orphan_runbooks
+from .spec.userfiles import (
+    RUNBOOKS_DIR,
+    TEMPLATES_DIR,
+    input_roots,
+    load_user_files,
+    orphan_runbooks,
+)
 from .spec.validate import validate_documents
 
 Artifact = Callable[[Project], dict[str, bytes]]
@@ -133,7 +140,16 @@ def generate(
     out: str | os.PathLike[str],
     targets: Iterable[str] | None = None,
 ) -> tuple[Loaded, dict[str, bytes]]:
+    paths = list(paths)
+    separate(paths, out)
     loaded = load(paths)
     files = build_outputs(loaded.project, targets)
     write_tree(Path(out), files)
     return loaded, files
+
+
+def separate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str]) -> None:
+    """Refuse an output directory that overlaps the inputs (see output/overlap.py)."""
+    given = [Path(p) for p in paths]
+    beside = [root / d for root in input_roots(given) for d in (RUNBOOKS_DIR, TEMPLATES_DIR)]
+    refuse_overlap([*given, *discover(given), *beside], Path(out))

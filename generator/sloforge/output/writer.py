@@ -3,7 +3,10 @@
 A run writes the whole tree into a temporary directory beside the target and
 swaps it in with one rename, so a failed or killed run leaves either the old
 or the new output, never a mix; files no input produces any more disappear
-with the old tree. A lock file beside the target serialises concurrent runs.
+with the old tree. A lock on the parent directory itself (not a lock file, so
+nothing is left beside the output) serialises concurrent runs. An output path
+that is a symbolic link is followed: the directory it points to is replaced and
+the link stays as it was.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ _RENAME_EXCHANGE = 2
 def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
     """Replace ``out`` with exactly ``files`` (relative POSIX paths -> bytes)."""
     out = Path(out)
+    if out.is_symlink():
+        out = Path(os.path.realpath(out))
     _check_target(out)
     parent = out.parent if str(out.parent) else Path(".")
     blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
@@ -36,7 +41,7 @@ def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create the output directory: {exc.strerror}") from None
-    with _locked(out, parent / f".{out.name}.lock"):
+    with _locked(parent):
         _recover(out)
         staging = _stage(parent, out.name, files)
         try:
@@ -53,17 +58,20 @@ def _check_target(out: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(out: Path, lock_path: Path) -> Iterator[None]:
+def _locked(parent: Path) -> Iterator[None]:
+    """An exclusive lock on the parent directory for the whole write; where the file system
+    cannot lock a directory, the run goes on unlocked (the swap itself is still atomic)."""
     try:
-        handle = open(lock_path, "a+b")  # noqa: SIM115 - held for the whole block
-    except OSError as exc:
-        raise OutputError(_unwritable(out, exc)) from None
-    with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield  # the write below reports why the directory is unusable
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _unwritable(out: Path, exc: OSError) -> str:
@@ -148,6 +156,8 @@ def _swap(staging: Path, out: Path) -> None:
 
 
 def _recover(out: Path) -> None:
+    # Earlier versions left a lock file beside the output; nothing uses it now.
+    (out.parent / f".{out.name}.lock").unlink(missing_ok=True)
     old = out.parent / f".{out.name}.old"
     if old.exists():
         if not out.exists():
