@@ -17,26 +17,25 @@ checked by ``routing.py``; here it is only translated:
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from typing import Any
 
 from ..model import conventions as names
 from ..model.domain import Project
 from ..model.durations import format_duration
+from ..model.promql import Matcher
 from ..model.receivers import render_receiver
+from ..model.routing import Route, Routing, TimeInterval, Timing
 from ..output import yamlout
-from ..spec.models import AlertRoutingSpec, RouteSpec, RouteTiming
-from ..spec.routing import PAGE_SEVERITY, TICKET_SEVERITY, Matcher, parse_matcher, route_matchers
 
 TEMPLATE_SUFFIX = ".tmpl"
 TEMPLATE_KEY_PREFIX = "alertmanager/"  # under templates/, in the package and in a user's override
 OBJECTIVES_TEMPLATE = "sloforge-objectives.tmpl"
-DEFAULT_GROUP_BY = ["alertname", names.LABEL_SERVICE, names.LABEL_SLO]
+DEFAULT_GROUP_BY = [names.LABEL_ALERTNAME, names.LABEL_SERVICE, names.LABEL_SLO]
 
 
 def build_alertmanager(project: Project) -> dict[str, bytes]:
-    spec: AlertRoutingSpec | None = project.routing
+    spec = project.routing
     if spec is None:
         return {}
     sources = list(project.sources)
@@ -50,24 +49,23 @@ def build_alertmanager(project: Project) -> dict[str, bytes]:
     return files
 
 
-def build_config(spec: AlertRoutingSpec) -> dict[str, Any]:
+def build_config(spec: Routing) -> dict[str, Any]:
     config: dict[str, Any] = {}
     if spec.smtp is not None:
         config["global"] = _smtp(spec)
     config["templates"] = [f"{names.ALERTMANAGER_TEMPLATES}/*{TEMPLATE_SUFFIX}"]
     config["route"] = root_route(spec)
     config["inhibit_rules"] = inhibit_rules(spec)
-    config["receivers"] = [render_receiver(r.model_dump(by_alias=True)) for r in spec.receivers]
+    config["receivers"] = [render_receiver(r.data()) for r in spec.receivers]
     if spec.time_intervals:
         config["time_intervals"] = [
-            {"name": name, "time_intervals": [e.model_dump(exclude_none=True) for e in entries]}
-            for name, entries in spec.time_intervals.items()
+            {"name": name, "time_intervals": [_time_interval(e) for e in entries]}
+            for name, entries in spec.time_intervals
         ]
-    # Fan-out copies share lists; a JSON round trip keeps YAML anchors out of the file.
-    return json.loads(json.dumps(config, default=str))
+    return config
 
 
-def _smtp(spec: AlertRoutingSpec) -> dict[str, Any]:
+def _smtp(spec: Routing) -> dict[str, Any]:
     smtp = spec.smtp
     assert smtp is not None
     fields = {
@@ -81,7 +79,7 @@ def _smtp(spec: AlertRoutingSpec) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def root_route(spec: AlertRoutingSpec) -> dict[str, Any]:
+def root_route(spec: Routing) -> dict[str, Any]:
     route: dict[str, Any] = {"receiver": spec.default_receiver}
     timing = _timing(spec.defaults)
     timing.setdefault("group_by", list(DEFAULT_GROUP_BY))
@@ -92,65 +90,77 @@ def root_route(spec: AlertRoutingSpec) -> dict[str, Any]:
     return route
 
 
-def fan_out(route: RouteSpec, mute_everywhere: list[str]) -> list[dict[str, Any]]:
-    """One Alertmanager route per receiver; all but the last continue to the next."""
-    matchers = [str(m) for m in route_matchers(route.matchers)]
+def fan_out(route: Route, mute_everywhere: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One Alertmanager route per receiver; all but the last continue to the next.
+
+    Each copy gets lists of its own, so no YAML anchors are ever needed."""
     mutes = list(dict.fromkeys([*route.mute_during, *mute_everywhere]))
     out = []
     last = len(route.receivers) - 1
     for index, receiver in enumerate(route.receivers):
         child: dict[str, Any] = {"receiver": receiver}
-        if matchers:
-            child["matchers"] = matchers
+        if route.matchers:
+            child["matchers"] = [m.alertmanager() for m in route.matchers]
         if index < last or route.continue_:
             child["continue"] = True
-        child.update(_timing(route))
+        child.update(_timing(route.timing))
         if route.active_during:
             child["active_time_intervals"] = list(route.active_during)
         if mutes:
-            child["mute_time_intervals"] = mutes
+            child["mute_time_intervals"] = list(mutes)
         out.append(child)
     return out
 
 
-def _timing(timing: RouteTiming) -> dict[str, Any]:
+def _timing(timing: Timing) -> dict[str, Any]:
     fields = ("group_by", "group_wait", "group_interval", "repeat_interval")
-    return {f: getattr(timing, f) for f in fields if getattr(timing, f) is not None}
+    found = {f: getattr(timing, f) for f in fields if getattr(timing, f) is not None}
+    if "group_by" in found:
+        found["group_by"] = list(found["group_by"])
+    return found
 
 
-def inhibit_rules(spec: AlertRoutingSpec) -> list[dict[str, Any]]:
-    def rule(source: list[Matcher], target: list[Matcher], equal: list[str]) -> dict[str, Any]:
+def _time_interval(entry: TimeInterval) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if entry.times is not None:
+        out["times"] = [{"start_time": t.start_time, "end_time": t.end_time} for t in entry.times]
+    for key in ("weekdays", "days_of_month", "months", "years"):
+        value = getattr(entry, key)
+        if value is not None:
+            out[key] = list(value)
+    if entry.location is not None:
+        out["location"] = entry.location
+    return out
+
+
+def inhibit_rules(spec: Routing) -> list[dict[str, Any]]:
+    def rule(
+        source: tuple[Matcher, ...], target: tuple[Matcher, ...], equal: list[str]
+    ) -> dict[str, Any]:
         return {
-            "source_matchers": [str(m) for m in source],
-            "target_matchers": [str(m) for m in target],
+            "source_matchers": [m.alertmanager() for m in source],
+            "target_matchers": [m.alertmanager() for m in target],
             "equal": equal,
         }
 
     built_in = [
         # A page already has someone looking: the ticket of the same SLO adds nothing.
         rule(
-            [Matcher(names.LABEL_SLO_TIER, "=", "page")],
-            [Matcher(names.LABEL_SLO_TIER, "=", "ticket")],
+            (Matcher(names.LABEL_SLO_TIER, "=", "page"),),
+            (Matcher(names.LABEL_SLO_TIER, "=", "ticket"),),
             [names.LABEL_SERVICE, names.LABEL_SLO],
         ),
         rule(
-            [Matcher(names.LABEL_SEVERITY, "=", PAGE_SEVERITY)],
-            [Matcher(names.LABEL_SEVERITY, "=", TICKET_SEVERITY)],
-            ["alertname", names.LABEL_SERVICE],
+            (Matcher(names.LABEL_SEVERITY, "=", names.PAGE_SEVERITY),),
+            (Matcher(names.LABEL_SEVERITY, "=", names.TICKET_SEVERITY),),
+            [names.LABEL_ALERTNAME, names.LABEL_SERVICE],
         ),
     ]
-    extra = [
-        rule(
-            [parse_matcher(m) for m in r.source_matchers],
-            [parse_matcher(m) for m in r.target_matchers],
-            list(r.equal),
-        )
-        for r in spec.inhibit
-    ]
+    extra = [rule(r.source, r.target, list(r.equal)) for r in spec.inhibit]
     return built_in + extra
 
 
-def routing_tests(spec: AlertRoutingSpec) -> dict[str, Any]:
+def routing_tests(spec: Routing) -> dict[str, Any]:
     """The `expect:` cases, for `sloforge test` to replay with `amtool config routes test`."""
     return {
         "config": names.ALERTMANAGER_CONFIG.rsplit("/", 1)[1],

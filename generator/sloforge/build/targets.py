@@ -20,6 +20,7 @@ import yaml
 from ..errors import CompileError
 from ..model import conventions as names
 from ..model.domain import Project
+from ..model.routing import parse_matcher
 from ..output import yamlout
 from .rules import build_rules
 
@@ -148,10 +149,8 @@ def _route(route: dict[str, Any]) -> dict[str, Any]:
 
 
 def _matcher(text: str) -> dict[str, str]:
-    from ..spec.routing import parse_matcher
-
     m = parse_matcher(text)
-    return {"name": m.name, "value": m.value, "matchType": m.op}
+    return {"name": m.label, "value": m.value, "matchType": m.op}
 
 
 def _inhibit(rule: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,11 @@ LABEL_SEVERITY = "severity"
 LABEL_LONG_WINDOW = "long_window"
 LABEL_SHORT_WINDOW = "short_window"
 LABEL_SLO_TIER = "slo_tier"  # page | ticket, for routing and inhibition
+LABEL_ALERTNAME = "alertname"  # Prometheus' own label naming an alert
+
+# Default severities of the page and ticket tiers (an SLO's alerting may choose others).
+PAGE_SEVERITY = "critical"
+TICKET_SEVERITY = "warning"
 
 # Public recording rules (SPEC section 4).
 RECORD_OBJECTIVE = "slo:objective:ratio"

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .promql import Matcher, Selector
+from .routing import Routing
 
 SLIKind = Literal["ratio", "latency", "probe", "query"]
 TierKind = Literal["page", "ticket"]
@@ -154,6 +155,6 @@ class UserFiles:
 class Project:
     services: tuple[Service, ...]
     settings: Settings = field(default_factory=Settings)
-    routing: Any = None  # AlertRoutingSpec; compiled by alertmanager.py
+    routing: Routing | None = None  # compiled by build/alertmanager.py
     sources: tuple[str, ...] = ()
     user_files: UserFiles = field(default_factory=UserFiles)

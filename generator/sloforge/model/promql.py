@@ -24,12 +24,30 @@ class PromQLError(ValueError):
 
 @dataclass(frozen=True)
 class Matcher:
+    """A label matcher, in a PromQL selector or an Alertmanager route (the same four ops)."""
+
     label: str
-    op: str
+    op: str  # =, !=, =~, !~
     value: str
 
     def render(self) -> str:
+        """As PromQL writes it: ``code=~"5.."``."""
         return f"{self.label}{self.op}{quote(self.value)}"
+
+    def alertmanager(self) -> str:
+        """As an Alertmanager ``matchers:`` entry: ``severity="critical"``."""
+        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'{self.label}{self.op}"{escaped}"'
+
+    def accepts(self, value: str) -> bool:
+        """Whether an alert whose label has ``value`` matches (Alertmanager: anchored regex)."""
+        if self.op in ("=", "!="):
+            return (value == self.value) == (self.op == "=")
+        try:
+            found = re.fullmatch(self.value, value) is not None
+        except re.error:
+            return False
+        return found == (self.op == "=~")
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ from ..model import conventions as names
 from ..model import promql
 from ..model.domain import Project
 from ..model.durations import format_duration, parse_duration
+from ..model.promql import Matcher
+from ..model.routing import route_matchers
 from ..spec.loader import Document, PathKey, format_path, load_paths
 from ..spec.models import AlertRoutingSpec, ServiceLevelsSpec
 from ..spec.plan import plan
-from ..spec.routing import Matcher, route_matchers
 from ..spec.validate import Located, validate_documents
 
 Severity = Literal["error", "warning"]
@@ -183,7 +184,7 @@ def _severity_conditions(routing: AlertRoutingSpec) -> list[Callable[[str], bool
     """Per route that looks at the severity label: do all its severity matchers accept?"""
     conditions: list[Callable[[str], bool]] = []
     for route in routing.routes:
-        on_severity = [m for m in route_matchers(route.matchers) if m.name == names.LABEL_SEVERITY]
+        on_severity = [m for m in route_matchers(route.matchers) if m.label == names.LABEL_SEVERITY]
         if on_severity:
             conditions.append(_accepts_all(on_severity))
     return conditions

@@ -14,6 +14,7 @@ import yaml
 
 from ..model import conventions as names
 from ..model import promql
+from ..model import routing as r
 from ..model.domain import (
     SLI,
     SLO,
@@ -26,7 +27,15 @@ from ..model.domain import (
     Tier,
 )
 from ..model.durations import parse_duration
-from .models import AlertSpec, ServiceLevelsSpec, SLOSpec, TierSpec
+from .models import (
+    AlertRoutingSpec,
+    AlertSpec,
+    RouteTiming,
+    ServiceLevelsSpec,
+    SLOSpec,
+    TierSpec,
+    TimeIntervalSpec,
+)
 from .validate import Bundle, settings_or_default
 
 
@@ -54,7 +63,7 @@ def plan(bundle: Bundle) -> Project:
             key=lambda s: s.name,
         )
     )
-    routing = bundle.routing.spec if bundle.routing else None
+    routing = plan_routing(bundle.routing.spec) if bundle.routing else None
     return Project(services, settings, routing, tuple(bundle.sources))
 
 
@@ -150,7 +159,7 @@ def plan_tiers(spec: SLOSpec, period: int) -> tuple[Tier, ...]:
         else:
             consumed = float(t.budget_consumed or 0) / 100
             burn = round(consumed * period / long_s, 6)
-        default_severity = "critical" if t.severity == "page" else "warning"
+        default_severity = names.PAGE_SEVERITY if t.severity == "page" else names.TICKET_SEVERITY
         tiers.append(
             Tier(
                 kind=t.severity,
@@ -198,4 +207,76 @@ def plan_alert(service: str, spec: AlertSpec, base: dict[str, str]) -> Alert:
         summary=spec.summary.strip(),
         threshold=threshold,
         tests=tests,
+    )
+
+
+def plan_routing(spec: AlertRoutingSpec) -> r.Routing:
+    """The checked AlertRouting document as frozen data, matchers parsed."""
+    smtp = None
+    if spec.smtp is not None:
+        m = spec.smtp
+        smtp = r.Smtp(
+            m.smarthost, m.from_, m.hello, m.auth_username, m.auth_password_file, m.require_tls
+        )
+    return r.Routing(
+        default_receiver=spec.default_receiver,
+        receivers=tuple(
+            r.Receiver(x.name, tuple((k, r.plain(v)) for k, v in (x.model_extra or {}).items()))
+            for x in spec.receivers
+        ),
+        routes=tuple(
+            r.Route(
+                matchers=r.route_matchers(route.matchers),
+                receivers=tuple(route.receivers),
+                timing=_timing(route),
+                active_during=tuple(route.active_during),
+                mute_during=tuple(route.mute_during),
+                continue_=route.continue_,
+            )
+            for route in spec.routes
+        ),
+        defaults=_timing(spec.defaults),
+        smtp=smtp,
+        time_intervals=tuple(
+            (name, tuple(_time_interval(e) for e in entries))
+            for name, entries in spec.time_intervals.items()
+        ),
+        mute_during=tuple(spec.mute_during),
+        inhibit=tuple(
+            r.Inhibit(
+                tuple(r.parse_matcher(m) for m in rule.source_matchers),
+                tuple(r.parse_matcher(m) for m in rule.target_matchers),
+                tuple(rule.equal),
+            )
+            for rule in spec.inhibit
+        ),
+        expect=tuple(
+            r.Expectation(tuple(case.labels.items()), tuple(case.receivers)) for case in spec.expect
+        ),
+        alertmanager_version=spec.alertmanager_version,
+    )
+
+
+def _timing(spec: RouteTiming) -> r.Timing:
+    return r.Timing(
+        tuple(spec.group_by) if spec.group_by is not None else None,
+        spec.group_wait,
+        spec.group_interval,
+        spec.repeat_interval,
+    )
+
+
+def _time_interval(spec: TimeIntervalSpec) -> r.TimeInterval:
+    def texts(values: list[str] | None) -> tuple[str, ...] | None:
+        return tuple(values) if values is not None else None
+
+    return r.TimeInterval(
+        times=tuple(r.TimeRange(t.start_time, t.end_time) for t in spec.times)
+        if spec.times is not None
+        else None,
+        weekdays=texts(spec.weekdays),
+        days_of_month=texts(spec.days_of_month),
+        months=texts(spec.months),
+        years=texts(spec.years),
+        location=spec.location,
     )

@@ -11,73 +11,20 @@ import difflib
 import re
 import zoneinfo
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem
 from ..model import conventions as names
+from ..model.promql import Matcher
 from ..model.receivers import check_receiver, configs, integration_blocks, parse_version
+from ..model.routing import parse_matcher, route_matchers
 from .loader import Document, PathKey, format_path
 from .models import AlertRoutingSpec, RouteSpec, ServiceLevelsSpec
 
 if TYPE_CHECKING:
     from .validate import Bundle
 
-PAGE_SEVERITY = "critical"  # plan.py's defaults for the page and ticket tiers
-TICKET_SEVERITY = "warning"
-
-_MATCHER_RE = re.compile(
-    r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|([^"\s{},]*))\s*$'
-)
 _TIME_RE = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
-
-
-@dataclass(frozen=True)
-class Matcher:
-    name: str
-    op: str
-    value: str
-
-    def __str__(self) -> str:
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'{self.name}{self.op}"{escaped}"'
-
-    def accepts(self, value: str) -> bool:
-        if self.op in ("=", "!="):
-            return (value == self.value) == (self.op == "=")
-        try:
-            found = re.fullmatch(self.value, value) is not None
-        except re.error:
-            return False
-        return found == (self.op == "=~")
-
-
-def parse_matcher(text: str) -> Matcher:
-    """An Alertmanager matcher such as ``severity="critical"`` or ``team=~"pay.*"``."""
-    match = _MATCHER_RE.match(text) if isinstance(text, str) else None
-    if not match:
-        raise ValueError(
-            f'is not a matcher like severity="critical" or team=~"pay.*" (got {text!r})'
-        )
-    name, op, quoted, bare = match.groups()
-    value = _unescape(quoted) if quoted is not None else bare
-    if op in ("=~", "!~"):
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression in {text!r}: {exc}") from None
-    return Matcher(name, op, value)
-
-
-def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
-
-
-def route_matchers(matchers: dict[str, str] | list[str]) -> list[Matcher]:
-    """A route's matchers in one form: an equality map or a list of matcher strings."""
-    if isinstance(matchers, dict):
-        return [Matcher(k, "=", v) for k, v in matchers.items()]
-    return [parse_matcher(m) for m in matchers]
 
 
 def is_catch_all(route: RouteSpec) -> bool:
@@ -252,7 +199,7 @@ def _coverage_warnings(
 ) -> list[Problem]:
     """Severities that alerts carry but no route names: only the default receiver gets them."""
     carriers = alert_severities(services)
-    routed = [route_matchers(r.matchers) for r in spec.routes]
+    routed = [list(route_matchers(r.matchers)) for r in spec.routes]
     warnings = []
     for severity, owners in sorted(carriers.items()):
         if any(_routes_severity(matchers, severity) for matchers in routed):
@@ -273,7 +220,7 @@ def _coverage_warnings(
 def _routes_severity(matchers: list[Matcher], severity: str) -> bool:
     if not matchers:
         return True
-    on_severity = [m for m in matchers if m.name == names.LABEL_SEVERITY]
+    on_severity = [m for m in matchers if m.label == names.LABEL_SEVERITY]
     return bool(on_severity) and all(m.accepts(severity) for m in on_severity)
 
 
@@ -289,8 +236,8 @@ def alert_severities(services: Iterable[ServiceLevelsSpec]) -> dict[str, set[str
                 else {"page", "ticket"}
             )
             for kind, policy, default in (
-                ("page", alerting.page, PAGE_SEVERITY),
-                ("ticket", alerting.ticket, TICKET_SEVERITY),
+                ("page", alerting.page, names.PAGE_SEVERITY),
+                ("ticket", alerting.ticket, names.TICKET_SEVERITY),
             ):
                 if kind in kinds and not policy.disable:
                     found.setdefault(policy.severity or default, set()).add(service.service)

@@ -15,16 +15,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
 from ..model import conventions as names
-from . import binaries as tools
 from ..errors import ToolError
-
-if TYPE_CHECKING:
-    from .testing import Check
+from . import binaries as tools
+from .report import Check
 
 ROUTES_TIMEOUT = 60.0
 
@@ -127,8 +124,6 @@ def _label_arg(name: str, value: str) -> str:
 
 def testing_checks(out_dir: Path) -> list[Check]:
     """``sloforge test``'s view: check-config, then one check per routing expectation."""
-    from .testing import Check
-
     out_dir = Path(out_dir)
     if not has_alertmanager(out_dir):
         return []

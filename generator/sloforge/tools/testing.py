@@ -1,8 +1,8 @@
 """``sloforge test``: run promtool and amtool on an output tree and summarise the results.
 
-Every check is a ``Check`` (one line in the summary, one JUnit test case), so
-new kinds of verification (routing expectations, targets) add checks, not
-new report formats.
+Every check is a ``Check`` (report.py; one line in the summary, one JUnit test
+case), so new kinds of verification (routing expectations, targets) add checks,
+not new report formats.
 """
 
 from __future__ import annotations
@@ -13,40 +13,20 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from . import binaries as tools
 from ..errors import ToolError
-
-
-@dataclass
-class Check:
-    suite: str  # the file checked
-    name: str  # what was checked
-    passed: bool
-    details: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    skipped: bool = False
-
-
-@dataclass
-class Report:
-    checks: list[Check] = field(default_factory=list)
-    untested: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(c.passed or c.skipped for c in self.checks)
+from . import binaries as tools
+from .alertmanager_check import testing_checks as alertmanager_checks
+from .report import Check, CheckProvider, Report
 
 
 TEST_TIMEOUT = 1800.0  # multi-day scenarios of a large service take minutes
 
-# Extra checks contributed by other modules: (out_dir) -> checks.
-CheckProvider = Callable[[Path], list[Check]]
-EXTRA_CHECKS: list[CheckProvider] = []
+# Checks beyond promtool's, run beside the rule files.
+EXTRA_CHECKS: list[CheckProvider] = [alertmanager_checks]
 
 
 def run_all(
@@ -269,13 +249,3 @@ def junit(report: Report) -> bytes:
             ET.SubElement(case, "skipped", message="no test expects this alert to fire")
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def _register_alertmanager_checks() -> None:
-    """amtool check-config and the routing expectations (alertmanager_check.py)."""
-    from .alertmanager_check import testing_checks
-
-    EXTRA_CHECKS.append(testing_checks)
-
-
-_register_alertmanager_checks()
