@@ -1,5 +1,5 @@
-"""Every Sloth, Pyrra and OpenSLO file in ../shared/anchors imports, validates and generates
-rules promtool accepts, or fails with the reason named below.
+"""Every Sloth, Pyrra and OpenSLO document in tests/fixtures/foreign imports, validates and
+generates rules promtool accepts, or fails with the whole message listed below.
 
 ``sloforge import`` is checked to print a document that compiles to exactly the
 rules the foreign file compiles to directly.
@@ -17,100 +17,89 @@ from sloforge.pipeline import build_outputs, load
 from sloforge.spec.foreign import import_file
 from toolbox import ROOT, require
 
-ANCHORS = ROOT.parent / "shared" / "anchors"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "import"
+FOREIGN = Path(__file__).resolve().parent / "fixtures" / "foreign"
 
-PLUGIN = "is Go code sloforge cannot run"
-SLO_PLUGIN = "changes the generated rules in Go code sloforge cannot run"
-CALENDAR = "calendar-aligned windows are not supported"
-NOTHING = "holds no openslo SLO to convert"
+NOTHING = "NOTHING"  # parts of an OpenSLO SLO: load to no service, import says so
+_SLOTH = "cannot convert Sloth document"
+_OPENSLO = "cannot convert OpenSLO document"
 
-# File -> None when it must import and generate, else the reason it must fail with.
+# File (or folder, loaded as a whole) -> None when it must import and generate, else the
+# whole error: "{file}" stands for its path, "{here}" for the folder of the corpus.
 EXPECTED: dict[str, str | None] = {
-    # Sloth examples
-    "sloth/examples/getting-started.yml": None,
-    "sloth/examples/home-wifi.yml": None,
-    "sloth/examples/k8s-getting-started.yml": None,
-    "sloth/examples/k8s-home-wifi.yml": None,
-    "sloth/examples/k8s-multifile.yml": None,
-    "sloth/examples/kubernetes-apiserver.yml": None,
-    "sloth/examples/multifile.yml": None,
-    "sloth/examples/no-alerts.yml": None,
-    "sloth/examples/raw-home-wifi.yml": None,
-    "sloth/examples/openslo-getting-started.yml": None,
-    "sloth/examples/openslo-kubernetes-apiserver.yml": None,
-    # only sloth.dev/core/debug plugins, which change nothing
-    "sloth/examples/slo-plugin-getting-started.yml": None,
-    "sloth/examples/slo-plugin-k8s-getting-started.yml": None,
-    "sloth/examples/plugin-getting-started.yml": PLUGIN,
-    "sloth/examples/plugin-k8s-getting-started.yml": PLUGIN,
-    "sloth/examples/contrib-slo-plugins.yml": "'sloth.dev/contrib/info_labels/v1' " + SLO_PLUGIN,
-    "sloth/examples/contrib-denominator-corrected.yaml": (
-        "'sloth.dev/contrib/denominator_corrected_rules/v1' "
-    )
-    + SLO_PLUGIN,
-    "sloth/examples/victoria-metrics.yml": "'sloth.dev/contrib/validate_victoria_metrics/v1' "
-    + SLO_PLUGIN,
-    # Sloth test data
-    "sloth/testdata/in-base.yaml": None,
-    "sloth/testdata/in-base-k8s.yaml": None,
-    "sloth/testdata/in-multifile.yaml": None,
-    "sloth/testdata/in-multifile-k8s.yaml": None,
-    "sloth/testdata/in-openslo.yaml": None,
-    "sloth/testdata/in-invalid-version.yaml": "unsupported Sloth version 'prometheus/v999'",
-    "sloth/testdata/in-sli-plugin.yaml": PLUGIN,
-    "sloth/testdata/in-slo-plugin.yaml": SLO_PLUGIN,
-    "sloth/testdata/in-slo-plugin-k8s.yaml": SLO_PLUGIN,
-    "sloth/testdata/validate/good/good-aa.yaml": None,
-    "sloth/testdata/validate/good/good-ab.yaml": None,
-    "sloth/testdata/validate/good/good-ba.yaml": None,
-    "sloth/testdata/validate/good/good-k8s.yaml": None,
-    "sloth/testdata/validate/good/good-multi.yaml": None,
-    "sloth/testdata/validate/good/good-multi-k8s.yaml": None,
-    "sloth/testdata/validate/good/good-openslo.yaml": None,
-    "sloth/testdata/validate/bad/bad-aa.yaml": "slos[1].objective: must be less than 100 (got 101)",
-    "sloth/testdata/validate/bad/bad-ab.yaml": "slos[1].objective: must be less than 100 (got 101)",
-    "sloth/testdata/validate/bad/bad-ba.yaml": "slos[1].objective: must be less than 100 (got 101)",
-    "sloth/testdata/validate/bad/bad-k8s.yaml": "service: must be lower-case letters",
-    "sloth/testdata/validate/bad/bad-multi.yaml": "a Sloth SLI needs `events` or `raw`",
-    "sloth/testdata/validate/bad/bad-multi-k8s.yaml": "alerting.name: is empty",
-    # Sloth accepts only 30d by default; a 28d OpenSLO window is fine for sloforge.
-    "sloth/testdata/validate/bad/bad-openslo.yaml": None,
-    "sloth/testdata/validate_with_duplicates/bad-prom-multi-duplicates.yaml": (
-        "duplicate SLO name `slo1`"
+    "sloth/http-events.yml": None,
+    "sloth/k8s-events.yaml": None,
+    "sloth/two-services.yml": None,
+    "sloth/raw-ratio.yml": None,
+    "sloth/no-alerts.yml": None,
+    "sloth/openslo-v1alpha.yml": None,
+    # only the sloth.dev/core/debug plugin, which changes nothing
+    "sloth/debug-plugin.yml": None,
+    "sloth/sli-plugin.yml": (
+        f"{{file}}:8:7: {_SLOTH}: slos[0].sli.plugin: Sloth SLI plugin "
+        "'sloth-common/kubernetes/apiserver/availability' is Go code sloforge cannot run; "
+        "write its queries as `events`"
     ),
-    "sloth/testdata/validate_with_duplicates/prom": "service `svc01` is already defined",
-    "sloth/testdata/validate_with_duplicates/k8s": "service `svc01` is already defined",
-    "sloth/testdata/validate_with_duplicates/openslo": "service `svc01` is already defined",
-    # Pyrra
-    "pyrra/pyrra-connect-latency.yaml": "native-histogram latency SLOs are not supported",
-    # OpenSLO: the specification's examples use placeholder sources and calendar windows
-    "openslo/budgeting-method__occurences-slo.yaml": "metric source 'Any' is not Prometheus",
-    "openslo/budgeting-method__ratio-timeslices.yaml": "RatioTimeslices budgeting is not supported",
-    "openslo/budgeting-method__timeslices-slo.yaml": CALENDAR,
-    "openslo/treat-low-traffic-as-equally-important__timeslices-slo.yaml": CALENDAR,
-    "openslo/go-sdk_v1_slos.yaml": CALENDAR,
-    "openslo/go-sdk_v1_slis.yaml": NOTHING,
-    "openslo/go-sdk_v1_services.yaml": NOTHING,
-    "openslo/go-sdk_v1_data_sources.yaml": NOTHING,
-    "openslo/go-sdk_v1_alert_policies.yaml": NOTHING,
-    "openslo/go-sdk_v1_alert_conditions.yaml": NOTHING,
-    "openslo/go-sdk_v1_alert_notification_targets.yaml": NOTHING,
+    "sloth/slo-plugin.yml": (
+        f"{{file}}:9:11: {_SLOTH}: slos[0].plugins.chain[0].id: Sloth SLO plugin "
+        "'sloth.dev/contrib/denominator_corrected_rules/v1' changes the generated rules in Go "
+        "code sloforge cannot run"
+    ),
+    "sloth/bad-version.yml": (
+        f"{{file}}:1:1: {_SLOTH}: version: unsupported Sloth version 'prometheus/v999'; "
+        "sloforge reads prometheus/v1 and sloth.slok.dev/v1"
+    ),
+    "sloth/bad-objective.yml": "{file}:11:5: slos[1].objective: must be less than 100 (got 101)",
+    # `spec.service: ""` is on line 7 of the Kubernetes resource; its `spec.` prefix is dropped.
+    "sloth/bad-empty-service.yaml": (
+        "{file}:7:3: service: must be lower-case letters, digits and dashes, starting with a "
+        "letter or digit, because it names output files (got '')"
+    ),
+    "sloth/bad-no-sli-kind.yml": (
+        f"{{file}}:6:5: {_SLOTH}: slos[0].sli: a Sloth SLI needs `events` or `raw`"
+    ),
+    "sloth/bad-empty-alert-name.yml": (
+        f"{{file}}:11:7: {_SLOTH}: slos[0].alerting.name: is empty; give the alert a name or "
+        "leave the field out"
+    ),
+    "sloth/bad-duplicate-slo.yml": (
+        "{file}:10:5: slos[1].name: duplicate SLO name `availability` (first at {file}:4:5)"
+    ),
+    "sloth/duplicate-service": (
+        "{file}/b.yml:2:1: service: service `storefront` is already defined at {file}/a.yml:2:1"
+    ),
+    "pyrra/ratio-grouped.yaml": None,
+    "pyrra/window-14d.yaml": None,
+    "pyrra/latency-histogram.yaml": None,
+    "pyrra/latency-and-errors.yaml": None,
+    "pyrra/probe-grouped.yaml": None,
+    "pyrra/native-latency.yaml": (
+        "{file}:11:5: cannot convert Pyrra document: spec.indicator.latencyNative: "
+        "native-histogram latency SLOs are not supported; use a classic histogram (`latency`)"
+    ),
+    "openslo/placeholder-source.yaml": (
+        f"{{file}}:19:13: {_OPENSLO}: spec.indicator.spec.ratioMetric.total.metricSource.type: "
+        "metric source 'Datadog' is not Prometheus"
+    ),
+    "openslo/ratio-timeslices.yaml": (
+        f"{{file}}:22:3: {_OPENSLO}: spec.budgetingMethod: RatioTimeslices budgeting is not "
+        "supported; sloforge budgets Occurrences (good events over all events)"
+    ),
+    "openslo/calendar-window.yaml": (
+        f"{{file}}:22:7: {_OPENSLO}: spec.timeWindow[0].isRolling: calendar-aligned windows "
+        "are not supported; use a rolling window"
+    ),
+    "openslo/parts-only.yaml": NOTHING,
 }
 
 
-def _anchor_files() -> list[str]:
-    patterns = (
-        "sloth/examples/*.y*ml",
-        "sloth/testdata/*.yaml",
-        "sloth/testdata/validate/*/*.yaml",
-        "sloth/testdata/validate_with_duplicates/*",  # files, and folders loaded as a whole
-        "pyrra/*.yaml",
-        "openslo/*.yaml",
-    )
-    return sorted(
-        {p.relative_to(ANCHORS).as_posix() for pattern in patterns for p in ANCHORS.glob(pattern)}
-    )
+def _corpus() -> list[str]:
+    files = {p.relative_to(FOREIGN).as_posix() for p in FOREIGN.glob("*/*") if p.suffix != ".md"}
+    return sorted(files)
+
+
+def _message(path: str) -> str:
+    return str(EXPECTED[path]).format(file=(FOREIGN / path).as_posix())
 
 
 def _tool(path: str) -> str:
@@ -122,7 +111,7 @@ def _tool(path: str) -> str:
 
 
 def _expected(path: str) -> str | None:
-    return EXPECTED.get(path)  # unlisted Pyrra examples (and any new file) must import
+    return EXPECTED[path]
 
 
 def _rule_files(files: dict[str, bytes]) -> dict[str, bytes]:
@@ -142,35 +131,31 @@ def _promtool_check(tmp_path: Path, files: dict[str, bytes]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-pytestmark = pytest.mark.skipif(
-    not ANCHORS.is_dir(), reason=f"reference corpus {ANCHORS} is not present"
-)
-
-
-def test_every_anchor_file_has_an_expectation_or_imports() -> None:
-    listed = {p for p in EXPECTED if not p.startswith("pyrra/")}
-    missing = listed - set(_anchor_files())
-    assert not missing, f"expectations for files that are not in the anchors: {sorted(missing)}"
+def test_every_foreign_fixture_has_an_expectation() -> None:
+    assert _corpus() == sorted(EXPECTED)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", _anchor_files())
-def test_anchor_imports_validates_and_generates_or_fails_with_a_named_reason(
+@pytest.mark.parametrize("path", _corpus())
+def test_foreign_document_imports_validates_and_generates_or_fails_with_its_message(
     path: str, tmp_path: Path
 ) -> None:
-    source = ANCHORS / path
+    source = FOREIGN / path
     reason = _expected(path)
     if reason == NOTHING:
         # Parts of an OpenSLO SLO (SLI, AlertPolicy…) compile to nothing; importing one says so.
         assert not load([source]).project.services
         with pytest.raises(SpecError) as caught:
             import_file(_tool(path), str(source))
-        assert reason in str(caught.value)
+        assert str(caught.value) == (
+            f"{source.as_posix()}: holds no openslo SLO to convert "
+            "(OpenSLO SLI, AlertPolicy… are read only inlined in an SLO)"
+        )
         return
     if reason is not None:
         with pytest.raises(SpecError) as caught:
             load([source])
-        assert reason in str(caught.value)
+        assert str(caught.value) == _message(path)
         return
     project = load([source]).project
     assert project.services, "a file that imports must yield at least one service"
@@ -179,13 +164,11 @@ def test_anchor_imports_validates_and_generates_or_fails_with_a_named_reason(
     _promtool_check(tmp_path, rules)
 
 
-@pytest.mark.parametrize(
-    "path", [p for p in _anchor_files() if _expected(p) is None and not p.endswith("/prom")]
-)
+@pytest.mark.parametrize("path", [p for p in _corpus() if _expected(p) is None])
 def test_import_command_prints_a_document_that_compiles_to_the_same_rules(
     path: str, tmp_path: Path
 ) -> None:
-    source = ANCHORS / path
+    source = FOREIGN / path
     text = import_file(_tool(path), str(source))
     assert text.startswith("# Converted by `sloforge import")
     assert all(doc["apiVersion"] == "sloforge/v1" for doc in yaml.safe_load_all(text))
@@ -199,7 +182,7 @@ def test_import_command_prints_a_document_that_compiles_to_the_same_rules(
 
 def test_import_refuses_a_file_of_another_tool() -> None:
     with pytest.raises(SpecError) as caught:
-        import_file("pyrra", str(ANCHORS / "sloth/examples/getting-started.yml"))
+        import_file("pyrra", str(FOREIGN / "sloth/http-events.yml"))
     assert "not a pyrra document: found 'prometheus/v1', expected pyrra.dev" in str(caught.value)
 
 
@@ -211,25 +194,30 @@ def _imported(tool: str, path: Path) -> list[dict]:
 
 
 def test_sloth_window_template_and_severity_label_map_to_sloforge_fields() -> None:
-    (doc,) = _imported("sloth", ANCHORS / "sloth/examples/getting-started.yml")
+    (doc,) = _imported("sloth", FOREIGN / "sloth/http-events.yml")
     slo = doc["slos"][0]
     assert slo["sli"]["query"]["errors"].endswith('code=~"(5..|429)"}[$window]))')
-    assert slo["alerting"]["page"] == {"severity": "pageteam", "labels": {"routing_key": "myteam"}}
+    assert slo["alerting"]["page"] == {
+        "severity": "pageteam",
+        "labels": {"routing_key": "web-oncall"},
+    }
     assert slo["alerting"]["ticket"] == {
         "severity": "slack",
-        "labels": {"slack_channel": "#alerts-myteam"},
+        "labels": {"slack_channel": "#alerts-web"},
     }
 
 
 def test_sloth_raw_ratio_becomes_an_exact_query_sli() -> None:
-    (doc,) = _imported("sloth", ANCHORS / "sloth/examples/raw-home-wifi.yml")
+    (doc,) = _imported("sloth", FOREIGN / "sloth/raw-ratio.yml")
     slo = doc["slos"][0]
     assert slo["strategy"] == "exact"
-    assert slo["sli"]["query"]["total"].startswith("0 * (1 - (")
+    ratio = "1 - avg(avg_over_time(wifi_client_satisfaction_ratio[$window]))"
+    # The error ratio over a constant 1 wherever the ratio has data.
+    assert slo["sli"]["query"] == {"errors": f"({ratio})", "total": f"0 * ({ratio}) + 1"}
 
 
 def test_pyrra_tiers_scale_with_the_window() -> None:
-    (doc,) = _imported("pyrra", ANCHORS / "pyrra/slo-apiserver-read-response-errors.yaml")
+    (doc,) = _imported("pyrra", FOREIGN / "pyrra/window-14d.yaml")
     tiers = doc["slos"][0]["alerting"]["tiers"]
     assert doc["slos"][0]["window"] == "14d"
     assert [(t["long_window"], t["short_window"], t["burn_rate"]) for t in tiers] == [
@@ -241,23 +229,23 @@ def test_pyrra_tiers_scale_with_the_window() -> None:
 
 
 def test_pyrra_latency_with_matching_series_becomes_a_histogram_sli() -> None:
-    (doc,) = _imported("pyrra", ANCHORS / "pyrra/caddy-response-latency.yaml")
+    (doc,) = _imported("pyrra", FOREIGN / "pyrra/latency-histogram.yaml")
     assert doc["slos"][0]["sli"]["latency"] == {
-        "histogram": "caddy_http_response_duration_seconds",
-        "matchers": '{job="caddy", handler="subroute", code!~"5.."}',
-        "threshold": 0.05,
+        "histogram": "proxy_response_duration_seconds",
+        "matchers": '{job="proxy", route="api", code!~"5.."}',
+        "threshold": 0.25,
     }
 
 
 def test_pyrra_latency_whose_bucket_filter_differs_keeps_both_selectors() -> None:
-    docs = _imported("pyrra", ANCHORS / "pyrra/nginx.yaml")
+    docs = _imported("pyrra", FOREIGN / "pyrra/latency-and-errors.yaml")
     ratio = docs[1]["slos"][0]["sli"]["ratio"]
     assert ratio["good"].endswith('status=~"5..", le="1"}')
-    assert ratio["total"].startswith("nginx_ingress_controller_request_duration_seconds_count")
+    assert ratio["total"] == "ingress_request_duration_seconds_count"
 
 
 def test_pyrra_grouped_bool_gauge_counts_failed_probes_per_group() -> None:
-    (doc,) = _imported("pyrra", ANCHORS / "pyrra/prometheus-probe-success.yaml")
+    (doc,) = _imported("pyrra", FOREIGN / "pyrra/probe-grouped.yaml")
     assert doc["slos"][0]["sli"]["query"] == {
         "errors": (
             "sum by (target) (count_over_time(probe_success[$window]) - "
@@ -314,7 +302,7 @@ def test_what_cannot_be_expressed_is_an_error_at_its_field(fixture: str, message
 
 
 def test_a_problem_in_a_converted_document_points_at_its_source_line() -> None:
-    source = ANCHORS / "sloth/testdata/validate/bad/bad-k8s.yaml"
+    source = FOREIGN / "sloth/bad-empty-service.yaml"
     with pytest.raises(SpecError) as caught:
         load([source])
     # `spec.service: ""` is on line 7 of the Kubernetes resource; its `spec.` prefix is dropped.
@@ -327,14 +315,14 @@ def test_import_command_exit_codes(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sloforge, *args], capture_output=True, text=True, timeout=120)
 
-    ok = run("import", "pyrra", str(ANCHORS / "pyrra/prometheus-http.yaml"))
+    ok = run("import", "pyrra", str(FOREIGN / "pyrra/ratio-grouped.yaml"))
     assert ok.returncode == 0
     assert yaml.safe_load(ok.stdout)["slos"][0]["sli"]["ratio"]["group_by"] == ["handler"]
-    refused = run("import", "pyrra", str(ANCHORS / "pyrra/pyrra-connect-latency.yaml"))
+    refused = run("import", "pyrra", str(FOREIGN / "pyrra/native-latency.yaml"))
     assert refused.returncode == 1 and not refused.stdout
     assert "spec.indicator.latencyNative: native-histogram" in refused.stderr
     assert "Traceback" not in refused.stderr
-    assert run("import", "nagios", str(ANCHORS / "pyrra/prometheus-http.yaml")).returncode == 2
+    assert run("import", "nagios", str(FOREIGN / "pyrra/ratio-grouped.yaml")).returncode == 2
 
 
 def test_a_sloth_team_label_becomes_the_owner_so_every_rule_keeps_it() -> None:

@@ -1,12 +1,13 @@
-"""sloforge's alerts for an imported Sloth spec decide like Sloth's own generated rules.
+"""sloforge's alerts for an imported Sloth spec decide like Sloth's documented rules.
 
-For every Sloth example with a generated counterpart in
-``../shared/anchors/sloth/examples/_gen``, the same synthetic series run through
-promtool twice: once against Sloth's rule file, once against the rules sloforge
-generates from the imported spec. Both runs must pass the same expectations,
-written per SLO as "page fires / ticket fires / quiet" at a few evaluation
-times. Alert names and labels differ between the tools, so each side is asked
-through its own labels (``sloth_severity`` vs ``slo_tier``).
+For every Sloth document in ``tests/fixtures/foreign/sloth``, the same synthetic
+series run through promtool twice: once against the rules Sloth documents it
+generates for a 30-day SLO (built below from the spec, see ``sloth_rules``),
+once against the rules sloforge generates from the imported spec. Both runs
+must pass the same expectations, written per SLO as "page fires / ticket fires
+/ quiet" at a few evaluation times. Alert names and labels differ between the
+tools, so each side is asked through its own labels (``sloth_severity`` vs
+``slo_tier``).
 
 The expectations come from the SLO itself: with a constant error ratio e from
 the start, a tier fires exactly when e / error budget exceeds its burn rate (in
@@ -25,17 +26,94 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from sloforge.model.domain import SLO, Project
 from sloforge.pipeline import build_outputs, load
-from toolbox import ROOT, require
+from toolbox import require
 
 pytestmark = pytest.mark.slow  # runs promtool, amtool or the servers
 
-ANCHORS = ROOT.parent / "shared" / "anchors" / "sloth" / "examples"
-GENERATED = ANCHORS / "_gen"
+SLOTH = Path(__file__).resolve().parent / "fixtures" / "foreign" / "sloth"
+
+# --- Sloth's documented rules --------------------------------------------------------
+#
+# For a 30-day SLO Sloth records the error ratio over each alert window as
+# slo:sli_error:ratio_rate<window> (the error query over the total query, or the raw
+# error-ratio query), labelled sloth_service, sloth_slo and sloth_window, and writes two
+# alerts without `for:`, labelled sloth_severity page / ticket: the multi-window,
+# multi-burn-rate table of the Google SRE workbook, each pair of windows above
+# burn rate x error budget.
+SLOTH_ALERTS: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "page": (("5m", "1h", 14.4), ("30m", "6h", 6)),
+    "ticket": (("2h", "1d", 3), ("6h", "3d", 1)),
+}
+SLOTH_WINDOWS = sorted({w for pairs in SLOTH_ALERTS.values() for p in pairs for w in p[:2]})
+
+
+def _field(data: dict[str, Any], snake: str) -> Any:
+    """Sloth spells fields in snake_case (prometheus/v1) or camelCase (its Kubernetes CRD)."""
+    head, *rest = snake.split("_")
+    return data.get(snake, data.get(head + "".join(p.title() for p in rest)))
+
+
+def _sloth_slo_rules(service: str, labels: dict[str, str], slo: dict[str, Any]) -> list[dict]:
+    ids = {"sloth_service": service, "sloth_slo": slo["name"]}
+    sli = slo["sli"]
+    if "raw" in sli:
+        ratio = "(" + _field(sli["raw"], "error_ratio_query") + ")"
+    else:
+        events = sli["events"]
+        ratio = f"({_field(events, 'error_query')})\n/\n({_field(events, 'total_query')})"
+    recording = [
+        {
+            "record": f"slo:sli_error:ratio_rate{w}",
+            "expr": ratio.replace("{{.window}}", w),
+            "labels": {**labels, **ids, "sloth_window": w},
+        }
+        for w in SLOTH_WINDOWS
+    ]
+    alerting = slo.get("alerting") or {}
+    budget = 1 - slo["objective"] / 100
+    selector = ", ".join(f'{k}="{v}"' for k, v in ids.items())
+    alerts = []
+    for severity, pairs in SLOTH_ALERTS.items():
+        policy = _field(alerting, f"{severity}_alert") or {}
+        if policy.get("disable"):
+            continue
+        expr = " or ".join(
+            "("
+            + " and ".join(
+                f"max(slo:sli_error:ratio_rate{w}{{{selector}}} > ({burn} * {budget!r})) "
+                "without (sloth_window)"
+                for w in (short, long)
+            )
+            + ")"
+            for short, long, burn in pairs
+        )
+        alert_labels = {**labels, **(alerting.get("labels") or {})}
+        alert_labels |= {**(policy.get("labels") or {}), "sloth_severity": severity}
+        alerts.append(
+            {"alert": alerting.get("name", "SLOBurn"), "expr": expr, "labels": alert_labels}
+        )
+    return recording + alerts
+
+
+def sloth_rules(path: Path) -> list[dict]:
+    """One rule group per SLO, as Sloth documents them, for every service of a Sloth file."""
+    groups = []
+    for doc in yaml.safe_load_all(path.read_text()):
+        spec = doc["spec"] if doc.get("kind") == "PrometheusServiceLevel" else doc
+        labels = spec.get("labels") or {}
+        for slo in spec["slos"]:
+            rules = _sloth_slo_rules(spec["service"], {**labels, **(slo.get("labels") or {})}, slo)
+            groups.append({"name": f"sloth-{spec['service']}-{slo['name']}", "rules": rules})
+    return groups
+
+
+# --- the traffic ---------------------------------------------------------------------
 
 SAMPLES = 40  # one per minute
 EVAL_TIMES = ("10m", "25m", "38m")
@@ -62,7 +140,7 @@ def _counter(selector: str, per_minute: float) -> dict[str, str]:
 def _http(e: float) -> Series:
     bad = e * EVENTS_PER_MINUTE
     out = []
-    for job in ("myservice", "myapp"):
+    for job in ("storefront", "basket"):
         out.append(
             _counter(
                 f'http_request_duration_seconds_count{{job="{job}", code="200"}}',
@@ -73,19 +151,7 @@ def _http(e: float) -> Series:
     return out
 
 
-def _apiserver(e: float) -> Series:
-    total, good = EVENTS_PER_MINUTE, EVENTS_PER_MINUTE * (1 - e)
-    return [
-        _counter('apiserver_request_total{code="200"}', good),
-        _counter('apiserver_request_total{code="500"}', total - good),
-        _counter('apiserver_request_duration_seconds_count{verb="GET"}', total),
-        _counter('apiserver_request_duration_seconds_bucket{le="0.4", verb="GET"}', good),
-        _counter('apiserver_request_duration_seconds_bucket{le="5", verb="GET"}', good),
-        _counter('apiserver_request_duration_seconds_bucket{le="+Inf", verb="GET"}', total),
-    ]
-
-
-_WIFI_BAD, _WIFI_GOOD = 0.1, 0.99  # below both Sloth thresholds (0.75, 0.5) / above both
+_WIFI_BAD, _WIFI_GOOD = 0.1, 0.99  # the satisfaction of an unhappy and of a happy client
 
 
 def _wifi_bad_clients(e: float) -> int:
@@ -96,7 +162,7 @@ def _wifi(e: float) -> Series:
     bad = _wifi_bad_clients(e)
     return [
         {
-            "series": f'unifipoller_client_satisfaction_ratio{{mac="client-{i}"}}',
+            "series": f'wifi_client_satisfaction_ratio{{mac="client-{i}"}}',
             "values": f"{_WIFI_BAD if i < bad else _WIFI_GOOD}x{SAMPLES}",
         }
         for i in range(WIFI_CLIENTS)
@@ -104,10 +170,9 @@ def _wifi(e: float) -> Series:
 
 
 def _wifi_ratio(slo: SLO, e: float) -> float:
+    """The raw SLI: one minus the mean satisfaction of the clients."""
     bad = _wifi_bad_clients(e)
-    if slo.name == "wifi-client-satisfaction":  # raw: one minus the mean satisfaction
-        return 1 - (bad * _WIFI_BAD + (WIFI_CLIENTS - bad) * _WIFI_GOOD) / WIFI_CLIENTS
-    return bad / WIFI_CLIENTS
+    return 1 - (bad * _WIFI_BAD + (WIFI_CLIENTS - bad) * _WIFI_GOOD) / WIFI_CLIENTS
 
 
 def _same(slo: SLO, e: float) -> float:
@@ -115,52 +180,34 @@ def _same(slo: SLO, e: float) -> float:
 
 
 HTTP = Traffic(_http, _same)
-APISERVER = Traffic(_apiserver, _same)
 WIFI = Traffic(_wifi, _wifi_ratio)
 
 TRAFFIC: dict[str, Traffic] = {
-    "getting-started.yml": HTTP,
-    "k8s-getting-started.yml": HTTP,
-    "multifile.yml": HTTP,
-    "k8s-multifile.yml": HTTP,
+    "http-events.yml": HTTP,
+    "k8s-events.yaml": HTTP,
+    "two-services.yml": HTTP,
     "no-alerts.yml": HTTP,
-    "slo-plugin-getting-started.yml": HTTP,
-    "slo-plugin-k8s-getting-started.yml": HTTP,
-    "kubernetes-apiserver.yml": APISERVER,
-    "home-wifi.yml": WIFI,
-    "k8s-home-wifi.yml": WIFI,
-    "raw-home-wifi.yml": WIFI,
+    "debug-plugin.yml": HTTP,
+    "raw-ratio.yml": WIFI,
 }
 
 SKIPPED: dict[str, str] = {
-    "plugin-getting-started.yml": (
-        "its SLI is a Sloth plugin (Go code); sloforge refuses to import it"
-    ),
-    "plugin-k8s-getting-started.yml": (
-        "its SLI is a Sloth plugin (Go code); sloforge refuses to import it"
-    ),
-    "contrib-slo-plugins.yml": (
-        "contrib SLO plugins change Sloth's rules; sloforge refuses to import it"
-    ),
-    "contrib-denominator-corrected.yaml": (
-        "the denominator_corrected plugin changes Sloth's rules; refused on import"
-    ),
-    "victoria-metrics.yml": (
-        "MetricsQL (histogram_share) behind a VictoriaMetrics plugin; promtool cannot run it"
-    ),
-    "openslo-getting-started.yml": (
-        "Sloth generates no alerts for OpenSLO v1alpha specs, sloforge adds default tiers"
-    ),
-    "openslo-kubernetes-apiserver.yml": (
+    "openslo-v1alpha.yml": (
         "Sloth generates no alerts for OpenSLO v1alpha specs, sloforge adds default tiers"
     ),
 }
 
 
 def _examples() -> list[str]:
-    if not GENERATED.is_dir():
-        return []
-    return sorted(p.name for p in GENERATED.iterdir() if p.suffix in (".yml", ".yaml"))
+    """The Sloth fixtures that import; the others are refusals (tests/test_import.py)."""
+    return sorted(
+        p.name
+        for p in SLOTH.iterdir()
+        if p.is_file()
+        and not p.name.startswith("bad-")
+        and "plugin" not in p.stem
+        or p.name == "debug-plugin.yml"
+    )
 
 
 # --- the two sides ------------------------------------------------------------------
@@ -183,18 +230,8 @@ class Side:
         return {"labels": "{" + labels + "}", "value": 1}
 
 
-SLOTH = Side("sloth", "sloth_service", "sloth_slo", "sloth_severity")
+SLOTH_SIDE = Side("sloth", "sloth_service", "sloth_slo", "sloth_severity")
 SLOFORGE = Side("sloforge", "slo_service", "slo", "slo_tier")
-
-
-def _sloth_groups(path: Path) -> list[dict]:
-    """Sloth's output: rule files or PrometheusRule resources, after an empty first document."""
-    groups = []
-    for doc in yaml.safe_load_all(path.read_text()):
-        if not doc:
-            continue
-        groups += doc["spec"]["groups"] if doc.get("kind") == "PrometheusRule" else doc["groups"]
-    return groups
 
 
 def _sloforge_groups(project: Project) -> list[dict]:
@@ -264,19 +301,20 @@ def _run(tmp: Path, groups: list[dict], test: dict) -> subprocess.CompletedProce
     )
 
 
-@pytest.mark.parametrize("example", _examples() or ["(no _gen folder)"])
+def test_every_sloth_fixture_that_imports_is_compared_or_skipped_with_a_reason() -> None:
+    assert _examples() == sorted([*TRAFFIC, *SKIPPED])
+    for example in _examples():
+        assert load([SLOTH / example]).project.services, example
+
+
+@pytest.mark.parametrize("example", _examples())
 def test_sloforge_alerts_decide_like_sloth_on_the_same_series(example: str, tmp_path: Path) -> None:
     if example in SKIPPED:
         pytest.skip(SKIPPED[example])
-    if example not in TRAFFIC:
-        pytest.fail(
-            f"{example} has a Sloth counterpart but no traffic model in TRAFFIC (or "
-            f"a reason in SKIPPED)"
-        )
-    project = load([ANCHORS / example]).project
+    project = load([SLOTH / example]).project
     traffic = TRAFFIC[example]
     for side, groups in (
-        (SLOTH, _sloth_groups(GENERATED / example)),
+        (SLOTH_SIDE, sloth_rules(SLOTH / example)),
         (SLOFORGE, _sloforge_groups(project)),
     ):
         result = _run(tmp_path / side.name, groups, _test_file(project, traffic, side))
@@ -287,17 +325,18 @@ def test_sloforge_alerts_decide_like_sloth_on_the_same_series(example: str, tmp_
 
 def test_the_comparison_can_fail(tmp_path: Path) -> None:
     """Sloth's rules for the 99.9% SLO against expectations for a 99.99% one must not pass."""
-    project = load([ANCHORS / "multifile.yml"]).project
-    strict = next(s for s in project.services if s.name == "myservice2")
-    sloth_groups = [g for g in _sloth_groups(GENERATED / "getting-started.yml")]
-    renamed = Project(services=(strict,))
-    test = _test_file(renamed, HTTP, SLOTH)
+    project = load([SLOTH / "two-services.yml"]).project
+    strict = next(s for s in project.services if s.name == "storefront-strict")
+    lenient_groups = [
+        g for g in sloth_rules(SLOTH / "two-services.yml") if "strict" not in g["name"]
+    ]
+    test = _test_file(Project(services=(strict,)), HTTP, SLOTH_SIDE)
     for case in test["tests"]:
         for check in case["promql_expr_test"]:
             check["exp_samples"] = [
-                {**s, "labels": str(s["labels"]).replace("myservice2", "myservice")}
+                {**s, "labels": str(s["labels"]).replace("storefront-strict", "storefront")}
                 for s in check["exp_samples"]
             ]
-    result = _run(tmp_path / "sloth", sloth_groups, test)
+    result = _run(tmp_path / "sloth", lenient_groups, test)
     assert result.returncode != 0
     assert "sloth_severity" in result.stdout + result.stderr

@@ -6,7 +6,7 @@ converter cannot express faithfully is an ``Unsupported`` error naming the field
 and the reason; nothing is dropped silently.
 
 Facts about the source formats (field names, defaults) come from their public
-documentation and the examples in ``../shared/anchors``.
+documentation; tests/fixtures/foreign holds small documents of each format.
 """
 
 from __future__ import annotations
