@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem
@@ -20,6 +20,7 @@ from ..model.receivers import check_receiver, configs, integration_blocks, parse
 from ..model.routing import parse_matcher, route_matchers
 from .loader import Document, PathKey, format_path
 from .models import AlertRoutingSpec, RouteSpec, ServiceLevelsSpec
+from .partial import present
 
 if TYPE_CHECKING:
     from .validate import Bundle
@@ -40,18 +41,16 @@ def routing_checks(bundle: Bundle) -> list[Problem]:
         return []
     spec: AlertRoutingSpec = bundle.routing.spec
     doc: Document = bundle.routing.document
-    problems = [Problem(doc.locate(p), format_path(p), m) for p, m in _errors(spec)]
-    if not problems:
-        bundle.warnings.extend(_coverage_warnings(spec, doc, [s.spec for s in bundle.services]))
-    return problems
+    bundle.warnings.extend(_coverage_warnings(spec, doc, [s.spec for s in bundle.services]))
+    return [Problem(doc.locate(p), format_path(p), m) for p, m in _errors(spec)]
 
 
 def _errors(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
     yield from _version_and_receivers(spec)
-    receivers = [r.name for r in spec.receivers]
+    receivers = [r.name for _, r in present(spec.receivers)]
     intervals = list(spec.time_intervals)
     yield from _reference(("default_receiver",), spec.default_receiver, "receiver", receivers)
-    for i, route in enumerate(spec.routes):
+    for i, route in present(spec.routes):
         base: PathKey = ("routes", i)
         for j, name in enumerate(route.receivers):
             yield from _reference((*base, "receivers", j), name, "receiver", receivers)
@@ -62,10 +61,10 @@ def _errors(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
     for j, name in enumerate(spec.mute_during):
         yield from _reference(("mute_during", j), name, "time interval", intervals)
     yield from _unreachable(spec.routes)
-    for i, rule in enumerate(spec.inhibit):
+    for i, rule in present(spec.inhibit):
         for key in ("source_matchers", "target_matchers"):
             yield from _matchers(("inhibit", i, key), getattr(rule, key))
-    for i, case in enumerate(spec.expect):
+    for i, case in present(spec.expect):
         for j, name in enumerate(case.receivers):
             yield from _reference(("expect", i, "receivers", j), name, "receiver", receivers)
     yield from _time_intervals(spec)
@@ -76,9 +75,10 @@ def _version_and_receivers(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, st
         version = parse_version(spec.alertmanager_version)
     except ValueError as exc:
         yield ("alertmanager_version",), str(exc)
-        return
+        # The receivers are still checked, against the default version.
+        version = parse_version(AlertRoutingSpec.model_fields["alertmanager_version"].default)
     seen: dict[str, int] = {}
-    for i, receiver in enumerate(spec.receivers):
+    for i, receiver in present(spec.receivers):
         data = receiver.model_dump()
         if receiver.name in seen:
             yield (
@@ -131,8 +131,8 @@ def _matchers(path: PathKey, matchers: dict[str, str] | list[str]) -> Iterator[t
             yield (*path, j), str(exc)
 
 
-def _unreachable(routes: list[RouteSpec]) -> Iterator[tuple[PathKey, str]]:
-    for i, route in enumerate(routes):
+def _unreachable(routes: Sequence[RouteSpec | None]) -> Iterator[tuple[PathKey, str]]:
+    for i, route in present(routes):
         if is_catch_all(route) and i + 1 < len(routes):
             for later in range(i + 1, len(routes)):
                 yield (
@@ -199,7 +199,7 @@ def _coverage_warnings(
 ) -> list[Problem]:
     """Severities that alerts carry but no route names: only the default receiver gets them."""
     carriers = alert_severities(services)
-    routed = [list(route_matchers(r.matchers)) for r in spec.routes]
+    routed = [matchers for _, r in present(spec.routes) if (matchers := _parsed(r)) is not None]
     warnings = []
     for severity, owners in sorted(carriers.items()):
         if any(_routes_severity(matchers, severity) for matchers in routed):
@@ -217,6 +217,14 @@ def _coverage_warnings(
     return warnings
 
 
+def _parsed(route: RouteSpec) -> list[Matcher] | None:
+    """A route's matchers, or None when they do not parse (an error reported elsewhere)."""
+    try:
+        return list(route_matchers(route.matchers))
+    except ValueError:
+        return None
+
+
 def _routes_severity(matchers: list[Matcher], severity: str) -> bool:
     if not matchers:
         return True
@@ -228,10 +236,10 @@ def alert_severities(services: Iterable[ServiceLevelsSpec]) -> dict[str, set[str
     """severity -> services whose generated or plain alerts carry it."""
     found: dict[str, set[str]] = {}
     for service in services:
-        for slo in service.slos:
+        for _, slo in present(service.slos):
             alerting = slo.alerting
             kinds = (
-                {t.severity for t in alerting.tiers}
+                {t.severity for _, t in present(alerting.tiers)}
                 if alerting.tiers is not None
                 else {"page", "ticket"}
             )
@@ -241,6 +249,6 @@ def alert_severities(services: Iterable[ServiceLevelsSpec]) -> dict[str, set[str
             ):
                 if kind in kinds and not policy.disable:
                     found.setdefault(policy.severity or default, set()).add(service.service)
-        for alert in service.alerts:
+        for _, alert in present(service.alerts):
             found.setdefault(alert.severity, set()).add(service.service)
     return found

@@ -20,6 +20,7 @@ from .models import (
     SettingsSpec,
     Spec,
 )
+from .partial import present, salvage
 
 RESERVED_LABELS = frozenset(
     {
@@ -81,7 +82,7 @@ def _target_checks(bundle: Bundle) -> list[Problem]:
     if bundle.settings is None:
         return []
     problems = []
-    for i, target in enumerate(bundle.settings.spec.targets):
+    for i, target in present(bundle.settings.spec.targets):
         if target not in TARGETS:
             path = ("targets", i)
             hint = _did_you_mean(target, TARGETS)
@@ -113,38 +114,55 @@ def validate_document(document: Document) -> tuple[list[Located], list[Problem]]
     version = version if isinstance(version, str) else None
     if version in FOREIGN_FORMATS or data.get("apiVersion", "").split("/")[0] in FOREIGN_FORMATS:
         return _convert_foreign(document)
+    problems = _header_problems(document)
+    kind = data.get("kind")
+    if kind not in KINDS:
+        return [], problems
+    # A wrong or missing apiVersion is one problem; the kind still says which model
+    # the rest must follow, so its mistakes are reported in the same run.
+    model = KINDS[kind]
+    body = {**data, "apiVersion": API_VERSION}
+    try:
+        spec = model.model_validate(body)
+    except ValidationError as exc:
+        problems += _without_misspelt_missing(
+            [_problem(document, model, err) for err in exc.errors()]
+        )
+        kept = salvage(model, body)
+        return ([Located(kept, document)] if kept is not None else []), problems
+    return [Located(spec, document)], problems
+
+
+def _header_problems(document: Document) -> list[Problem]:
+    """apiVersion and kind: missing, unknown, or not ours."""
+    data = document.data
+    problems = []
     if "apiVersion" not in data:
-        return [], [
+        problems.append(
             Problem(
                 document.locate(()),
                 "apiVersion",
                 f"missing required field `apiVersion` (use {API_VERSION})",
             )
-        ]
-    if data["apiVersion"] != API_VERSION:
-        return [], [
+        )
+    elif data["apiVersion"] != API_VERSION:
+        problems.append(
             Problem(
                 document.locate(("apiVersion",)),
                 "apiVersion",
                 f"unknown apiVersion {data['apiVersion']!r}; sloforge reads {API_VERSION}"
                 + _foreign_hint(),
             )
-        ]
+        )
     kind = data.get("kind")
     if kind not in KINDS:
         choices = ", ".join(KINDS)
         what = "missing required field `kind`" if kind is None else f"unknown kind {kind!r}"
         hint = _did_you_mean(str(kind), KINDS) if kind is not None else ""
-        return [], [
+        problems.append(
             Problem(document.locate(("kind",)), "kind", f"{what}; expected one of {choices}{hint}")
-        ]
-    model = KINDS[kind]
-    try:
-        spec = model.model_validate(data)
-    except ValidationError as exc:
-        problems = [_problem(document, model, err) for err in exc.errors()]
-        return [], _without_misspelt_missing(problems)
-    return [Located(spec, document)], []
+        )
+    return problems
 
 
 def _without_misspelt_missing(problems: list[Problem]) -> list[Problem]:
@@ -306,7 +324,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
 
     slo_names: dict[str, PathKey] = {}
     alert_names: dict[str, PathKey] = {}
-    for i, slo in enumerate(spec.slos):
+    for i, slo in present(spec.slos):
         repeated_slo = slo.name in slo_names
         dup("SLO name", slo_names, slo.name, ("slos", i, "name"))
         alert_name = slo.alerting.name or names.default_alert_name(spec.service, slo.name)
@@ -338,7 +356,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
                         f"`{label}` is set by sloforge; choose another label name",
                     )
                 )
-    for i, alert in enumerate(spec.alerts):
+    for i, alert in present(spec.alerts):
         dup("alert name", alert_names, alert.name, ("alerts", i, "name"))
     for label in spec.labels:
         if label in RESERVED_LABELS:
@@ -351,7 +369,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
                 )
             )
     records: dict[str, PathKey] = {}
-    for i, rule in enumerate(spec.recording_rules):
+    for i, rule in present(spec.recording_rules):
         key = rule.record + str(sorted(rule.labels.items()))
         if key in records:
             path = ("recording_rules", i, "record")
