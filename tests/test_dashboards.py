@@ -15,7 +15,7 @@ import promql_parser
 import pytest
 import toolbox
 import yaml
-from sloforge.build.dashboards import build_dashboards, panel_queries
+from sloforge.build.dashboards import build_dashboards, panel_queries, signal_unit
 from sloforge.model import conventions as names
 from sloforge.pipeline import load, prometheus_rules
 
@@ -248,3 +248,75 @@ def test_the_30d_budget_has_a_value_after_a_few_hours_of_history(prometheus_with
     assert len(result) == 1
     # 20% errors against a 1% budget: the budget is overspent 20 times.
     assert float(result[0]["value"][1]) == pytest.approx(1 - ERROR_SHARE / 0.01, rel=0.05)
+
+
+# --- units and numbers people read -----------------------------------------------------------
+
+
+def test_every_panel_shows_a_unit(example):
+    missing = []
+    for path, dashboard in example.items():
+        for panel in dashboard["panels"]:
+            if panel["type"] == "row":
+                continue
+            if panel["fieldConfig"]["defaults"].get("unit") in (None, "", "none"):
+                missing.append(f"{path}: {panel['title']}")
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("metric", "unit"),
+    [
+        pytest.param(
+            "instance:node_memory_utilisation:ratio", "percentunit", id="a ratio is a share"
+        ),
+        pytest.param(
+            "instance:node_cpu_utilisation:rate5m", "percentunit", id="utilisation is a share"
+        ),
+        pytest.param(
+            "instance:node_network_transmit_bytes_excluding_lo:rate5m",
+            "Bps",
+            id="a rate of bytes is bytes per second",
+        ),
+        pytest.param("node_filesystem_avail_bytes", "bytes", id="bytes are bytes"),
+        pytest.param("pg_replication_lag_seconds", "s", id="seconds are a duration"),
+        pytest.param("redis_up", "bool_yes_no", id="an up gauge reads yes or no"),
+        pytest.param(
+            "rabbitmq_queue_messages_ready", "short", id="anything else is a plain number"
+        ),
+    ],
+)
+def test_a_signal_panel_takes_its_unit_from_the_metric_name(metric, unit):
+    assert signal_unit(metric) == unit
+
+
+@pytest.mark.parametrize(
+    ("fragment", "unit"),
+    [
+        pytest.param('probe: probe_success{job="b"}', "suffix: probes/s", id="probes are probes"),
+        pytest.param(
+            "ratio: {errors: 'http_requests_total{code=\"500\"}', total: http_requests_total}",
+            "reqps",
+            id="http requests are requests",
+        ),
+        pytest.param(
+            "ratio: {errors: orders_failed_total, total: orders_total}",
+            "suffix: events/s",
+            id="orders are events",
+        ),
+    ],
+)
+def test_event_panels_name_what_is_counted(tmp_path, fragment, unit):
+    (tmp_path / "s.yaml").write_text(
+        "apiVersion: sloforge/v1\nkind: ServiceLevels\nservice: s\n"
+        f"slos:\n  - name: a\n    objective: 99.9\n    sli:\n      {fragment}\n"
+    )
+    dashboard = _dashboards(tmp_path)[names.dashboard_file("s")]
+    events = [p for p in dashboard["panels"] if p.get("title") == "Events per second"]
+    assert [p["fieldConfig"]["defaults"]["unit"] for p in events] == [unit]
+    sli = next(p for p in dashboard["panels"] if p.get("title") == "SLI against its objective")
+    # 99.9 / 100 is 0.9990000000000001 in floating point; people wrote 0.999.
+    assert sli["fieldConfig"]["defaults"]["thresholds"]["steps"][1] == {
+        "color": "green",
+        "value": 0.999,
+    }

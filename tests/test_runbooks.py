@@ -235,3 +235,13 @@ def test_a_runbook_base_url_replaces_the_path_in_annotations(tmp_path):
 )
 def test_diagnosis_blocks_cannot_swallow_the_page(text, expected):
     assert block(text) == expected
+
+
+def test_runbook_percentages_are_rounded_for_people(tmp_path):
+    """A 28d period makes the 1h tier spend 1h x 14.4 / 28d = 2.142857...% of the budget."""
+    text = SERVICE.replace("    objective: 99.5\n", "    objective: 99.5\n    window: 28d\n")
+    page = build_runbooks(load([_repo(tmp_path, text)]).project)[
+        "runbooks/shop/ShopAvailabilityBudgetBurn.md"
+    ].decode()
+    assert "| page | critical | 1h | 5m | 14.4x | 7.2% | 2.14% | 1.9d |" in page
+    assert "| ticket | warning | 1d | 2h | 3x | 1.5% | 10.7% | 9.3d |" in page

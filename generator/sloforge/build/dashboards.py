@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grafanalib import core as g
-from grafanalib._gen import DashboardEncoder
 
 from ..errors import CompileError
 from ..model import conventions as names
@@ -44,6 +43,12 @@ _L = names.LABEL_SLO
 _BY_SLO = f"by ({_S}, {_L})"
 
 Steps = list[tuple[float | None, str]]  # Grafana threshold steps: (from value, colour)
+
+# Grafana unit ids. A burn rate is a multiple of the sustainable rate; counts of alerts
+# or queue messages are plain numbers ("short" scales 12000 to 12 K).
+BURN_UNIT = "suffix:x"
+COUNT_UNIT = "short"
+TEXT_UNIT = "string"  # a table's label columns; its number columns carry their own units
 
 
 def build_dashboards(project: Project) -> dict[str, bytes]:
@@ -101,7 +106,7 @@ def overview(project: Project) -> dict[str, Any]:
                         "{{slo_service}} / {{slo}}",
                     )
                 ],
-                unit="none",
+                unit=BURN_UNIT,
                 steps=[(None, "green"), (1.0, "orange")],
             ),
             w=12,
@@ -155,15 +160,16 @@ def _slo_table(title: str, slos: list[SLO], filters: tuple[Matcher, ...]) -> dic
         ("Objective", objective, "percentunit", []),
         ("SLI over its period", sli, "percentunit", []),
         ("Error budget left", remaining, "percentunit", budget_steps),
-        ("Burn rate", burn, "none", burn_steps),
-        ("Firing alerts", alerts, "none", []),
+        ("Burn rate", burn, BURN_UNIT, burn_steps),
+        ("Firing alerts", alerts, COUNT_UNIT, []),
     ]
     targets = [_target(c[1], "", instant=True, ref=_ref(i)) for i, c in enumerate(columns)]
     rename = {f"Value #{_ref(i)}": c[0] for i, c in enumerate(columns)}
     order = {_S: 0, _L: 1, **{c[0]: i + 2 for i, c in enumerate(columns)}}
     overrides = [_override(name, unit, steps) for name, _, unit, steps in columns]
-    return g.Table(
+    table = g.Table(
         title=title,
+        unit=TEXT_UNIT,
         targets=targets,
         transformations=[
             {"id": "merge", "options": {}},
@@ -179,7 +185,8 @@ def _slo_table(title: str, slos: list[SLO], filters: tuple[Matcher, ...]) -> dic
         overrides=overrides,
         sortBy=[g.TableSortByField(displayName="Burn rate", desc=True)],
         extraJson={"fieldConfig": {"defaults": {"thresholds": _thresholds([(None, "text")])}}},
-    ).to_json_data()
+    )
+    return _current(table)
 
 
 def _period_ratios(slos: list[SLO], filters: tuple[Matcher, ...]) -> str:
@@ -199,8 +206,9 @@ def _period_ratios(slos: list[SLO], filters: tuple[Matcher, ...]) -> str:
 
 
 def _alert_table(title: str, expr: str) -> dict[str, Any]:
-    return g.Table(
+    table = g.Table(
         title=title,
+        unit=TEXT_UNIT,
         targets=[_target(expr, "", instant=True)],
         transformations=[
             {
@@ -208,7 +216,8 @@ def _alert_table(title: str, expr: str) -> dict[str, Any]:
                 "options": {"excludeByName": {"Time": True, "Value": True, "__name__": True}},
             }
         ],
-    ).to_json_data()
+    )
+    return _current(table)
 
 
 # --- one service ---------------------------------------------------------------------------
@@ -358,7 +367,7 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
         _timeseries(
             "Burn rate per alert window",
             burn,
-            unit="none",
+            unit=BURN_UNIT,
             steps=steps,
             description="Error ratio / error budget per window. "
             f"Tier thresholds: {tiers or 'no tiers'}. "
@@ -368,7 +377,8 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
         w=8,
     )
     layout.add(
-        _timeseries("Events per second", _event_targets(slo, own, group), unit="reqps"), w=12
+        _timeseries("Events per second", _event_targets(slo, own, group), unit=event_unit(slo)),
+        w=12,
     )
     if slo.tiers:
         alerts = _sel(names.ALERTS_METRIC, (Matcher("alertname", "=", slo.alert_name), *own))
@@ -381,7 +391,7 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
                         "{{alertstate}} {{long_window}}/{{short_window}}",
                     )
                 ],
-                unit="none",
+                unit=COUNT_UNIT,
                 draw="bars",
             ),
             w=12,
@@ -399,16 +409,76 @@ def _event_targets(slo: SLO, own: tuple[Matcher, ...], group: str) -> list[dict[
     return [_target(total, f"total{group}"), _target(errors, f"errors{group}")]
 
 
+def event_unit(slo: SLO) -> str:
+    """What an SLO's events are per second: requests when its series say so, probes for a
+    probe SLI, otherwise events (orders, jobs, messages...)."""
+    sli = slo.sli
+    if sli.kind == "probe":
+        return "suffix: probes/s"
+    if sli.kind == "latency" or (sli.total is not None and "request" in sli.total.metric):
+        return "reqps"
+    return "suffix: events/s"
+
+
+# Prometheus' naming conventions put the unit at the end of a metric's name
+# (https://prometheus.io/docs/practices/naming/): the first match wins.
+_SIGNAL_UNITS = (
+    ("bytes_total", "Bps"),  # a counter of bytes is read as a rate
+    ("bytes", "bytes"),
+    ("seconds_total", "percentunit"),  # CPU seconds per second: a share of one core
+    ("seconds", "s"),
+    ("ratio", "percentunit"),
+    ("utilisation", "percentunit"),
+    ("utilization", "percentunit"),
+    ("percent", "percent"),
+    ("celsius", "celsius"),
+    ("success", "bool_yes_no"),
+    ("up", "bool_yes_no"),
+)
+
+
+def signal_unit(metric: str) -> str:
+    """The Grafana unit of a metric from its name (a recording rule's last two parts, e.g.
+    instance:node_memory_utilisation:ratio, or a raw metric's suffix); plain numbers else."""
+    parts = [p for p in metric.split(":") if p]
+    words = " ".join(parts[-2:]) if len(parts) > 1 else metric
+    if "bytes" in words and "rate" in words:
+        return "Bps"
+    for suffix, unit in _SIGNAL_UNITS:
+        if any(
+            w == suffix or w.endswith(f"_{suffix}") or w.startswith(f"{suffix}_")
+            for w in words.split()
+        ):
+            return unit
+    return COUNT_UNIT
+
+
 def _runbook_links(slo: SLO, settings: Settings) -> list[dict[str, Any]]:
     if not settings.runbook_base_url:
         return []  # a path inside out/ means nothing to Grafana
     return [
-        {
-            "title": "Runbook",
-            "url": links.runbook_url(settings, slo.service, slo.alert_name),
-            "targetBlank": True,
-        }
+        _link(
+            "Runbook",
+            links.runbook_url(settings, slo.service, slo.alert_name),
+            f"What to do when {slo.alert_name} fires",
+        )
     ]
+
+
+def _link(title: str, url: str, tooltip: str) -> dict[str, Any]:
+    """A panel link in the shape Grafana's schema gives every link."""
+    return {
+        "asDropdown": False,
+        "icon": "doc",
+        "includeVars": False,
+        "keepTime": False,
+        "tags": [],
+        "targetBlank": True,
+        "title": title,
+        "tooltip": tooltip,
+        "type": "link",
+        "url": url,
+    }
 
 
 def _alert_signals(layout: _Layout, service: Service) -> None:
@@ -431,7 +501,7 @@ def _alert_signals(layout: _Layout, service: Service) -> None:
             _timeseries(
                 alert.name,
                 [_target(alert.threshold.metric.render(), "")],
-                unit="none",
+                unit=signal_unit(alert.threshold.metric.metric),
                 steps=steps,
                 description=f"{alert.summary} Fires {word} {number(value)} for {waiting}.".strip(),
             ),
@@ -460,17 +530,20 @@ class _Layout:
     def add(self, panel: dict[str, Any], w: int, h: int = 8) -> None:
         if self.x + w > 24:
             self._newline()
-        self._place(panel, g.GridPos(h=h, w=w, x=self.x, y=self.y))
+        self._place(panel, {"h": h, "w": w, "x": self.x, "y": self.y})
         self.x += w
         self.line_height = max(self.line_height, h)
 
     def row(self, title: str) -> None:
         if self.x:
             self._newline()
-        self._place(g.RowPanel(title=title).to_json_data(), g.GridPos(h=1, w=24, x=0, y=self.y))
+        # grafanalib's RowPanel carries a panel's fields a row does not have (fieldConfig,
+        # links, transformations...); Grafana's row is these few.
+        row = {"collapsed": False, "panels": [], "title": title, "type": "row"}
+        self._place(row, {"h": 1, "w": 24, "x": 0, "y": self.y})
         self.y += 1
 
-    def _place(self, panel: dict[str, Any], position: g.GridPos) -> None:
+    def _place(self, panel: dict[str, Any], position: dict[str, int]) -> None:
         panel["gridPos"] = position
         panel["id"] = len(self.panels) + 1
         self.panels.append(panel)
@@ -537,27 +610,36 @@ def _shared_look(
     """Built by grafanalib once and shared by every panel of this look: building one per panel
     cost more than its queries, and jsonout writes a shared field config and options once
     per dashboard. Shared, so copied before any edit."""
-    return g.TimeSeries(
-        title="",
-        unit=unit,
-        drawStyle=draw,
-        fillOpacity=60 if draw == "bars" else 0,
-        thresholdsStyleMode="line" if steps else "off",
-        legendDisplayMode="list",
-        tooltipMode="multi",
-        extraJson={
-            "fieldConfig": {
-                "defaults": {"thresholds": _thresholds(list(steps) or [(None, "green")])}
-            }
-        },
-    ).to_json_data()
+    return _current(
+        g.TimeSeries(
+            title="",
+            unit=unit,
+            drawStyle=draw,
+            fillOpacity=60 if draw == "bars" else 0,
+            thresholdsStyleMode="line" if steps else "off",
+            legendDisplayMode="list",
+            tooltipMode="multi",
+            extraJson={
+                "fieldConfig": {
+                    "defaults": {"thresholds": _thresholds(list(steps) or [(None, "green")])}
+                }
+            },
+        )
+    )
 
 
 def _thresholds(steps: Steps) -> dict[str, Any]:
+    """Values rounded as people write them: 0.999, not 99.9 / 100 = 0.9990000000000001."""
     return {
         "mode": "absolute",
-        "steps": [{"color": color, "value": value} for value, color in steps],
+        "steps": [{"color": color, "value": _rounded(value)} for value, color in steps],
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    if value is None or isinstance(value, int):
+        return value
+    return float(number(value))
 
 
 def _override(column: str, unit: str, steps: Steps) -> dict[str, Any]:
@@ -570,7 +652,6 @@ def _override(column: str, unit: str, steps: Steps) -> dict[str, Any]:
 
 def _datasource_variable() -> dict[str, Any]:
     return {
-        "current": {},
         "hide": 0,
         "includeAll": False,
         "label": "Data source",
@@ -589,7 +670,6 @@ def _query_variable(name: str, query: str) -> dict[str, Any]:
         "allValue": ".*",
         "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
         "datasource": DATASOURCE,
-        "definition": query,
         "hide": 0,
         "includeAll": True,
         "label": name,
@@ -642,79 +722,92 @@ def _dashboard(
     description: str,
     sources: Iterable[str],
 ) -> dict[str, Any]:
-    """Grafana's JSON model as dicts down to the panels, grafanalib objects below until
-    _encode writes them (or json.dumps with grafanalib's DashboardEncoder)."""
+    """Grafana's current JSON model (what @grafana/schema's Dashboard type describes)."""
     generated = names.GENERATED_HEADER.format(sources=", ".join(sources) or "sloforge")
     dashboard = g.Dashboard(
         title=title,
         uid=uid,
         description=f"{description} {generated}",
         tags=TAGS,
-        panels=layout.panels,
-        templating=g.Templating(list=variables),
+        panels=[],
+        templating=g.Templating(list=[]),
         time=g.Time("now-7d", "now"),
         refresh="1m",
         timezone="browser",
         editable=True,
         graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
         schemaVersion=SCHEMA_VERSION,
-        links=[
-            {
-                "asDropdown": True,
-                "icon": "external link",
-                "includeVars": False,
-                "keepTime": True,
-                "tags": ["sloforge"],
-                "targetBlank": False,
-                "title": "SLO dashboards",
-                "type": "dashboards",
-            }
-        ],
     )
-    # Only the dashboard becomes a dict here (its panels are already), for _modernise to
-    # edit: the grafanalib objects deeper down turn into JSON as _encode writes them, sparing
-    # a json.dumps/json.loads round trip that cost as much as writing the text itself.
-    return _modernise(dashboard.to_json_data())
-
-
-# Legacy layout fields, plus grafanalib's maxDataPoints of 100, which would draw a
-# 7-day range in 100-minute steps; Grafana picks one point per pixel instead.
-_DROPPED_PANEL_KEYS = (
-    "span",
-    "height",
-    "minSpan",
-    "error",
-    "cacheTimeout",
-    "maxPerRow",
-    "repeat",
-    "repeatDirection",
-    "maxDataPoints",
-    "interval",
-)
-
-
-def _modernise(data: dict[str, Any]) -> dict[str, Any]:
-    """Drop grafanalib's pre-Grafana-5 fields and give every panel the datasource variable."""
-    for legacy in ("rows", "hideControls", "sharedCrosshair", "style", "gnetId", "id"):
-        data.pop(legacy, None)
-    for panel in data["panels"]:
-        for key in _DROPPED_PANEL_KEYS:
-            panel.pop(key, None)
-        if panel.get("type") == "row":
-            panel.pop("datasource", None)
-            panel.pop("targets", None)
-            continue
-        panel["datasource"] = DATASOURCE
-        for target in panel.get("targets", []):
-            target["datasource"] = DATASOURCE
+    data = _current(dashboard.to_json_data(), _DASHBOARD_KEYS)
+    # Of grafanalib's time picker only the refresh choices are current Grafana's;
+    # time_options went with the old graph panel.
+    data["timepicker"] = {"refresh_intervals": data["timepicker"]["refresh_intervals"]}
+    data["panels"] = [_finish(panel) for panel in layout.panels]
+    data["templating"] = {"list": variables}
+    data["links"] = [
+        {
+            "asDropdown": True,
+            "icon": "external link",
+            "includeVars": False,
+            "keepTime": True,
+            "tags": ["sloforge"],
+            "targetBlank": False,
+            "title": "SLO dashboards",
+            "tooltip": "Every dashboard sloforge generated",
+            "type": "dashboards",
+        }
+    ]
     return data
 
 
+# What @grafana/schema's Dashboard, Panel and RowPanel types hold. grafanalib still writes
+# fields of Grafana's old JSON model (rows, hideControls, sharedCrosshair, a panel's
+# editable, span, error, table colours...) that current Grafana ignores and that its
+# schema refuses, and writes every unset option as null; only these keys, never null, pass.
+_DASHBOARD_KEYS = frozenset(
+    {"annotations", "description", "editable", "fiscalYearStartMonth", "graphTooltip", "links",
+    "liveNow", "panels", "preload", "refresh", "schemaVersion", "tags", "templating", "time",
+    "timepicker", "timezone", "title", "uid", "weekStart"}
+)  # fmt: skip
+_PANEL_KEYS = frozenset(
+    {"datasource", "description", "fieldConfig", "gridPos", "hideTimeOverride", "id", "links",
+    "options", "pluginVersion", "targets", "timeFrom", "timeShift", "title", "transformations",
+    "transparent", "type"}
+)  # fmt: skip
+_ROW_KEYS = frozenset(["collapsed", "gridPos", "id", "panels", "title", "type"])
+
+
+def _current(data: Any, keys: frozenset[str] | None = None) -> Any:
+    """grafanalib's output as plain JSON data: objects turned into their JSON, nulls left out
+    (Grafana's schema has optional fields, not nullable ones), and at the top level only
+    ``keys``. A threshold step's null stays: it is how Grafana writes the base step (-inf)."""
+    if hasattr(data, "to_json_data"):
+        data = data.to_json_data()
+    if isinstance(data, dict):
+        return {
+            k: _current(v)
+            for k, v in data.items()
+            if (v is not None or (k == "value" and "color" in data)) and (keys is None or k in keys)
+        }
+    if isinstance(data, list | tuple):
+        return [_current(v) for v in data]
+    return data
+
+
+def _finish(panel: dict[str, Any]) -> dict[str, Any]:
+    """A laid-out panel with the datasource variable on it and its queries."""
+    if panel["type"] == "row":
+        return {k: v for k, v in panel.items() if k in _ROW_KEYS}
+    panel = {k: v for k, v in panel.items() if k in _PANEL_KEYS and v is not None}
+    panel["datasource"] = DATASOURCE
+    panel["targets"] = [{**t, "datasource": DATASOURCE} for t in panel.get("targets", [])]
+    return panel
+
+
 def _encode(dashboard: dict[str, Any]) -> bytes:
-    """What json.dumps(cls=DashboardEncoder, indent=2, sort_keys=True, ensure_ascii=False)
-    writes, in a fraction of the time (jsonout)."""
-    text = jsonout.dumps(dashboard, default=DashboardEncoder().default)
-    return (text + "\n").encode("utf-8")
+    """What json.dumps(indent=2, sort_keys=True, ensure_ascii=False) writes, in a fraction
+    of the time (jsonout)."""
+    return (jsonout.dumps(dashboard) + "\n").encode("utf-8")
 
 
 def panel_queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:

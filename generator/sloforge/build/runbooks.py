@@ -327,4 +327,5 @@ def _link(title: str, url: str) -> Verbatim:
 
 
 def _percent(ratio: float) -> str:
-    return f"{number(round(ratio * 100, 6))}%"
+    """Three significant digits, as a person reads a share: 2.14%, not 2.142857%; 0.05%."""
+    return f"{number(float(f'{ratio * 100:.3g}'))}%"
