@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from ..errors import excerpt
+
 _UNITS = (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 _PATTERN = re.compile(
     r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
@@ -14,7 +16,9 @@ _PATTERN = re.compile(
 def parse_duration(text: str) -> int:
     """Seconds in a Prometheus duration such as ``30d`` or ``1h30m``; ValueError if invalid."""
     if not isinstance(text, str):
-        raise ValueError(f"invalid duration {text!r}: use a Prometheus duration like 5m, 1h or 30d")
+        raise ValueError(
+            f"invalid duration {excerpt(text)}: use a Prometheus duration like 5m, 1h or 30d"
+        )
     return _parse(text)
 
 
@@ -22,11 +26,13 @@ def parse_duration(text: str) -> int:
 def _parse(text: str) -> int:
     match = _PATTERN.match(text.strip())
     if not match or not text.strip() or not any(match.groups()):
-        raise ValueError(f"invalid duration {text!r}: use a Prometheus duration like 5m, 1h or 30d")
+        raise ValueError(
+            f"invalid duration {excerpt(text)}: use a Prometheus duration like 5m, 1h or 30d"
+        )
     parts = match.groups()
     millis = int(parts[6] or 0)
     if millis % 1000:
-        raise ValueError(f"invalid duration {text!r}: sub-second precision is not supported")
+        raise ValueError(f"invalid duration {excerpt(text)}: sub-second precision is not supported")
     seconds = sum(
         int(value or 0) * unit for value, (_, unit) in zip(parts[:6], _UNITS, strict=True)
     )

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import promql_parser
 
+from ..errors import excerpt
+
 WINDOW_VARIABLE = "$window"
 _OPS = {
     "MatchOp.Equal": "=",
@@ -88,7 +90,10 @@ def parse(expr: str) -> promql_parser.Expr:
     except (ValueError, RuntimeError, TypeError) as exc:
         detail = str(exc)
         if detail == "invalid promql query":  # the parser's catch-all: show what it read
-            detail = f"cannot parse {expr.strip()!r} (a missing operand, operator or bracket?)"
+            detail = (
+                f"cannot parse {excerpt(expr.strip(), 80)} "
+                "(a missing operand, operator or bracket?)"
+            )
         raise PromQLError(f"invalid PromQL: {detail}") from None
     _check_numbers(expr)
     return parsed

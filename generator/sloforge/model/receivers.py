@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import excerpt
+
 Version = tuple[int, int]
 
 MIN_VERSION: Version = (0, 25)
@@ -31,11 +33,13 @@ def parse_version(text: str) -> Version:
     """'0.25' or '0.25.0' -> (0, 25); ValueError with the accepted form otherwise."""
     match = _VERSION_RE.match(str(text).strip())
     if not match:
-        raise ValueError(f"must be an Alertmanager version like 0.25 or 0.27.0 (got {text!r})")
+        raise ValueError(
+            f"must be an Alertmanager version like 0.25 or 0.27.0 (got {excerpt(text)})"
+        )
     version = (0, int(match.group(1)))
     if version < MIN_VERSION:
         raise ValueError(
-            f"sloforge writes configuration for Alertmanager 0.25 and newer (got {text!r})"
+            f"sloforge writes configuration for Alertmanager 0.25 and newer (got {excerpt(text)})"
         )
     return version
 
@@ -214,7 +218,7 @@ def check_receiver(receiver: dict[str, Any], version: Version) -> list[Finding]:
     name = receiver.get("name", "")
     if not isinstance(name, str) or not RECEIVER_NAME_RE.match(name):
         found.append(
-            Finding(("name",), f"must be letters, digits, `.`, `_` and `-` (got {name!r})")
+            Finding(("name",), f"must be letters, digits, `.`, `_` and `-` (got {excerpt(name)})")
         )
     if not blocks:
         known = ", ".join(INTEGRATIONS)

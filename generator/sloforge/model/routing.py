@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import excerpt
 from .promql import Matcher
 
 _MATCHER_RE = re.compile(
@@ -25,7 +26,7 @@ def parse_matcher(text: str) -> Matcher:
     match = _MATCHER_RE.match(text) if isinstance(text, str) else None
     if not match:
         raise ValueError(
-            f'is not a matcher like severity="critical" or team=~"pay.*" (got {text!r})'
+            f'is not a matcher like severity="critical" or team=~"pay.*" (got {excerpt(text)})'
         )
     name, op, quoted, bare = match.groups()
     value = _unescape(quoted) if quoted is not None else bare
@@ -33,7 +34,7 @@ def parse_matcher(text: str) -> Matcher:
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError(f"invalid regular expression in {text!r}: {exc}") from None
+            raise ValueError(f"invalid regular expression in {excerpt(text)}: {exc}") from None
     return Matcher(name, op, value)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import Location, Problem, SpecError
+from ..errors import Location, Problem, SpecError, excerpt
 
 YAML_SUFFIXES = (".yaml", ".yml")
 JSONNET_SUFFIXES = (".jsonnet",)
@@ -29,6 +29,7 @@ MAX_DEPTH = 64
 JSONNET_MAX_STACK = 500
 JSONNET_TIMEOUT = 10.0
 JSONNET_MAX_MEMORY = 1024 * 1024 * 1024
+JSONNET_MESSAGE_CHARS = 300  # an error() may hold anything; show its start only
 
 PathKey = tuple[str | int, ...]
 
@@ -73,13 +74,18 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             for child in path.rglob("*"):
-                wanted = child.is_file() and child.suffix in YAML_SUFFIXES + JSONNET_SUFFIXES
-                if wanted and not any(
+                if child.suffix not in YAML_SUFFIXES + JSONNET_SUFFIXES or any(
                     part.startswith(".") for part in child.relative_to(path).parts
                 ):
+                    continue
+                if child.is_file():
                     found.add(child)
+                elif child.is_symlink() and not child.exists():
+                    problems.append(dangling(child))
         elif path.is_file():
             found.add(path)
+        elif path.is_symlink():
+            problems.append(dangling(path))
         else:
             problems.append(Problem(Location(str(path)), "", "no such file or directory"))
     if problems:
@@ -87,18 +93,27 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return sorted(found, key=lambda p: p.as_posix())
 
 
+def dangling(link: Path) -> Problem:
+    """A link whose target is gone is an error, never a silently skipped input."""
+    target = excerpt(os.readlink(link), 80)
+    return Problem(Location(link.as_posix()), "", f"is a link to {target}, which does not exist")
+
+
 def load_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Document], list[Problem]]:
     """Load every document under ``paths``; problems are collected, not raised."""
+    given = [Path(p) for p in paths]
+    roots = [p if p.is_dir() else p.parent for p in given]
     documents: list[Document] = []
     problems: list[Problem] = []
-    for path in discover(paths):
-        docs, errs = load_file(path)
+    for path in discover(given):
+        docs, errs = load_file(path, roots)
         documents.extend(docs)
         problems.extend(errs)
     return documents, problems
 
 
-def load_file(path: Path) -> tuple[list[Document], list[Problem]]:
+def load_file(path: Path, roots: Iterable[Path] = ()) -> tuple[list[Document], list[Problem]]:
+    """One file's documents; a Jsonnet file may import only from ``roots`` (default: its folder)."""
     name = path.as_posix()
     try:
         size = path.stat().st_size
@@ -108,7 +123,7 @@ def load_file(path: Path) -> tuple[list[Document], list[Problem]]:
         limit = MAX_FILE_BYTES // (1024 * 1024)
         return [], [Problem(Location(name), "", f"file is {size} bytes; the limit is {limit} MiB")]
     if path.suffix in JSONNET_SUFFIXES:
-        return load_jsonnet(path)
+        return load_jsonnet(path, list(roots) or [path.parent])
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -275,17 +290,20 @@ class _TooLarge(yaml.MarkedYAMLError):
         )
 
 
-def load_jsonnet(path: Path) -> tuple[list[Document], list[Problem]]:
+def load_jsonnet(path: Path, roots: Iterable[Path] = ()) -> tuple[list[Document], list[Problem]]:
     """Evaluate a Jsonnet file to one document or a list of documents.
 
     Evaluation runs in a child process with a time and memory limit: Jsonnet is
     a full language, and an endless loop or a huge allocation must end in a
-    message, not a hung CI job or an exhausted machine.
+    message, not a hung CI job or an exhausted machine. ``import`` and
+    ``importstr`` read only files inside ``roots`` (default: the file's folder),
+    links followed, so an input cannot pull a host file into the output.
     """
     name = path.as_posix()
+    allowed = json.dumps([os.path.realpath(r) for r in (list(roots) or [path.parent])])
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", _JSONNET_CHILD, str(path), str(JSONNET_MAX_STACK)],
+            [sys.executable, "-c", _JSONNET_CHILD, str(path), str(JSONNET_MAX_STACK), allowed],
             capture_output=True,
             timeout=JSONNET_TIMEOUT,
             stdin=subprocess.DEVNULL,
@@ -304,7 +322,7 @@ def load_jsonnet(path: Path) -> tuple[list[Document], list[Problem]]:
         if "memory" in stderr.lower() or proc.returncode in (-6, 134, 4):
             message = f"Jsonnet evaluation needed more than {mib} MiB of memory"
         else:
-            message = f"Jsonnet evaluation failed (exit {proc.returncode}): {stderr.strip()[-300:]}"
+            message = f"Jsonnet evaluation failed (exit {proc.returncode})"
         return [], [Problem(Location(name, 1, 1), "", message)]
     value = json.loads(proc.stdout)
     items = value if isinstance(value, list) else [value]
@@ -315,12 +333,27 @@ def load_jsonnet(path: Path) -> tuple[list[Document], list[Problem]]:
 
 
 # The child evaluates one file: JSON on stdout and exit 0, or Jsonnet's message
-# on stderr and exit 3 (4 when Python itself runs out of memory).
+# on stderr and exit 3 (4 when Python itself runs out of memory). Its import
+# callback refuses absolute paths and anything that resolves outside the roots.
 _JSONNET_CHILD = """
-import sys
+import json, os, sys
 import _jsonnet
+ROOTS = json.loads(sys.argv[3])
+def read(folder, rel):
+    if os.path.isabs(rel):
+        raise RuntimeError("absolute paths cannot be imported; import from the input directories")
+    path = os.path.normpath(os.path.join(folder, rel))
+    real = os.path.realpath(path)
+    if not any(real == r or real.startswith(r.rstrip("/") + "/") for r in ROOTS):
+        raise RuntimeError("outside the input directories; imports stay inside them")
+    if not os.path.isfile(real):
+        raise RuntimeError("no match locally or in the Jsonnet library paths.")
+    with open(real, "rb") as handle:
+        return path, handle.read()
 try:
-    out = _jsonnet.evaluate_file(sys.argv[1], max_stack=int(sys.argv[2]), max_trace=5)
+    out = _jsonnet.evaluate_file(
+        sys.argv[1], max_stack=int(sys.argv[2]), max_trace=5, import_callback=read
+    )
 except RuntimeError as exc:
     sys.stderr.write(str(exc))
     sys.exit(3)
@@ -337,7 +370,7 @@ def _limit_memory() -> None:
 def _jsonnet_problem(name: str, message: str) -> Problem:
     """Jsonnet names ``file:L:C(-C)`` in its message or trace: keep the first one in this file."""
     text = message.strip()
-    first = text.splitlines()[0] if text else "Jsonnet evaluation failed"
+    first = text.splitlines()[0][:JSONNET_MESSAGE_CHARS] if text else "Jsonnet evaluation failed"
     line, col = 1, 1
     found = re.search(re.escape(name) + r":(\d+):(\d+)", text)
     if found:

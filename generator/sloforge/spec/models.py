@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..errors import excerpt
 from ..model import conventions as names
 from ..model import promql
 from ..model.durations import parse_duration
@@ -35,7 +36,7 @@ def _name(value: str) -> str:
         hint = f", e.g. {suggestion!r}" if suggestion and names.NAME_RE.match(suggestion) else ""
         raise ValueError(
             "must be lower-case letters, digits and dashes, starting with a letter or digit, "
-            f"because it names output files (got {value!r}){hint}"
+            f"because it names output files (got {excerpt(value)}){hint}"
         )
     if len(value) > 63:
         raise ValueError(f"must be at most 63 characters (got {len(value)})")
@@ -68,7 +69,7 @@ def _pattern(pattern: str, what: str):  # type: ignore[no-untyped-def]
             rule = f": use {_RULES[what]}" if what in _RULES else ""
             guess = _suggest(what, value)
             hint = f", e.g. {guess!r}" if guess and compiled.match(guess) else ""
-            raise ValueError(f"is not a valid {what}{rule} (got {value!r}){hint}")
+            raise ValueError(f"is not a valid {what}{rule} (got {excerpt(value)}){hint}")
         return value
 
     return check
@@ -76,16 +77,16 @@ def _pattern(pattern: str, what: str):  # type: ignore[no-untyped-def]
 
 def _duration(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"must be a duration like 5m, 1h or 30d (got {value!r})")
+        raise ValueError(f"must be a duration like 5m, 1h or 30d (got {excerpt(value)})")
     parse_duration(value)
     return value
 
 
 def _number(value: Any) -> Any:
     if isinstance(value, (bool, str)):
-        raise ValueError(f"must be a number (got {value!r})")
+        raise ValueError(f"must be a number (got {excerpt(value)})")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"must be a finite number (got {value!r})")
+        raise ValueError(f"must be a finite number (got {excerpt(value)})")
     return value
 
 
@@ -353,7 +354,7 @@ class ServiceLevelsSpec(Spec):
 def _unique_labels(values: list[str]) -> list[str]:
     for value in values:
         if value != "..." and not re.match(names.LABEL_NAME_PATTERN, value):
-            raise ValueError(f"{value!r} is not a label name (or `...` for every label)")
+            raise ValueError(f"{excerpt(value)} is not a label name (or `...` for every label)")
     repeated = sorted({v for v in values if values.count(v) > 1})
     if repeated:
         twice = ", ".join(f"`{v}`" for v in repeated)
@@ -412,7 +413,7 @@ class ReceiverSpec(Spec):
 
 def _host_port(value: str) -> str:
     if not re.match(r"^(\[[^\]]+\]|[^\s:/\[\]]+):\d+$", value):
-        raise ValueError(f"must be host:port, e.g. smtp.example.com:587 (got {value!r})")
+        raise ValueError(f"must be host:port, e.g. smtp.example.com:587 (got {excerpt(value)})")
     return value
 
 

@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Problem
+from ..errors import Problem, excerpt
 from ..model import conventions as names
 from ..model.promql import Matcher
 from ..model.receivers import check_receiver, configs, integration_blocks, parse_version
@@ -154,7 +154,7 @@ def _time_intervals(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
                     if not _TIME_RE.match(value):
                         yield (
                             (*base, "times", j, key),
-                            f"must be a time of day like 09:00 (got {value!r})",
+                            f"must be a time of day like 09:00 (got {excerpt(value)})",
                         )
             for j, text in enumerate(entry.weekdays or []):
                 problem = _weekday_problem(text)
@@ -179,7 +179,7 @@ def _weekday_problem(text: str) -> str | None:
     days = text.lower().split(":")
     unknown = [d for d in days if d not in _WEEKDAYS]
     if unknown or len(days) > 2:
-        return f"must be a weekday or a range like monday:friday (got {text!r})"
+        return f"must be a weekday or a range like monday:friday (got {excerpt(text)})"
     if len(days) == 2 and _WEEKDAYS.index(days[0]) > _WEEKDAYS.index(days[1]):
         first, last = days
         head = first if first == "saturday" else f"{first}:saturday"

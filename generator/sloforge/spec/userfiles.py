@@ -23,6 +23,7 @@ from pathlib import Path
 from ..errors import Location, Problem, SpecError
 from ..model import conventions as names
 from ..model.domain import Project, UserFiles
+from .loader import dangling
 
 RUNBOOKS_DIR = "runbooks"
 TEMPLATES_DIR = "templates"
@@ -46,10 +47,16 @@ def load_user_files(paths: Iterable[str | os.PathLike[str]]) -> UserFiles:
     templates: dict[str, str] = {}
     origins: dict[str, str] = {}  # "runbooks/<key>" or "templates/<key>" -> file
     problems: list[Problem] = []
-    for root in input_roots(paths):
+    roots = input_roots(paths)
+    real_roots = [root.resolve() for root in roots]
+    for root in roots:
         for key, file in _files(root / RUNBOOKS_DIR, "*.md"):
+            if _refused(file, real_roots, problems):
+                continue
             _add(runbooks, origins, problems, key, f"{RUNBOOKS_DIR}/{key}", file, file.read_bytes())
         for key, file in _files(root / TEMPLATES_DIR, "*"):
+            if _refused(file, real_roots, problems):
+                continue
             data = file.read_bytes()
             try:
                 text = data.decode("utf-8")
@@ -68,12 +75,28 @@ def load_user_files(paths: Iterable[str | os.PathLike[str]]) -> UserFiles:
     )
 
 
+def _refused(file: Path, real_roots: list[Path], problems: list[Problem]) -> bool:
+    """A kept file that is a link (or lies in a linked folder) leading outside every input root
+    is refused: it would copy a file from elsewhere on the machine into the output."""
+    if file.is_symlink() and not file.exists():
+        problems.append(dangling(file))
+        return True
+    real = file.resolve()
+    if any(root == real or root in real.parents for root in real_roots):
+        return False
+    message = "is a link leading outside the input directories; keep the file itself here"
+    problems.append(Problem(Location(file.as_posix()), "", message))
+    return True
+
+
 def _files(directory: Path, pattern: str) -> list[tuple[str, Path]]:
     if not directory.is_dir():
         return []
     found = []
     for file in sorted(directory.rglob(pattern)):
-        if file.is_file() and not file.name.startswith("."):
+        if file.is_symlink() and not file.exists():
+            found.append((file.relative_to(directory).as_posix(), file))  # _leaves refuses it
+        elif file.is_file() and not file.name.startswith("."):
             found.append((file.relative_to(directory).as_posix(), file))
     return found
 

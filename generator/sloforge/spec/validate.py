@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Location, Problem
+from ..errors import Location, Problem, excerpt
 from ..model import conventions as names
 from .loader import Document, PathKey, format_path
 from .models import (
@@ -86,7 +86,7 @@ def _target_checks(bundle: Bundle) -> list[Problem]:
         if target not in TARGETS:
             path = ("targets", i)
             hint = _did_you_mean(target, TARGETS)
-            message = f"unknown target {target!r}; choose from {', '.join(TARGETS)}{hint}"
+            message = f"unknown target {excerpt(target)}; choose from {', '.join(TARGETS)}{hint}"
             problems.append(
                 Problem(bundle.settings.document.locate(path), format_path(path), message)
             )
@@ -150,14 +150,14 @@ def _header_problems(document: Document) -> list[Problem]:
             Problem(
                 document.locate(("apiVersion",)),
                 "apiVersion",
-                f"unknown apiVersion {data['apiVersion']!r}; sloforge reads {API_VERSION}"
+                f"unknown apiVersion {excerpt(data['apiVersion'])}; sloforge reads {API_VERSION}"
                 + _foreign_hint(),
             )
         )
     kind = data.get("kind")
     if kind not in KINDS:
         choices = ", ".join(KINDS)
-        what = "missing required field `kind`" if kind is None else f"unknown kind {kind!r}"
+        what = "missing required field `kind`" if kind is None else f"unknown kind {excerpt(kind)}"
         hint = _did_you_mean(str(kind), KINDS) if kind is not None else ""
         problems.append(
             Problem(document.locate(("kind",)), "kind", f"{what}; expected one of {choices}{hint}")
@@ -435,7 +435,7 @@ def _got(error: Any) -> str:
     value = error.get("input")
     if isinstance(value, dict | list):
         return f" (got a {_kind_of(value)})"
-    return f" (got {value!r})"
+    return f" (got {excerpt(value)})"
 
 
 def _kind_of(value: Any) -> str:
@@ -445,7 +445,7 @@ def _kind_of(value: Any) -> str:
         return "list"
     if value is None:
         return "nothing"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {excerpt(value)}"
 
 
 def _lower_first(text: str) -> str:
