@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sloforge_testlib import FIXTURES, compile_to, promtool_test
-from toolbox import require
+from toolbox import binaries, require
 
 NUMBER = re.compile(r"(?<![\w:.])(\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\w.])")
 NEVER = "vector(0) > 1"
@@ -111,6 +111,73 @@ def test_generated_tests_catch_every_mutation(
         results = dict(zip(MUTATIONS, pool.map(survives, MUTATIONS), strict=True))
     survivors = [name for name, survived in results.items() if survived]
     assert not survivors, f"generated tests of {alert} ({window} tier) survived: {survivors}"
+
+
+# --- structured alert kinds -----------------------------------------------------------
+
+# (alert, what the mutation changes): every structured kind of alert-kinds.yaml.
+ALERT_CASES = [
+    ("KindsCheckoutP95High", "percentile of an integer threshold, both le spellings"),
+    ("KindsPspP99High", "percentile per peer over a 10m rate"),
+    ("KindsSearchMedianHigh", "median without for"),
+]
+
+
+def _trimmed_tests(out: Path, service: str, alert: str) -> list[Path]:
+    """Each generated test file, cut down to the groups that check ``alert``."""
+    files = []
+    for path in sorted((out / "prometheus" / "tests").glob(f"{service}.*test.yml")):
+        doc = yaml.safe_load(path.read_text())
+        doc["tests"] = [
+            g
+            for g in doc["tests"]
+            if any(c.get("alertname") == alert for c in g.get("alert_rule_test", []))
+        ]
+        if doc["tests"]:
+            trimmed = path.with_name(f"mutation-{path.name}")
+            trimmed.write_text(yaml.safe_dump(doc, sort_keys=False))
+            files.append(trimmed)
+    assert files, f"no generated test checks {alert}"
+    return files
+
+
+def _run_all(promtool: str, files: list[Path]) -> bool:
+    """Whether every test file passes."""
+    return all(promtool_test(promtool, f).returncode == 0 for f in files)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("alert", "what"), ALERT_CASES, ids=[f"{a}: {w}" for a, w in ALERT_CASES])
+def test_generated_tests_of_structured_alerts_catch_every_mutation(
+    tmp_path: Path, alert: str, what: str
+) -> None:
+    promtools = binaries("promtool")
+    if not promtools:
+        pytest.skip("promtool is not installed (run `make setup`)")
+    out = tmp_path / "out"
+    compile_to([FIXTURES / "slo" / "alert-kinds.yaml"], out)
+    rules_path = out / "prometheus" / "rules" / "kinds.rules.yml"
+    original = rules_path.read_text()
+    files = _trimmed_tests(out, "kinds", alert)
+    for label, promtool in promtools:
+        assert _run_all(promtool, files), f"generated tests of {alert} fail on {label} promtool"
+
+    def survives(name: str) -> list[str]:
+        copy = tmp_path / f"mutant-{name.replace(' ', '-')}"
+        shutil.copytree(out, copy)
+        mutated = yaml.safe_load(original)
+        rule = next(r for g in mutated["groups"] for r in g["rules"] if r.get("alert") == alert)
+        before = rule["expr"]
+        rule["expr"] = MUTATIONS[name](rule["expr"])
+        assert rule["expr"] != before
+        (copy / rules_path.relative_to(out)).write_text(yaml.safe_dump(mutated, sort_keys=False))
+        mutant_files = [copy / f.relative_to(out) for f in files]
+        return [label for label, promtool in promtools if _run_all(promtool, mutant_files)]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(MUTATIONS, pool.map(survives, MUTATIONS), strict=True))
+    survivors = {name: on for name, on in results.items() if on}
+    assert not survivors, f"generated tests of {alert} survived (mutation: promtools): {survivors}"
 
 
 def test_scale_numbers_leaves_selectors_and_record_names_alone() -> None:

@@ -646,6 +646,8 @@ def _simple_query(query: str) -> Selector:
 
 
 def alert_tests(alert: Alert, settings: Settings) -> list[Group]:
+    if alert.percentile is not None:
+        return _percentile_groups(alert, settings)
     if alert.threshold is None:
         return [_user_group(alert, spec) for spec in alert.tests]
     return _threshold_groups(alert, settings)
@@ -742,3 +744,114 @@ def _sig(value: float) -> float:
         return 0.0
     digits = 6 - int(math.floor(math.log10(abs(value)))) - 1
     return round(value, max(digits, 0)) if digits >= 0 else float(round(value, digits))
+
+
+# --- percentile alerts ------------------------------------------------------------------
+
+PERCENTILE_EVENTS = 100_000  # observations per sample: fine enough for p99.9 shares
+# Bucket bounds of the synthetic histogram, as multiples of the alert's threshold T: nothing
+# below 0.8T, the fast share in (0.8T, T], the slow share in (T, 1.2T], nothing above. The
+# percentile then lands in (0.8T, T] or (T, 1.2T]: a threshold scaled by 0.7 fires on the
+# quiet case, one scaled by 1.5 cannot fire on the firing case.
+PERCENTILE_BOUNDS = (0.8, 1.0, 1.2)
+
+
+def _percentile_groups(alert: Alert, settings: Settings) -> list[Group]:
+    """p just above the threshold fires after ``for``; just below it never fires.
+
+    Fired by a fast share of 0.8·q (the percentile lands among the slow requests), quiet at
+    q + 0.2·(1 - q) (it lands among the fast ones), for every spelling of ``le``.
+    """
+    p = alert.percentile
+    assert p is not None
+    rule = plain_alert_rule(alert, settings)
+    shown = {
+        label: "example"
+        for text in rule["annotations"].values()
+        for label in promtemplate.referenced_labels(text)
+    }
+    group = {label: shown.get(label, "example") for label in p.group_by}
+    labels = seriesgen.label_set([p.buckets], group)
+    bounds = [p.value * f for f in PERCENTILE_BOUNDS]
+    fire_fast = round(PERCENTILE_EVENTS * 0.8 * p.quantile)
+    quiet_fast = round(PERCENTILE_EVENTS * (p.quantile + 0.2 * (1 - p.quantile)))
+    fire_value = _bucket_quantile(p.quantile, bounds, fire_fast)
+    kept = {k: v for k, v in labels.items() if k in p.group_by}
+    exp_labels = dict(sorted({**kept, **rule["labels"]}.items()))
+    annotations = _stable_annotations(rule["annotations"], fire_value, kept)
+    fires = {"exp_labels": exp_labels, "exp_annotations": annotations}
+    hold = alert.for_
+    first = FAST_STEP  # rate() needs two samples: the percentile exists from the second one
+    end = first + hold + 10 * FAST_STEP
+    fire_checks = []
+    if hold:
+        fire_checks.append(_no_alert(alert, first + hold - FAST_STEP))
+    fire_checks.append(
+        {
+            "eval_time": format_duration(first + hold + FAST_STEP),
+            "alertname": alert.name,
+            "exp_alerts": [fires],
+        }
+    )
+    quiet_checks = [_no_alert(alert, first + hold + FAST_STEP), _no_alert(alert, end)]
+    groups = []
+    for spelling in _le_variants(bounds):
+        for fast, checks in ((fire_fast, fire_checks), (quiet_fast, quiet_checks)):
+            series = _histogram_series(p.buckets.metric, labels, spelling, fast, end)
+            groups.append(
+                {
+                    "interval": format_duration(FAST_STEP),
+                    "input_series": series,
+                    "alert_rule_test": checks,
+                }
+            )
+    return groups
+
+
+def _no_alert(alert: Alert, t: int) -> dict[str, Any]:
+    return {"eval_time": format_duration(t), "alertname": alert.name, "exp_alerts": []}
+
+
+def _le_variants(bounds: Sequence[float]) -> list[tuple[str, ...]]:
+    """Each way the bucket bounds can be spelled: "1" (Prometheus 2) and "1.0" (Prometheus 3)."""
+    variants = [tuple(bucket_bounds(b)[i] for b in bounds) + ("+Inf",) for i in (0, -1)]
+    return list(dict.fromkeys(variants))
+
+
+def _histogram_series(
+    metric: str, labels: Mapping[str, str], les: Sequence[str], fast: int, end: int
+) -> list[dict[str, str]]:
+    """Buckets of ``PERCENTILE_EVENTS`` observations per sample, ``fast`` of them in the
+    second bucket and the rest in the third."""
+    per_bucket = (0, fast, PERCENTILE_EVENTS, PERCENTILE_EVENTS)
+    samples = end // FAST_STEP
+    return [
+        {
+            "series": seriesgen.series_text(metric, {**labels, "le": le}),
+            "values": seriesgen.counter_values([Phase(samples, count)]),
+        }
+        for le, count in zip(les, per_bucket, strict=True)
+    ]
+
+
+def _bucket_quantile(q: float, bounds: Sequence[float], fast: int) -> float:
+    """What histogram_quantile returns for the synthetic buckets (Prometheus' interpolation)."""
+    rank = q * PERCENTILE_EVENTS
+    if rank <= fast:
+        return bounds[0] + (bounds[1] - bounds[0]) * (rank / fast)
+    return bounds[1] + (bounds[2] - bounds[1]) * ((rank - fast) / (PERCENTILE_EVENTS - fast))
+
+
+def _stable_annotations(
+    annotations: Mapping[str, str], value: float, labels: Mapping[str, str]
+) -> dict[str, str]:
+    """Annotations rendered for a value Prometheus computes in floating point: a template that
+    prints it to the last digit could differ from ours by a rounding, so it is not guessed."""
+    rendered = {k: promtemplate.render(v, value, labels) for k, v in annotations.items()}
+    for nearby in (value * (1 - 1e-9), value * (1 + 1e-9)):
+        if rendered != {k: promtemplate.render(v, nearby, labels) for k, v in annotations.items()}:
+            raise Untestable(
+                "an annotation prints $value to the last digit, which a computed value "
+                "cannot be predicted to; use humanize or printf"
+            )
+    return rendered

@@ -104,6 +104,22 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class Percentile:
+    """A percentile alert: the ``quantile`` of a classic histogram above ``value``."""
+
+    histogram: str  # base name; the alert reads <histogram>_bucket
+    matchers: tuple[Matcher, ...]
+    quantile: float  # 0.95 for p95
+    window: int  # seconds, the rate() range
+    group_by: tuple[str, ...]
+    value: float
+
+    @property
+    def buckets(self) -> Selector:
+        return Selector(f"{self.histogram}_bucket", self.matchers)
+
+
+@dataclass(frozen=True)
 class Alert:
     service: str
     name: str
@@ -115,6 +131,7 @@ class Alert:
     runbook: str
     summary: str
     threshold: Threshold | None = None
+    percentile: Percentile | None = None
     tests: tuple[dict[str, Any], ...] = ()
 
 

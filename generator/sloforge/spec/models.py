@@ -303,12 +303,81 @@ class AlertTestSpec(Spec):
     promql_expr_test: list[PromtoolExprCase] = Field(default_factory=list)
 
 
+def _histogram_base(value: str) -> str:
+    for suffix in ("_bucket", "_count", "_sum"):
+        if value.endswith(suffix):
+            raise ValueError(
+                f"give the base name without {suffix} (got {value!r}, "
+                f"use {value[: -len(suffix)]!r})"
+            )
+    return value
+
+
+def _percentile(value: float) -> float:
+    if not 0 < value < 100:
+        raise ValueError(
+            f"must be a percent above 1 and below 100, e.g. 95 for p95 (got {value:g})"
+        )
+    if value <= 1:
+        raise ValueError(
+            f"is a percent, like objective: {value:g} would be the p{value:g}; "
+            f"write {value * 100:g} for p{value * 100:g}"
+        )
+    return value
+
+
+def _without_le(labels: list[str]) -> list[str]:
+    if "le" in labels:
+        raise ValueError(
+            "`le` is implied (the percentile is computed over it); list only the labels to keep"
+        )
+    return labels
+
+
+HistogramName = Annotated[
+    str,
+    AfterValidator(_pattern(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", "metric name")),
+    AfterValidator(_histogram_base),
+]
+Percentile = Annotated[float, BeforeValidator(_number), AfterValidator(_percentile)]
+
+# The fields that make each structured form, for the "give exactly one form" message.
+_FORMS = {
+    "expr": "`expr` (free-form PromQL)",
+    "metric": "`metric` with `above`, `below` or `baseline`",
+    "histogram": "`histogram` with `percentile` and `above`",
+}
+
+
 class AlertSpec(Spec):
     name: AlertName
     expr: PromQL | None = None
     metric: SeriesSelector | None = None
     above: Number | None = None
     below: Number | None = None
+    histogram: HistogramName | None = Field(
+        None,
+        description="Percentile alert: base name of a classic histogram (without _bucket); "
+        "its _bucket series are read.",
+    )
+    matchers: LabelMatchers = Field(
+        "",
+        description="Percentile alert: label matchers on the buckets, e.g. '{job=\"payments\"}'.",
+    )
+    percentile: Percentile | None = Field(
+        None,
+        description="Percentile alert: which percentile, as a percent like objective "
+        "(95 for p95); above 1 and below 100.",
+    )
+    window: Duration | None = Field(
+        None,
+        description="Percentile alert: range of the rate() over the buckets (default 5m).",
+    )
+    group_by: Annotated[list[LabelName], AfterValidator(_without_le)] = Field(
+        default_factory=list,
+        description="Percentile alert: one percentile, and one alert, per value of these "
+        "labels (le is implied).",
+    )
     for_: Duration = Field("0s", alias="for")
     severity: Annotated[str, Field(min_length=1)]
     summary: str = ""
@@ -322,18 +391,42 @@ class AlertSpec(Spec):
 
     @model_validator(mode="after")
     def _one_form(self) -> AlertSpec:
-        if self.expr is not None:
-            if self.metric is not None or self.above is not None or self.below is not None:
-                raise ValueError("give either `expr`, or `metric` with `above`/`below`, not both")
-        elif self.metric is None:
-            raise ValueError("give either `expr`, or `metric` with `above` or `below`")
-        elif (self.above is None) == (self.below is None):
-            raise ValueError("a structured alert needs exactly one of `above` or `below`")
-        if self.tests and self.expr is None:
+        given = [form for form in _FORMS if getattr(self, form) is not None]
+        if len(given) != 1:
+            got = " and ".join(f"`{g}`" for g in given) if given else "none"
+            raise ValueError(f"give exactly one of {', '.join(_FORMS.values())} (got {got})")
+        form = given[0]
+        if form != "histogram":
+            stray = [f for f in ("percentile", "window") if getattr(self, f) is not None]
+            stray += ["matchers"] * bool(self.matchers) + ["group_by"] * bool(self.group_by)
+            if stray:
+                raise ValueError(f"`{stray[0]}` belongs to percentile alerts (with `histogram`)")
+        if form == "expr":
+            if self.above is not None or self.below is not None:
+                raise ValueError(
+                    "`above`/`below` are for structured alerts; put the comparison in `expr`"
+                )
+        elif form == "metric":
+            if (self.above is None) == (self.below is None):
+                raise ValueError("a structured alert needs exactly one of `above` or `below`")
+        else:
+            _check_percentile_form(self)
+        if self.tests and form != "expr":
             raise ValueError(
                 "`tests` are for free-form `expr` alerts; structured alerts get generated tests"
             )
         return self
+
+
+def _check_percentile_form(alert: AlertSpec) -> None:
+    if alert.percentile is None:
+        raise ValueError("a percentile alert needs `percentile` (95 for p95)")
+    if alert.above is None or alert.below is not None:
+        raise ValueError(
+            "a percentile alert needs `above` (seconds, or the histogram's unit), not `below`"
+        )
+    if alert.above <= 0:
+        raise ValueError(f"`above` must be a positive latency (got {alert.above:g})")
 
 
 class ServiceLevelsSpec(Spec):

@@ -19,6 +19,7 @@ from ..model.domain import (
     SLI,
     SLO,
     Alert,
+    Percentile,
     Project,
     RecordingRule,
     Service,
@@ -26,7 +27,7 @@ from ..model.domain import (
     Threshold,
     Tier,
 )
-from ..model.durations import parse_duration
+from ..model.durations import format_duration, parse_duration
 from .models import (
     AlertRoutingSpec,
     AlertSpec,
@@ -178,8 +179,12 @@ def plan_tiers(spec: SLOSpec, period: int) -> tuple[Tier, ...]:
 def plan_alert(service: str, spec: AlertSpec, base: dict[str, str]) -> Alert:
     labels = {names.LABEL_SEVERITY: spec.severity, **base, **spec.labels}
     threshold = None
+    percentile = None
     if spec.expr is not None:
         expr = spec.expr.strip()
+    elif spec.histogram is not None:
+        percentile = plan_percentile(spec)
+        expr = percentile_expr(percentile)
     else:
         assert spec.metric is not None
         op: Literal[">", "<"] = ">" if spec.above is not None else "<"
@@ -206,6 +211,7 @@ def plan_alert(service: str, spec: AlertSpec, base: dict[str, str]) -> Alert:
         runbook=spec.runbook.strip(),
         summary=spec.summary.strip(),
         threshold=threshold,
+        percentile=percentile,
         tests=tests,
     )
 
@@ -280,3 +286,27 @@ def _time_interval(spec: TimeIntervalSpec) -> r.TimeInterval:
         years=texts(spec.years),
         location=spec.location,
     )
+
+
+# --- percentile alerts ----------------------------------------------------------------
+
+DEFAULT_PERCENTILE_WINDOW = "5m"
+
+
+def plan_percentile(spec: AlertSpec) -> Percentile:
+    assert spec.histogram is not None and spec.percentile is not None and spec.above is not None
+    return Percentile(
+        histogram=spec.histogram,
+        matchers=promql.parse_matchers(spec.matchers),
+        quantile=round(float(spec.percentile) / 100, 12),
+        window=parse_duration(spec.window or DEFAULT_PERCENTILE_WINDOW),
+        group_by=tuple(spec.group_by),
+        value=float(spec.above),
+    )
+
+
+def percentile_expr(p: Percentile) -> str:
+    """histogram_quantile over the rate of the buckets, per ``le`` and the group_by labels."""
+    rates = promql.rate(p.buckets.render(), format_duration(p.window))
+    buckets = promql.sum_by((*p.group_by, "le"), rates)
+    return f"histogram_quantile({promql.number(p.quantile)}, {buckets}) > {promql.number(p.value)}"
