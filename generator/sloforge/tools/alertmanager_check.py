@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from ..model import conventions as names
 from ..errors import ToolError
+from ..model import conventions as names
 from . import binaries as tools
 from .report import Check
 

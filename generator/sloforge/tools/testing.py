@@ -22,7 +22,6 @@ from . import binaries as tools
 from .alertmanager_check import testing_checks as alertmanager_checks
 from .report import Check, CheckProvider, Report
 
-
 TEST_TIMEOUT = 1800.0  # multi-day scenarios of a large service take minutes
 
 # Checks beyond promtool's, run beside the rule files.
