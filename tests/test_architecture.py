@@ -7,6 +7,7 @@
     output/    -> model         YAML/JSON emitters and the only writer
     review/    -> spec, build, output, model    lint, diff, check, explain
     tools/     -> output, model promtool/amtool runners and their reports
+    live/      -> spec, build, output, model, pipeline   verify/status/gate/report on Prometheus
     pipeline   -> everything but cli;   cli -> everything
 
 The check reads every ``import`` in the package, including those inside functions,
@@ -33,8 +34,9 @@ ALLOWED: dict[str, set[str]] = {
     "review": {"model", "spec", "build", "output", "pipeline"},
     "tools": {"model", "output"},
     "pipeline": {"model", "spec", "build", "output"},
-    "__init__": {"pipeline", "model", "spec", "build", "output", "review", "tools"},
-    "cli": {"model", "spec", "build", "output", "review", "tools", "pipeline", "__init__"},
+    "live": {"model", "spec", "build", "output", "pipeline"},
+    "__init__": {"pipeline", "model", "spec", "build", "output", "review", "tools", "live"},
+    "cli": {"model", "spec", "build", "output", "review", "tools", "pipeline", "live", "__init__"},
 }
 
 

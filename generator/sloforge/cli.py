@@ -282,6 +282,225 @@ def schema() -> None:
     typer.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
 
 
+# --- live commands: a running Prometheus --------------------------------------------------------
+
+PrometheusURL = Annotated[
+    str, typer.Option("--prometheus", "-p", metavar="URL", help="Prometheus base URL.")
+]
+TokenFile = Annotated[
+    Path | None,
+    typer.Option("--bearer-token-file", metavar="FILE", help="Send this file's token as Bearer."),
+]
+User = Annotated[str | None, typer.Option("--user", metavar="NAME", help="Basic-auth user name.")]
+PasswordFile = Annotated[
+    Path | None,
+    typer.Option("--password-file", metavar="FILE", help="Basic-auth password, read from FILE."),
+]
+CAFile = Annotated[
+    Path | None,
+    typer.Option("--ca-file", metavar="FILE", help="CA certificates to verify the server with."),
+]
+SkipVerify = Annotated[
+    bool,
+    typer.Option("--insecure-skip-verify", help="Do not verify the server's TLS certificate."),
+]
+Timeout = Annotated[
+    float, typer.Option("--timeout", metavar="SECONDS", help="Per-request timeout.")
+]
+LivePaths = Annotated[
+    list[Path], typer.Argument(metavar="PATH...", help="SLO files or directories.")
+]
+
+
+def _prometheus(
+    url: str,
+    bearer_token_file: Path | None,
+    user: str | None,
+    password_file: Path | None,
+    ca_file: Path | None,
+    insecure_skip_verify: bool,
+    timeout: float,
+) -> Any:
+    from .live.client import Connection, Prometheus
+
+    return run(
+        lambda: Prometheus(
+            Connection(
+                url, bearer_token_file, user, password_file, ca_file, insecure_skip_verify, timeout
+            )
+        )
+    )
+
+
+def _progress(text: str) -> None:
+    """Progress on a terminal only: CI logs and pipes get the results alone."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\033[K{text}")
+        sys.stderr.flush()
+
+
+def _progress_done() -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+@app.command()
+def verify(
+    paths: LivePaths,
+    prometheus: PrometheusURL,
+    bearer_token_file: TokenFile = None,
+    user: User = None,
+    password_file: PasswordFile = None,
+    ca_file: CAFile = None,
+    insecure_skip_verify: SkipVerify = False,
+    timeout: Timeout = 30.0,
+) -> None:
+    """Check against a running Prometheus that every selector finds series, histogram buckets
+    exist at each threshold, and the generated rules are loaded and recording."""
+    from .live.verify import verify as do_verify
+    from .pipeline import load
+
+    loaded = run(lambda: load(paths))
+    prom = _prometheus(
+        prometheus, bearer_token_file, user, password_file, ca_file, insecure_skip_verify, timeout
+    )
+    result = run(lambda: do_verify(loaded.project, paths, prom, _progress))
+    _progress_done()
+    for finding in result.findings:
+        typer.echo(str(finding))
+    summary = (
+        f"{result.selectors} selectors, {result.groups} rule groups, "
+        f"{result.records} SLO recordings checked against {prom.base}"
+    )
+    if result.ok:
+        typer.echo(f"ok: {summary}")
+        return
+    count = len(result.findings)
+    typer.echo(f"{count} problem{'s' if count != 1 else ''}: {summary}")
+    raise typer.Exit(1)
+
+
+class StatusFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def status(
+    paths: LivePaths,
+    prometheus: PrometheusURL,
+    output_format: Annotated[
+        StatusFormat, typer.Option("--format", "-f", help="table, json or markdown.")
+    ] = StatusFormat.table,
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Only this service.")
+    ] = None,
+    bearer_token_file: TokenFile = None,
+    user: User = None,
+    password_file: PasswordFile = None,
+    ca_file: CAFile = None,
+    insecure_skip_verify: SkipVerify = False,
+    timeout: Timeout = 30.0,
+) -> None:
+    """Per SLO: objective, SLI over the period, budget left (share, time, events),
+    burn rate per alert window and the alerts firing."""
+    from .live.status import FORMATS
+    from .live.status import status as do_status
+
+    project = _live_project(paths, service)
+    prom = _prometheus(
+        prometheus, bearer_token_file, user, password_file, ca_file, insecure_skip_verify, timeout
+    )
+    rows = run(lambda: do_status(project, prom, service, _progress))
+    _progress_done()
+    typer.echo(FORMATS[output_format.value](rows), nl=False)
+
+
+@app.command()
+def gate(
+    paths: LivePaths,
+    prometheus: PrometheusURL,
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Only this service.")
+    ] = None,
+    min_budget: Annotated[
+        float,
+        typer.Option(
+            "--min-budget", metavar="PCT", help="Fail when less than PCT% of a budget is left."
+        ),
+    ] = 0.0,
+    bearer_token_file: TokenFile = None,
+    user: User = None,
+    password_file: PasswordFile = None,
+    ca_file: CAFile = None,
+    insecure_skip_verify: SkipVerify = False,
+    timeout: Timeout = 30.0,
+) -> None:
+    """Deployment gate: one line per SLO; exit 3 when a budget is below --min-budget or a
+    page alert is firing, 0 when every SLO passes."""
+    from .live.status import gate as do_gate
+    from .live.status import status as do_status
+
+    if not 0 <= min_budget <= 100:
+        raise typer.BadParameter(
+            f"must be a percentage 0-100 (got {min_budget:g})", param_hint="--min-budget"
+        )
+    project = _live_project(paths, service)
+    prom = _prometheus(
+        prometheus, bearer_token_file, user, password_file, ca_file, insecure_skip_verify, timeout
+    )
+    rows = run(lambda: do_status(project, prom, service, _progress))
+    _progress_done()
+    verdicts = do_gate(rows, min_budget)
+    for verdict in verdicts:
+        typer.echo(str(verdict))
+    failed = sum(1 for v in verdicts if not v.passed)
+    if failed:
+        typer.echo(f"gate closed: {failed} of {len(verdicts)} SLOs fail")
+        raise typer.Exit(3)
+    typer.echo(f"gate open: {len(verdicts)} SLOs pass")
+
+
+@app.command()
+def report(
+    paths: LivePaths,
+    prometheus: PrometheusURL,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Report directory.")],
+    bearer_token_file: TokenFile = None,
+    user: User = None,
+    password_file: PasswordFile = None,
+    ca_file: CAFile = None,
+    insecure_skip_verify: SkipVerify = False,
+    timeout: Timeout = 60.0,
+) -> None:
+    """Write a self-contained static HTML report: budget burn-down per SLO over its period,
+    error ratio per alert window, alert timeline."""
+    from .live.report import report as do_report
+    from .pipeline import load
+
+    loaded = run(lambda: load(paths))
+    prom = _prometheus(
+        prometheus, bearer_token_file, user, password_file, ca_file, insecure_skip_verify, timeout
+    )
+    files = run(lambda: do_report(loaded.project, prom, out, progress=_progress))
+    _progress_done()
+    typer.echo(f"wrote {len(files)} files to {out}; open {out / 'index.html'}")
+
+
+def _live_project(paths: list[Path], service: str | None) -> Any:
+    from .pipeline import load
+
+    project = run(lambda: load(paths)).project
+    known = [s.name for s in project.services]
+    if service is not None and service not in known:
+        raise typer.BadParameter(
+            f"no service {service!r}; choose from {', '.join(known)}", param_hint="--service"
+        )
+    return project
+
+
 def main(argv: list[str] | None = None) -> Any:
     return app(args=argv if argv is not None else sys.argv[1:], prog_name="sloforge")
 

@@ -69,3 +69,7 @@ class OutputError(SloforgeError):
 
 class ToolError(SloforgeError):
     """An external tool (promtool, amtool) is missing, crashed or hung."""
+
+
+class LiveError(SloforgeError):
+    """A running Prometheus cannot be asked (unreachable, refused, or answered something else)."""

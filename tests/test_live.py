@@ -1,0 +1,410 @@
+"""verify, status, gate and report against a real Prometheus with a day of backfilled history.
+
+The history (tests/fixtures/live/shop.yaml says what it holds) has known error
+ratios, so every figure ``status`` prints is checked against a value computed
+by hand here. Prometheus runs on 127.0.0.1 with temporary storage, once per
+release installed (Debian's 2.x and the current 3.x), and is stopped by pid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import toolbox
+import yaml
+from sloforge.build.rules import build_rules
+from sloforge.pipeline import load
+
+pytestmark = pytest.mark.slow  # real Prometheus servers
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "live" / "shop.yaml"
+DAY = 86400
+HISTORY = DAY + 1800  # a little more than the SLOs' 1d period
+STEP = 60
+ROUTE_RPS = 5.0  # per route, two routes
+BUY_ERRORS_EARLY, BUY_ERRORS_LATE = 0.004, 0.04  # /buy's error ratio before and in the last 2h
+LATE = 2 * 3600
+FAST_SHARE = 0.995  # of shop's requests faster than 0.5s
+SEARCH_RPS, SEARCH_BAD_LATE, SEARCH_LATE = 1.0, 0.5, 1800
+
+
+def _history(end: int) -> str:
+    """OpenMetrics counters sampled every minute for HISTORY seconds up to ``end``."""
+    series: dict[str, list[str]] = {}
+    buy_bad = cart_bad = search_bad = 0.0
+    start = end - HISTORY
+    for ts in range(start, end + 1, STEP):
+        elapsed = ts - start
+        late = end - ts < LATE
+        if ts > start:
+            buy_bad += ROUTE_RPS * STEP * (BUY_ERRORS_LATE if late else BUY_ERRORS_EARLY)
+            search_bad += SEARCH_RPS * STEP * (SEARCH_BAD_LATE if end - ts < SEARCH_LATE else 0)
+        requests = ROUTE_RPS * elapsed
+        values = {
+            'http_requests_total{job="shop",route="/buy",code="200"}': requests - buy_bad,
+            'http_requests_total{job="shop",route="/buy",code="500"}': buy_bad,
+            'http_requests_total{job="shop",route="/cart",code="200"}': requests - cart_bad,
+            'http_request_duration_seconds_bucket{job="shop",le="0.25"}': 2 * requests * 0.5,
+            'http_request_duration_seconds_bucket{job="shop",le="0.5"}': 2 * requests * FAST_SHARE,
+            'http_request_duration_seconds_bucket{job="shop",le="+Inf"}': 2 * requests,
+            'http_request_duration_seconds_count{job="shop"}': 2 * requests,
+            'search_requests_total{job="search",code="200"}': SEARCH_RPS * elapsed - search_bad,
+            'search_requests_total{job="search",code="500"}': search_bad,
+            'node_cpu_utilisation_ratio{job="node",instance="n1"}': 0.5,
+        }
+        for name, value in values.items():
+            series.setdefault(name, []).append(f"{name} {value:.3f} {ts}")
+    lines = [line for samples in series.values() for line in samples]
+    return "\n".join(lines) + "\n# EOF\n"
+
+
+def _expected() -> dict[str, float]:
+    """What the SLOs' records hold over the last day, computed from the history's design."""
+    early, late = DAY - LATE, LATE
+    buy_bad = ROUTE_RPS * (early * BUY_ERRORS_EARLY + late * BUY_ERRORS_LATE)
+    total = 2 * ROUTE_RPS * DAY
+    return {
+        "availability_ratio": buy_bad / total,
+        "buy_ratio": buy_bad / (ROUTE_RPS * DAY),
+        "total_events": total,
+        "bad_events": buy_bad,
+        "latency_ratio": 1 - FAST_SHARE,
+        "late_ratio": ROUTE_RPS * BUY_ERRORS_LATE / (2 * ROUTE_RPS),
+    }
+
+
+def _pair(label: str) -> tuple[str, str]:
+    tools = {tool: dict(toolbox.binaries(tool)).get(label) for tool in ("promtool", "prometheus")}
+    missing = [tool for tool, path in tools.items() if not path]
+    if missing:
+        pytest.skip(f"no {label} {' and '.join(missing)} here (run `make setup`)")
+    return tools["promtool"], tools["prometheus"]  # type: ignore[return-value]
+
+
+def _evaluated(base: str) -> bool:
+    with urllib.request.urlopen(f"{base}/api/v1/rules", timeout=10) as resp:
+        groups = json.load(resp)["data"]["groups"]
+    return bool(groups) and all(not g["lastEvaluation"].startswith("0001") for g in groups)
+
+
+@pytest.fixture(scope="module", params=["stable", "current"])
+def prometheus(request, tmp_path_factory):
+    """A real Prometheus with the fixture's generated rules and a day of history."""
+    promtool, binary = _pair(request.param)
+    tmp = tmp_path_factory.mktemp("live")
+    project = load([FIXTURE]).project
+    rule_files = []
+    for service in project.services:
+        doc = build_rules(service, project.settings)
+        for group in doc["groups"]:
+            group.pop("interval", None)  # evaluated every second, not every minute
+        path = tmp / f"{service.name}.rules.yml"
+        path.write_text(yaml.safe_dump(doc))
+        rule_files.append(str(path))
+    history = tmp / "history.om"
+    history.write_text(_history(int(time.time()) - 10))
+    storage = tmp / "data"
+    subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(history), str(storage)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    config = tmp / "prometheus.yml"
+    config.write_text(
+        yaml.safe_dump({"global": {"evaluation_interval": "1s"}, "rule_files": rule_files})
+    )
+    with toolbox.prometheus(config, storage, binary=binary) as base:
+        deadline = time.monotonic() + 60
+        while not _evaluated(base):
+            assert time.monotonic() < deadline, "rules were not evaluated within 60 s"
+            time.sleep(0.5)
+        time.sleep(2)  # a second round, so the alert rules saw the recordings
+        yield base
+
+
+def sloforge(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sloforge.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+def _status(base: str) -> dict[str, dict]:
+    result = sloforge("status", str(FIXTURE), "--prometheus", base, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["slos"]
+    return {
+        f"{r['service']}/{r['slo']}" + "".join(f"{{{v}}}" for v in r["group"].values()): r
+        for r in rows
+    }
+
+
+def _close(actual: float, expected: float, rel: float = 0.01) -> bool:
+    return math.isclose(actual, expected, rel_tol=rel)
+
+
+def test_status_numbers_equal_the_values_computed_from_the_history(prometheus):
+    rows = _status(prometheus)
+    want = _expected()
+    shop = rows["shop/availability"]
+    assert _close(shop["sli"], 100 * (1 - want["availability_ratio"])), shop
+    assert _close(shop["budget_remaining"], 1 - want["availability_ratio"] / 0.01), shop
+    assert _close(shop["budget_spent"], want["availability_ratio"] / 0.01), shop
+    assert _close(shop["events_total"], want["total_events"]), shop
+    assert _close(shop["events_bad"], want["bad_events"]), shop
+    allowed = 0.01 * want["total_events"]
+    assert _close(shop["events_remaining"], allowed - want["bad_events"]), shop
+    assert _close(shop["time_remaining_seconds"], shop["budget_remaining"] * 0.01 * DAY)
+    assert _close(shop["burn"]["1h"], want["late_ratio"] / 0.01), shop["burn"]
+    assert _close(shop["burn"]["5m"], want["late_ratio"] / 0.01), shop["burn"]
+    assert shop["firing"] == []
+
+    latency = rows["shop/latency"]
+    assert _close(latency["budget_remaining"], 1 - want["latency_ratio"] / 0.01), latency
+
+    assert _close(rows["shop/routes{/buy}"]["budget_remaining"], 1 - want["buy_ratio"] / 0.01)
+    assert rows["shop/routes{/cart}"]["budget_remaining"] == 1.0  # no error series: no errors
+
+    search = rows["search/availability"]
+    firing = {(f["alert"], f["windows"], f["tier"]) for f in search["firing"]}
+    assert ("SearchAvailabilityBudgetBurn", "1h/5m", "page") in firing
+
+
+def test_status_table_and_markdown_show_the_same_figures(prometheus):
+    table = sloforge("status", str(FIXTURE), "-p", prometheus, "--service", "shop")
+    markdown = sloforge("status", str(FIXTURE), "-p", prometheus, "-s", "shop", "-f", "markdown")
+    assert table.returncode == markdown.returncode == 0, table.stderr + markdown.stderr
+    remaining = 100 * (1 - _expected()["availability_ratio"] / 0.01)
+    for text in (table.stdout, markdown.stdout):
+        line = next(row for row in text.splitlines() if "shop/availability" in row)
+        assert f"{remaining:.1f}%" in line, line
+        assert "search/" not in text
+    assert markdown.stdout.splitlines()[1].startswith("|---|")
+
+
+# --- gate ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("floor", "code", "verdict"),
+    [
+        (25, 0, "ok   shop/routes{route=/buy}: budget 30.0% left (floor 25%), no page firing"),
+        (40, 3, "FAIL shop/routes{route=/buy}: budget 30.0% left, below the 40% floor"),
+    ],
+    ids=["a budget above the floor opens the gate", "a budget below the floor closes it"],
+)
+def test_gate_exits_by_the_budget_floor(prometheus, floor, code, verdict):
+    result = sloforge(
+        "gate", str(FIXTURE), "-p", prometheus, "--service", "shop", "--min-budget", str(floor)
+    )
+    assert result.returncode == code, result.stdout + result.stderr
+    assert verdict in result.stdout.splitlines()
+
+
+def test_gate_closes_when_a_page_is_firing(prometheus):
+    result = sloforge("gate", str(FIXTURE), "-p", prometheus, "--service", "search")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0].startswith(
+        "FAIL search/availability: page firing: SearchAvailabilityBudgetBurn 1h/5m"
+    )
+    assert result.stdout.splitlines()[-1] == "gate closed: 1 of 1 SLOs fail"
+
+
+# --- verify ----------------------------------------------------------------------------------
+
+
+def test_verify_passes_the_correct_spec(prometheus):
+    result = sloforge("verify", str(FIXTURE), "--prometheus", prometheus)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = "ok: 8 selectors, 9 rule groups, 4 SLO recordings checked against "
+    assert result.stdout.startswith(summary)
+
+
+def _planted(tmp_path: Path, old: str, new: str) -> tuple[Path, int, int]:
+    """The fixture with one mistake; the line and column where ``new`` starts."""
+    text = FIXTURE.read_text()
+    assert text.count(old) >= 1
+    planted = text.replace(old, new, 1)
+    path = tmp_path / "shop.yaml"
+    path.write_text(planted)
+    before = planted[: planted.index(new)]
+    line = before.count("\n") + 1
+    return path, line, len(before) - before.rfind("\n")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'errors: http_requests_total{job="shop", code=~"5.."}',
+            'errors: http_requests_total{job="shpo", code=~"5.."}',
+            'http_requests_total{job="shpo", code=~"5.."}: no series: no '
+            'http_requests_total has job="shpo" (closest values seen: "shop")',
+        ),
+        (
+            "histogram: http_request_duration_seconds",
+            "histogram: http_request_duration_second",
+            'http_request_duration_second_count{job="shop"}: no series: the metric '
+            "http_request_duration_second_count is unknown to Prometheus; similar names: "
+            "http_request_duration_seconds_count, http_request_duration_seconds_bucket",
+        ),
+        (
+            "threshold: 0.5",
+            "threshold: 0.3",
+            'http_request_duration_seconds_bucket{job="shop"}: no bucket at the '
+            'threshold: le="0.3" not found (buckets seen: 0.25, 0.5); choose a threshold that '
+            "is a bucket boundary",
+        ),
+    ],
+    ids=["a label value typo", "a metric name typo", "a threshold between buckets"],
+)
+def test_verify_finds_a_planted_mistake_at_its_line(prometheus, tmp_path, old, new, message):
+    path, line, column = _planted(tmp_path, old, new)
+    result = sloforge("verify", str(path), "--prometheus", prometheus)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{path}:{line}:{column}: {message}" in result.stdout.splitlines(), result.stdout
+    assert result.stdout.splitlines()[-1].startswith("1 problem: ")
+
+
+def test_verify_says_when_the_rules_are_not_loaded(prometheus, tmp_path):
+    path, _, _ = _planted(tmp_path, "service: search", "service: catalog")
+    result = sloforge("verify", str(path), "--prometheus", prometheus)
+    assert result.returncode == 1
+    assert (
+        f"{path}: rule group sloforge-catalog-slo-availability: not loaded: add the generated "
+        "rule file to Prometheus' rule_files and reload"
+    ) in result.stdout.splitlines()
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def _chromium() -> str:
+    found = next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None
+    )
+    if not found:
+        pytest.skip("Debian's chromium is not installed (`make setup` installs it)")
+    return found
+
+
+def test_the_report_renders_every_chart_in_headless_chromium(prometheus, tmp_path):
+    out = tmp_path / "report"
+    result = sloforge("report", str(FIXTURE), "-p", prometheus, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    assert pages == [
+        "index.html",
+        "search/availability.html",
+        "shop/availability.html",
+        "shop/latency.html",
+        "shop/routes.html",
+    ]
+    page = (out / "shop" / "availability.html").read_text()
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in page
+    # budget left, one chart per alert window (1h, 5m, 6h, 30m, 1d, 2h), the alert timeline
+    assert page.count("<svg") == 8
+    chromium = _chromium()
+    shot = tmp_path / "shop-availability.png"
+    profile = tmp_path / "profile"
+    run = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=900,2400",
+            f"--screenshot={shot}",
+            (out / "shop" / "availability.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shot.exists() and shot.stat().st_size > 20_000, run.stderr[-2000:]
+    console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
+    assert console == []
+    dom = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            (out / "shop" / "availability.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert dom.count("<svg") == 8
+    assert dom.count("<polyline") >= 7  # every line chart drew its data
+
+
+def test_the_report_will_not_replace_a_directory_of_other_files(prometheus, tmp_path):
+    keep = tmp_path / "slo.yaml"
+    keep.write_text("precious\n")
+    result = sloforge("report", str(FIXTURE), "-p", prometheus, "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: {tmp_path} holds files that are not a sloforge report; the report replaces "
+        "its directory whole: choose an empty or new --out"
+    )
+    assert keep.read_text() == "precious\n"
+
+
+# --- connection problems -----------------------------------------------------------------------
+
+
+def test_an_unreachable_prometheus_is_a_clear_error():
+    port = toolbox.free_port()
+    result = sloforge("status", str(FIXTURE), "-p", f"http://127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: cannot reach Prometheus at http://127.0.0.1:{port}: [Errno 111] Connection refused"
+    )
+
+
+def test_a_server_that_is_not_prometheus_is_named(tmp_path):
+    page = tmp_path / "api" / "v1"
+    page.mkdir(parents=True)
+    (page / "query").write_text("<html>login</html>")
+    port = toolbox.free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        toolbox.wait_http(f"http://127.0.0.1:{port}/")
+        result = sloforge("status", str(FIXTURE), "-p", f"http://127.0.0.1:{port}")
+    finally:
+        os.kill(server.pid, 15)
+        server.wait(timeout=10)
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith(
+        "did not answer with Prometheus API JSON (is --prometheus the Prometheus server's address?)"
+    )
