@@ -10,6 +10,8 @@
 #    when they point to executables, count as present. The packages' postinst would
 #    start the services: where no /usr/sbin/policy-rc.d forbids that, a temporary
 #    one (exit 101) does so while apt runs, and is removed afterwards.
+# 1b. If chromium is missing, install Debian's `chromium` (tests open the HTML of
+#    `sloforge report` in it headless); on failure it warns and goes on.
 # 2. With --current (or SLOFORGE_CURRENT_TOOLS=1), also put the current releases
 #    (Prometheus 3.x, Alertmanager 0.2x/0.3x) from Debian unstable into
 #    <repo>/tools/current/bin/{promtool,prometheus,amtool,alertmanager}. The .debs
@@ -253,8 +255,21 @@ verify_current() {
   [[ "$v" == 3.* ]] || { echo "prometheus is $v, expected 3.x"; return 1; }
 }
 
+# ------------------------------------------------------- step 1b: a headless browser
+# `sloforge report` writes HTML; tests/test_live.py opens it in Debian's chromium.
+# Optional: a failure warns, and that test then skips naming what is missing.
+install_browser() {
+  command -v chromium >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || { warn "no apt-get: install chromium to test reports"; return 0; }
+  say "chromium missing: installing Debian's chromium (headless checks of sloforge report)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Use-Pty=0 chromium || warn "could not install chromium; report rendering tests will skip"
+}
+
 # ------------------------------------------------------------------------ main
 install_stable
+install_browser
 
 if (( want_current )); then
   set +e
@@ -281,6 +296,7 @@ report() {
 for t in promtool amtool prometheus alertmanager; do
   report "$t" "$("find_$t" || true)"
 done
+printf '%-24s %s\n' "chromium:" "$(command -v chromium || echo '(not found)')"
 if [[ -d "$CURRENT_DIR/bin" ]]; then
   for t in promtool amtool prometheus alertmanager; do
     report "$t (current)" "$CURRENT_DIR/bin/$t"

@@ -8,14 +8,17 @@ release installed (Debian's 2.x and the current 3.x), and is stopped by pid.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -120,17 +123,71 @@ def prometheus(request, tmp_path_factory):
         capture_output=True,
         timeout=120,
     )
-    config = tmp / "prometheus.yml"
-    config.write_text(
-        yaml.safe_dump({"global": {"evaluation_interval": "1s"}, "rule_files": rule_files})
+    with _exporter(tmp / "exporter") as target:
+        config = tmp / "prometheus.yml"
+        scrape = {"job_name": "exporter", "scrape_interval": "1s"}
+        scrape["static_configs"] = [{"targets": [target]}]
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "global": {"evaluation_interval": "1s"},
+                    "rule_files": rule_files,
+                    "scrape_configs": [scrape],
+                }
+            )
+        )
+        with toolbox.prometheus(config, storage, binary=binary) as base:
+            deadline = time.monotonic() + 60
+            while not (_evaluated(base) and _has(base, "shop_inflight_requests")):
+                assert time.monotonic() < deadline, "rules or scrape not done within 60 s"
+                time.sleep(0.5)
+            time.sleep(2)  # a second round, so the alert rules saw the recordings
+            yield base
+
+
+EXPORTER = """
+import http.server, sys
+PAGE = open(sys.argv[2], "rb").read()
+class Metrics(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(PAGE)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Metrics).serve_forever()
+"""
+
+
+@contextlib.contextmanager
+def _exporter(root: Path) -> Iterator[str]:
+    """A /metrics page with a gauge, so Prometheus has metadata to tell it from a counter."""
+    root.mkdir()
+    page = root / "metrics"
+    page.write_text(
+        "# HELP shop_inflight_requests Requests being served.\n"
+        "# TYPE shop_inflight_requests gauge\n"
+        "shop_inflight_requests 3\n"
     )
-    with toolbox.prometheus(config, storage, binary=binary) as base:
-        deadline = time.monotonic() + 60
-        while not _evaluated(base):
-            assert time.monotonic() < deadline, "rules were not evaluated within 60 s"
-            time.sleep(0.5)
-        time.sleep(2)  # a second round, so the alert rules saw the recordings
-        yield base
+    port = toolbox.free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", EXPORTER, str(port), str(page)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        toolbox.wait_http(f"http://127.0.0.1:{port}/metrics")
+        yield f"127.0.0.1:{port}"
+    finally:
+        os.kill(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+
+
+def _has(base: str, metric: str) -> bool:
+    url = f"{base}/api/v1/query?query={metric}"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return bool(json.load(resp)["data"]["result"])
 
 
 def sloforge(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -272,8 +329,19 @@ def _planted(tmp_path: Path, old: str, new: str) -> tuple[Path, int, int]:
             'threshold: le="0.3" not found (buckets seen: 0.25, 0.5); choose a threshold that '
             "is a bucket boundary",
         ),
+        (
+            'errors: search_requests_total{job="search", code=~"5.."}',
+            'errors: shop_inflight_requests{job="exporter"}',
+            'shop_inflight_requests{job="exporter"}: shop_inflight_requests is a gauge (per '
+            "Prometheus' metadata), but this SLI reads it with rate(), which needs a counter",
+        ),
     ],
-    ids=["a label value typo", "a metric name typo", "a threshold between buckets"],
+    ids=[
+        "a label value typo",
+        "a metric name typo",
+        "a threshold between buckets",
+        "a gauge read as a counter",
+    ],
 )
 def test_verify_finds_a_planted_mistake_at_its_line(prometheus, tmp_path, old, new, message):
     path, line, column = _planted(tmp_path, old, new)

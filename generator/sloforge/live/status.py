@@ -119,7 +119,9 @@ def _slo_rows(prom: Prometheus, slo: SLO) -> list[Row]:
                     format_duration(w): _ratio_to_burn(_finite(v.get(key)), budget)
                     for w, v in burns.items()
                 },
-                firing=sorted(firing.get(key, []), key=lambda f: (f.alert, f.windows)),
+                firing=sorted(
+                    firing.get(key, []), key=lambda f: (f.tier != PAGE, f.alert, f.windows)
+                ),
             )
         )
     return rows
