@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sloforge.errors import SpecError
-from sloforge.pipeline import build_outputs, load
-from sloforge.spec.foreign import import_file
+from sloforge.pipeline import build_outputs, import_file, load
 from toolbox import ROOT, require
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "import"
@@ -305,8 +304,8 @@ def test_a_problem_in_a_converted_document_points_at_its_source_line() -> None:
     source = FOREIGN / "sloth/bad-empty-service.yaml"
     with pytest.raises(SpecError) as caught:
         load([source])
-    # `spec.service: ""` is on line 7 of the Kubernetes resource; its `spec.` prefix is dropped.
-    assert f"{source.as_posix()}:7:3: service: must be lower-case letters" in str(caught.value)
+    # `spec.service: ""` is on line 7 of the Kubernetes resource, named as written there.
+    assert f"{source.as_posix()}:7:3: spec.service: must be lower-case letters" in str(caught.value)
 
 
 def test_import_command_exit_codes(tmp_path: Path) -> None:

@@ -317,3 +317,8 @@ def test_an_unknown_target_option_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "unknown target 'cortex'; choose from prometheus, prometheus-operator" in result.stderr
     assert not any(tmp_path.iterdir()), "a usage error writes nothing"
+
+
+def test_validation_knows_exactly_the_targets_that_have_a_builder() -> None:
+    # validate reads target names from conventions, never from this build module.
+    assert tuple(TARGETS) == names.TARGETS

@@ -241,7 +241,7 @@ def import_(
 
     What cannot be converted is an error naming the field and the reason.
     """
-    from .spec.foreign import import_file
+    from .pipeline import import_file
 
     typer.echo(run(lambda: import_file(tool.value, str(file))), nl=False)
 

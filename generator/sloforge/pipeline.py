@@ -13,13 +13,15 @@ from .build.dashboards import build_dashboards
 from .build.promtests import test_documents
 from .build.rules import build_rules
 from .build.runbooks import build_runbooks
-from .errors import CompileError, Problem, SpecError
+from .errors import CompileError, Location, Problem, SpecError
 from .model import conventions as names
 from .model.domain import Project
 from .output import yamlout
 from .output.overlap import refuse_overlap
 from .output.writer import write_tree
-from .spec.loader import discover, load_paths
+from .spec.bundle import Bundle
+from .spec.foreign import TOOLS, convert_documents, convert_foreign
+from .spec.loader import Document, discover, load_file, load_paths
 from .spec.plan import plan
 from .spec.userfiles import (
     RUNBOOKS_DIR,
@@ -28,7 +30,7 @@ from .spec.userfiles import (
     load_user_files,
     orphan_runbooks,
 )
-from .spec.validate import validate_documents
+from .spec.validate import validate_document, validate_documents
 
 Artifact = Callable[[Project], dict[str, bytes]]
 
@@ -39,12 +41,19 @@ class Loaded:
     warnings: tuple[Problem, ...]
 
 
-def load(paths: Iterable[str | os.PathLike[str]]) -> Loaded:
-    """Load, validate and plan; raises SpecError listing every problem found."""
-    paths = list(paths)
+def read(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Document], Bundle, list[Problem]]:
+    """Load, convert foreign documents, validate: the documents read, the checked specs and
+    every problem found (nothing raised)."""
     documents, problems = load_paths(paths)
-    bundle, errors = validate_documents(documents)
-    problems += errors
+    converted, errors = convert_foreign(documents)
+    bundle, invalid = validate_documents(converted)
+    return documents, bundle, [*problems, *errors, *invalid]
+
+
+def load(paths: Iterable[str | os.PathLike[str]]) -> Loaded:
+    """Load, convert, validate and plan; raises SpecError listing every problem found."""
+    paths = list(paths)
+    _, bundle, problems = read(paths)
     if problems:
         raise SpecError(problems)
     project = replace(plan(bundle), user_files=load_user_files(paths))
@@ -153,3 +162,31 @@ def separate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str
     given = [Path(p) for p in paths]
     beside = [root / d for root in input_roots(given) for d in (RUNBOOKS_DIR, TEMPLATES_DIR)]
     refuse_overlap([*given, *discover(given), *beside], Path(out))
+
+
+def import_file(tool: str, path: str) -> str:
+    """``sloforge import TOOL FILE``: the equivalent sloforge/v1 YAML, validated first."""
+    if tool not in TOOLS:
+        raise CompileError(f"unknown format {tool!r}; choose from {', '.join(TOOLS)}")
+    documents, problems = load_file(Path(path))
+    if problems:
+        raise SpecError(problems)
+    converted, problems = convert_documents(documents, tool)
+    if not problems and not converted:
+        problems.append(
+            Problem(
+                Location(path),
+                "",
+                f"holds no {tool} SLO to convert (OpenSLO SLI, AlertPolicy… are read "
+                f"only inlined in an SLO)",
+            )
+        )
+    for document in converted:
+        problems += validate_document(document)[1]
+    if problems:
+        raise SpecError(problems)
+    header = (
+        f"# Converted by `sloforge import {tool}` from {path}. "
+        "Review, then commit it as your source.\n"
+    )
+    return header + "---\n".join(yamlout.dump(document.data) for document in converted)

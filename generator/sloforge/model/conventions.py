@@ -119,7 +119,9 @@ ALERTMANAGER_TEMPLATES = "templates"  # beside alertmanager.yml
 ALERTMANAGER_ROUTING_TESTS = "alertmanager/tests/routing.test.yml"
 
 
-# Deployment targets (targets.py): files under out/<target>/ and the resource names they hold.
+# Deployment targets, one builder each in build/targets.py (`prometheus` is the plain rule
+# files, always written); then the files under out/<target>/ and the resource names they hold.
+TARGETS = ("prometheus", "prometheus-operator", "mimir", "thanos", "mixin")
 OPERATOR_SECRET_NAME = "sloforge-alertmanager"  # the Secret the Operator resources refer to
 OPERATOR_ALERTMANAGER_CONFIG = "prometheus-operator/alertmanager/alertmanagerconfig.yaml"
 OPERATOR_ALERTMANAGER_SECRET = "prometheus-operator/alertmanager/alertmanager-config-secret.yaml"

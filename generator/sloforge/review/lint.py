@@ -27,10 +27,11 @@ from ..model.domain import Project
 from ..model.durations import format_duration, parse_duration
 from ..model.promql import Matcher
 from ..model.routing import route_matchers
-from ..spec.loader import Document, PathKey, format_path, load_paths
+from ..pipeline import read
+from ..spec.bundle import Located
+from ..spec.loader import Document, PathKey, format_path
 from ..spec.models import AlertRoutingSpec, ServiceLevelsSpec
 from ..spec.plan import plan
-from ..spec.validate import Located, validate_documents
 
 Severity = Literal["error", "warning"]
 
@@ -413,9 +414,7 @@ def lint(paths: Iterable[str | Path]) -> LintReport:
     Validation warnings are left to ``sloforge validate`` (CI runs both), so a
     problem both stages see is reported once, by lint, at the line to change.
     """
-    documents, problems = load_paths(paths)
-    bundle, errors = validate_documents(documents)
-    problems += errors
+    documents, bundle, problems = read(paths)
     files = len({d.file for d in documents} | {p.location.file for p in problems})
     if problems:
         return LintReport(_spec_findings(problems), files)

@@ -36,23 +36,62 @@ PathKey = tuple[str | int, ...]
 
 @dataclass
 class Document:
-    """One input document with a position for every field path inside it."""
+    """One input document with a position for every field path inside it.
+
+    A document converted from another tool's format (spec/foreign/) has no
+    positions of its own: ``origin`` maps its fields to the source document's,
+    so every problem names the file, line and field the user wrote.
+    """
 
     file: str
     index: int
     data: Any
     positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    origin: Origin | None = None
+
+    def source(self, path: Iterable[str | int]) -> tuple[Document, PathKey]:
+        """The document and field path that ``path`` was written as."""
+        key = tuple(path)
+        return self.origin.source(key) if self.origin is not None else (self, key)
 
     def locate(self, path: Iterable[str | int]) -> Location:
         """The position of ``path``, or of its nearest located parent."""
-        key = tuple(path)
+        document, key = self.source(path)
         while key:
-            if key in self.positions:
-                line, col = self.positions[key]
-                return Location(self.file, line, col)
+            if key in document.positions:
+                line, col = document.positions[key]
+                return Location(document.file, line, col)
             key = key[:-1]
-        line, col = self.positions.get((), (1, 1))
-        return Location(self.file, line, col)
+        line, col = document.positions.get((), (1, 1))
+        return Location(document.file, line, col)
+
+    def show(self, path: Iterable[str | int]) -> str:
+        """``path`` as the user wrote it: ``spec.objectives[0].target`` in an OpenSLO file."""
+        return format_path(self.source(path)[1])
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the fields of a converted document come from.
+
+    ``fields`` maps a converted path to the source document and path it was made
+    from; a path not listed takes its nearest listed parent's source, followed
+    down the same keys as far as the source has them.
+    """
+
+    fields: dict[PathKey, tuple[Document, PathKey]]
+
+    def source(self, path: PathKey) -> tuple[Document, PathKey]:
+        for length in range(len(path), -1, -1):
+            found = self.fields.get(path[:length])
+            if found is None:
+                continue
+            document, base = found
+            rest = path[length:]
+            while rest and (*base, *rest) not in document.positions:
+                rest = rest[:-1]
+            return document, (*base, *rest)
+        raise LookupError(f"no origin for {format_path(path)!r}")  # the root is always listed
 
 
 def format_path(path: Iterable[str | int]) -> str:

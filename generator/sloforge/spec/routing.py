@@ -11,19 +11,17 @@ import difflib
 import re
 import zoneinfo
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import Problem, excerpt
 from ..model import conventions as names
 from ..model.promql import Matcher
 from ..model.receivers import check_receiver, configs, integration_blocks, parse_version
 from ..model.routing import parse_matcher, route_matchers
+from .bundle import Bundle
 from .loader import Document, PathKey, format_path
 from .models import AlertRoutingSpec, RouteSpec, ServiceLevelsSpec
 from .partial import present
-
-if TYPE_CHECKING:
-    from .validate import Bundle
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
 

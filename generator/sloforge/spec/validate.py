@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Location, Problem, excerpt
 from ..model import conventions as names
+from .bundle import Bundle, Located
 from .loader import Document, PathKey, format_path
 from .models import (
     API_VERSION,
@@ -21,6 +21,9 @@ from .models import (
     Spec,
 )
 from .partial import present, salvage
+from .routing import routing_checks
+
+FOREIGN_HINT = " (Sloth, Pyrra and OpenSLO documents are recognised by their own version)"
 
 RESERVED_LABELS = frozenset(
     {
@@ -34,37 +37,11 @@ RESERVED_LABELS = frozenset(
     }
 )
 
-# Documents of other tools, recognised by their version field: name -> converter.
-# A converter turns a foreign document into sloforge/v1 data (see importers.py).
-ForeignConverter = Callable[[Document], list[dict[str, Any]]]
-FOREIGN_FORMATS: dict[str, tuple[str, ForeignConverter | None]] = {}
-
-
-@dataclass
-class Located:
-    """A validated spec model and the document it came from, for locating later problems."""
-
-    spec: Any
-    document: Document
-
-
-@dataclass
-class Bundle:
-    services: list[Located] = field(default_factory=list)
-    routing: Located | None = None
-    settings: Located | None = None
-    warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def sources(self) -> list[str]:
-        docs = [s.document for s in self.services]
-        docs += [x.document for x in (self.routing, self.settings) if x is not None]
-        return sorted({d.file for d in docs})
-
 
 def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Problem]]:
+    """Check sloforge/v1 documents (foreign ones were converted by spec/foreign first)."""
     bundle = Bundle()
-    documents, problems = _convert_foreign_files(list(documents))
+    problems: list[Problem] = []
     for document in documents:
         located, errs = validate_document(document)
         problems.extend(errs)
@@ -76,17 +53,17 @@ def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Prob
 
 
 def _target_checks(bundle: Bundle) -> list[Problem]:
-    """Settings may only name targets that exist (targets.py's table)."""
-    from ..build.targets import TARGETS
-
+    """Settings may only name targets that exist (build/targets.py has one builder each)."""
     if bundle.settings is None:
         return []
     problems = []
     for i, target in present(bundle.settings.spec.targets):
-        if target not in TARGETS:
+        if target not in names.TARGETS:
             path = ("targets", i)
-            hint = _did_you_mean(target, TARGETS)
-            message = f"unknown target {excerpt(target)}; choose from {', '.join(TARGETS)}{hint}"
+            hint = _did_you_mean(target, names.TARGETS)
+            message = (
+                f"unknown target {excerpt(target)}; choose from {', '.join(names.TARGETS)}{hint}"
+            )
             problems.append(
                 Problem(bundle.settings.document.locate(path), format_path(path), message)
             )
@@ -110,10 +87,6 @@ def validate_document(document: Document) -> tuple[list[Located], list[Problem]]
     wrong_type = _untyped_header(document)
     if wrong_type:
         return [], wrong_type
-    version = data.get("apiVersion", data.get("version"))
-    version = version if isinstance(version, str) else None
-    if version in FOREIGN_FORMATS or data.get("apiVersion", "").split("/")[0] in FOREIGN_FORMATS:
-        return _convert_foreign(document)
     problems = _header_problems(document)
     kind = data.get("kind")
     if kind not in KINDS:
@@ -151,7 +124,7 @@ def _header_problems(document: Document) -> list[Problem]:
                 document.locate(("apiVersion",)),
                 "apiVersion",
                 f"unknown apiVersion {excerpt(data['apiVersion'])}; sloforge reads {API_VERSION}"
-                + _foreign_hint(),
+                + FOREIGN_HINT,
             )
         )
     kind = data.get("kind")
@@ -192,62 +165,6 @@ def _untyped_header(document: Document) -> list[Problem]:
         for key, want in expected.items()
         if key in document.data and not isinstance(document.data[key], str)
     ]
-
-
-def _foreign_hint() -> str:
-    if not FOREIGN_FORMATS:
-        return ""
-    return " (Sloth, Pyrra and OpenSLO documents are recognised by their own version)"
-
-
-def _convert_foreign(document: Document) -> tuple[list[Located], list[Problem]]:
-    data = document.data
-    key = data.get("apiVersion", data.get("version"))
-    if key not in FOREIGN_FORMATS:
-        key = data.get("apiVersion", "").split("/")[0]
-    tool, converter = FOREIGN_FORMATS[key]
-    if converter is None:
-        return [], [Problem(document.locate(()), "", f"{tool} documents are not supported yet")]
-    try:
-        converted = converter(document)
-    except ValueError as exc:
-        path = getattr(exc, "path", ())
-        return [], [Problem(document.locate(path), "", f"cannot convert {tool} document: {exc}")]
-    located: list[Located] = []
-    problems: list[Problem] = []
-    for item in converted:
-        root = document.locate(())
-        doc = Document(document.file, document.index, item, {(): (root.line, root.column)})
-        got, errs = validate_document(doc)
-        located.extend(got)
-        problems.extend(errs)
-    return located, problems
-
-
-def _convert_foreign_files(documents: list[Document]) -> tuple[list[Document], list[Problem]]:
-    """Convert Sloth, Pyrra and OpenSLO documents file by file, merging one service's SLOs."""
-    from .foreign import convert_documents, expand, format_key, source_positions
-
-    def foreign(doc: Document) -> bool:
-        items = doc.data if isinstance(doc.data, list) else [doc.data]
-        return bool(items) and all(format_key(item) for item in items)
-
-    out = [d for d in documents if not foreign(d)]
-    problems: list[Problem] = []
-    by_file: dict[str, list[Document]] = {}
-    for doc in documents:
-        if foreign(doc):
-            by_file.setdefault(doc.file, []).append(doc)
-    for docs in by_file.values():
-        converted, errs = convert_documents(docs)
-        problems += errs
-        origins = [d for doc in docs for d in expand(doc)]
-        if len(origins) != len(converted):  # merged or dropped: locate at the first document
-            root: dict[PathKey, tuple[int, int]] = {(): docs[0].positions.get((), (1, 1))}
-            origins = [Document(docs[0].file, docs[0].index, None, root)] * len(converted)
-        for item, origin in zip(converted, origins, strict=True):
-            out.append(Document(origin.file, origin.index, item, source_positions(origin)))
-    return out, problems
 
 
 def _validate_items(document: Document) -> tuple[list[Located], list[Problem]]:
@@ -293,15 +210,13 @@ def _cross_checks(bundle: Bundle) -> list[Problem]:
             problems.append(
                 Problem(
                     where,
-                    "service",
+                    doc.show(("service",)),
                     f"service `{spec.service}` is already defined at {seen_services[spec.service]}",
                 )
             )
         else:
             seen_services[spec.service] = where
         problems.extend(_service_checks(spec, doc))
-    from .routing import routing_checks  # here: routing.py reads Bundle from this module
-
     problems.extend(routing_checks(bundle))
     return problems
 
@@ -315,7 +230,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
             problems.append(
                 Problem(
                     doc.locate(path),
-                    format_path(path),
+                    doc.show(path),
                     f"duplicate {kind} `{key}` (first at {first})",
                 )
             )
@@ -342,7 +257,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
                 problems.append(
                     Problem(
                         doc.locate(path),
-                        format_path(path),
+                        doc.show(path),
                         f"`{label}` is set by sloforge and cannot be a group_by label",
                     )
                 )
@@ -352,7 +267,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
                 problems.append(
                     Problem(
                         doc.locate(path),
-                        format_path(path),
+                        doc.show(path),
                         f"`{label}` is set by sloforge; choose another label name",
                     )
                 )
@@ -364,7 +279,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
             problems.append(
                 Problem(
                     doc.locate(path),
-                    format_path(path),
+                    doc.show(path),
                     f"`{label}` is set by sloforge; choose another label name",
                 )
             )
@@ -377,7 +292,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
             problems.append(
                 Problem(
                     doc.locate(path),
-                    format_path(path),
+                    doc.show(path),
                     f"duplicate recording rule `{rule.record}` (first at {first})",
                 )
             )
@@ -404,7 +319,7 @@ def _problem(document: Document, model: type[Spec], error: Any) -> Problem:
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     else:
         message = _lower_first(message) + _got(error)
-    return Problem(document.locate(path), format_path(path), message)
+    return Problem(document.locate(path), document.show(path), message)
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
@@ -485,15 +400,6 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if origin is not None and origin is not annotation:
         found.extend(_models_in(origin))
     return found
-
-
-def _register_foreign_formats() -> None:
-    from .foreign import CONVERTERS
-
-    FOREIGN_FORMATS.update(CONVERTERS)
-
-
-_register_foreign_formats()
 
 
 def settings_or_default(bundle: Bundle) -> SettingsSpec:

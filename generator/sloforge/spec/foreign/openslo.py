@@ -1,0 +1,368 @@
+"""OpenSLO (``openslo/v1``, and the ``openslo/v1alpha`` shape Sloth reads).
+
+An SLO document becomes a ServiceLevels document with one SLO per objective;
+the documents of one service in one file are merged afterwards (see
+``__init__.merge_services``). Only Prometheus metric sources, rolling windows,
+Occurrences budgeting and inline burn-rate alert policies can be expressed;
+everything else is refused at its field. Service, SLI, AlertPolicy… documents
+are read only when an SLO inlines them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...model import promql
+from ...model.durations import format_duration, parse_duration
+from ..loader import Document, PathKey
+from .common import (
+    API_VERSION,
+    WINDOW_TEMPLATE,
+    Node,
+    Unsupported,
+    mapping,
+    only,
+    raw_ratio_sli,
+    slug,
+    text,
+    window_query,
+)
+
+V1 = "openslo/v1"
+V1ALPHA = "openslo/v1alpha"
+TOOL = "OpenSLO"
+
+PARTS = {"Service", "SLI", "AlertPolicy", "AlertCondition", "AlertNotificationTarget", "DataSource"}
+_PAGE_SEVERITIES = {"page", "critical", "high"}
+_UNITS = {"minute": "m", "hour": "h", "day": "d", "week": "w"}
+_NEGATED = {"lt": ">=", "lte": ">", "gt": "<=", "gte": "<"}
+
+
+def convert(document: Document) -> list[Node]:
+    data = document.data
+    version, kind = data.get("apiVersion"), data.get("kind")
+    if version not in (V1, V1ALPHA):
+        raise Unsupported(
+            ("apiVersion",), f"unsupported OpenSLO version {version!r}; sloforge reads {V1}"
+        )
+    if kind in PARTS:
+        # Only ever read through an SLO that inlines it; alone it compiles to nothing.
+        return []
+    if kind != "SLO":
+        raise Unsupported(("kind",), f"OpenSLO kind {kind!r} is not supported")
+    metadata = mapping(data.get("metadata"), ("metadata",))
+    spec = mapping(data.get("spec"), ("spec",))
+    if version == V1ALPHA:
+        return [_v1alpha(metadata, spec)]
+    return [_v1(metadata, spec)]
+
+
+def _budgeting(spec: dict[str, Any]) -> None:
+    method = spec.get("budgetingMethod", "Occurrences")
+    if method != "Occurrences":
+        raise Unsupported(
+            ("spec", "budgetingMethod"),
+            f"{method} budgeting is not supported; sloforge budgets Occurrences "
+            f"(good events over all events)",
+        )
+
+
+def _service(spec: dict[str, Any], metadata: dict[str, Any], slos: list[Node]) -> Node:
+    out = Node((), apiVersion=API_VERSION, kind="ServiceLevels")
+    where = ("spec", "service") if spec.get("service") else ("metadata", "name")
+    out.put("service", text(spec.get("service") or metadata.get("name", "")), where)
+    out.put("slos", slos, ("spec", "objectives"))
+    return out
+
+
+def _v1(metadata: dict[str, Any], spec: dict[str, Any]) -> Node:
+    only(
+        spec,
+        {
+            "description",
+            "service",
+            "indicator",
+            "indicatorRef",
+            "timeWindow",
+            "budgetingMethod",
+            "objectives",
+            "alertPolicies",
+        },
+        ("spec",),
+        TOOL,
+    )
+    if "indicatorRef" in spec:
+        raise Unsupported(
+            ("spec", "indicatorRef"), "refers to an SLI document; inline the SLI as `indicator`"
+        )
+    window = _window(spec.get("timeWindow"), ("spec", "timeWindow"))
+    _budgeting(spec)
+    indicator = mapping(
+        mapping(spec.get("indicator"), ("spec", "indicator")).get("spec"),
+        ("spec", "indicator", "spec"),
+    )
+    objectives = spec.get("objectives") or []
+    if not isinstance(objectives, list) or not objectives:
+        raise Unsupported(("spec", "objectives"), "an SLO needs at least one objective")
+    alerting = _alerting(spec.get("alertPolicies"), ("spec", "alertPolicies"))
+    name = text(metadata.get("name", ""))
+    slos = []
+    for i, objective in enumerate(objectives):
+        path: PathKey = ("spec", "objectives", i)
+        objective = mapping(objective, path)
+        slo = Node(path)
+        slo.put(
+            "name",
+            _objective_name(name, objective, i, len(objectives)),
+            _name_source(objective, path),
+        )
+        slo.put("objective", _target(objective, path), _target_source(objective, path))
+        slo.put("window", window, ("spec", "timeWindow", 0, "duration"))
+        slo["sli"] = _indicator(indicator, objective, ("spec", "indicator", "spec"), path)
+        if spec.get("description"):
+            slo.put("description", text(spec["description"]), ("spec", "description"))
+        if alerting:
+            slo.put("alerting", alerting, ("spec", "alertPolicies"))
+        slos.append(slo)
+    return _service(spec, metadata, slos)
+
+
+def _name_source(objective: dict[str, Any], path: PathKey) -> PathKey:
+    for key in ("name", "displayName"):
+        if objective.get(key):
+            return (*path, key)
+    return ("metadata", "name")
+
+
+def _objective_name(name: str, objective: dict[str, Any], index: int, count: int) -> str:
+    if count == 1:
+        return name
+    label = slug(text(objective.get("name") or objective.get("displayName") or "")) or str(
+        index + 1
+    )
+    return f"{name}-{label}"
+
+
+def _target_source(objective: dict[str, Any], path: PathKey) -> PathKey:
+    return (*path, "targetPercent" if "targetPercent" in objective else "target")
+
+
+def _target(objective: dict[str, Any], path: PathKey) -> float:
+    if "targetPercent" in objective:
+        return float(objective["targetPercent"])
+    if "target" not in objective:
+        raise Unsupported(path, "an objective needs `target` (a ratio such as 0.999)")
+    for key in ("timeSliceTarget", "timeSliceWindow"):
+        if key in objective:
+            raise Unsupported((*path, key), "timeslice objectives are not supported")
+    return round(float(objective["target"]) * 100, 10)
+
+
+def _window(value: Any, path: PathKey) -> str:
+    windows = value if isinstance(value, list) else []
+    if len(windows) != 1:
+        raise Unsupported(path, "exactly one time window is required")
+    window = mapping(windows[0], (*path, 0))
+    if not window.get("isRolling", False):
+        raise Unsupported(
+            (*path, 0, "isRolling"),
+            "calendar-aligned windows are not supported; use a rolling window",
+        )
+    try:
+        return format_duration(parse_duration(text(window.get("duration", ""))))
+    except ValueError as exc:
+        raise Unsupported((*path, 0, "duration"), str(exc)) from None
+
+
+def _query_path(path: PathKey) -> PathKey:
+    return (*path, "metricSource", "spec", "query")
+
+
+def _prometheus_query(source: Any, path: PathKey) -> str:
+    """The PromQL of a metricSource; refuses non-Prometheus sources."""
+    metric_source = mapping(mapping(source, path).get("metricSource"), (*path, "metricSource"))
+    kind = text(metric_source.get("type", ""))
+    if kind.lower() != "prometheus":
+        raise Unsupported(
+            (*path, "metricSource", "type"), f"metric source {kind!r} is not Prometheus"
+        )
+    query = mapping(metric_source.get("spec"), (*path, "metricSource", "spec")).get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise Unsupported(_query_path(path), "needs a PromQL query")
+    return query.strip()
+
+
+def _counter_or_window(query: str, path: PathKey) -> str:
+    """A counter selector becomes a rate; a ``{{.window}}`` query is kept as is."""
+    if WINDOW_TEMPLATE.search(query):
+        return window_query(query, path)
+    try:
+        selector = promql.parse_selector(query)
+    except promql.PromQLError:
+        raise Unsupported(
+            path, "a Prometheus query must be a counter selector or use {{.window}} for the range"
+        ) from None
+    return f"sum(rate({selector.render()}[$window]))"
+
+
+def _indicator(
+    indicator: dict[str, Any], objective: dict[str, Any], path: PathKey, opath: PathKey
+) -> Node:
+    if "ratioMetric" in indicator:
+        here = (*path, "ratioMetric")
+        ratio = mapping(indicator["ratioMetric"], here)
+        only(ratio, {"counter", "good", "bad", "total", "raw", "rawType"}, here, TOOL)
+        if "raw" in ratio:
+            query = window_query(_prometheus_query(ratio["raw"], (*here, "raw")), (*here, "raw"))
+            if ratio.get("rawType", "failure") == "success":
+                query = f"1 - ({query})"
+            return raw_ratio_sli(query, _query_path((*here, "raw")))
+        if ratio.get("counter") is False:
+            raise Unsupported(
+                (*here, "counter"), "gauge ratio metrics (counter: false) are not supported"
+            )
+
+        def counter(key: str) -> str:
+            return _counter_or_window(_prometheus_query(ratio.get(key), (*here, key)), (*here, key))
+
+        query_node = Node(here)
+        total = counter("total")
+        if "bad" in ratio:
+            query_node.put("errors", counter("bad"), _query_path((*here, "bad")))
+        elif "good" in ratio:
+            good = counter("good")
+            query_node.put("errors", f"({total}) - ({good})", _query_path((*here, "good")))
+        else:
+            raise Unsupported(here, "a ratio metric needs `good` or `bad`")
+        query_node.put("total", total, _query_path((*here, "total")))
+        return Node(here, query=query_node)
+    if "thresholdMetric" in indicator:
+        return _threshold(
+            indicator["thresholdMetric"], objective, (*path, "thresholdMetric"), opath
+        )
+    raise Unsupported(path, "an indicator needs `ratioMetric` or `thresholdMetric`")
+
+
+def _threshold(metric: Any, objective: dict[str, Any], path: PathKey, opath: PathKey) -> Node:
+    """Good samples are those where ``metric op value``; the SLI counts samples that are not."""
+    query = _prometheus_query(metric, path)
+    op = objective.get("op")
+    if op not in _NEGATED or "value" not in objective:
+        raise Unsupported(opath, "a threshold objective needs `op` (lt, lte, gt, gte) and `value`")
+    try:
+        selector = promql.parse_selector(query).render()
+    except promql.PromQLError:
+        raise Unsupported(
+            _query_path(path), "a threshold metric must be a series selector"
+        ) from None
+    bad = f"{selector} {_NEGATED[op]} {promql.number(float(objective['value']))}"
+    node = Node(_query_path(path))
+    node.put("errors", f"sum(count_over_time(({bad})[$window:])) or vector(0)", (*opath, "value"))
+    node["total"] = f"sum(count_over_time({selector}[$window]))"
+    return Node(path, query=node)
+
+
+def _alerting(value: Any, path: PathKey) -> Node:
+    """Inline burn-rate alert policies become tiers.
+
+    lookbackWindow is the long window, alertAfter the short one.
+    """
+    policies = value if isinstance(value, list) else []
+    tiers = []
+    for i, policy in enumerate(policies):
+        here = (*path, i)
+        if not isinstance(policy, dict) or "alertPolicyRef" in policy or "kind" not in policy:
+            raise Unsupported(
+                here, "refers to an AlertPolicy document; inline the policy in the SLO"
+            )
+        conditions = mapping(policy.get("spec"), (*here, "spec")).get("conditions") or []
+        for j, condition in enumerate(conditions):
+            tiers.append(_tier(condition, (*here, "spec", "conditions", j)))
+    out = Node(path)
+    if tiers:
+        out["tiers"] = tiers
+    return out
+
+
+def _tier(condition: Any, path: PathKey) -> Node:
+    if not isinstance(condition, dict) or "conditionRef" in condition or "spec" not in condition:
+        raise Unsupported(path, "refers to an AlertCondition document; inline the condition")
+    spec = mapping(condition["spec"], (*path, "spec"))
+    here = (*path, "spec", "condition")
+    rule = mapping(spec.get("condition"), here)
+    if rule.get("kind") != "burnrate":
+        raise Unsupported(
+            (*here, "kind"), f"condition kind {rule.get('kind')!r} is not supported (burnrate is)"
+        )
+    if rule.get("op") not in ("gt", "gte"):
+        raise Unsupported(
+            (*here, "op"), "a burn-rate condition must fire above its threshold (op gt or gte)"
+        )
+    try:
+        long = parse_duration(text(rule.get("lookbackWindow", "")))
+        short = parse_duration(text(rule["alertAfter"])) if rule.get("alertAfter") else long // 12
+    except ValueError as exc:
+        raise Unsupported(here, str(exc)) from None
+    if short >= long:
+        raise Unsupported((*here, "alertAfter"), "must be shorter than lookbackWindow")
+    severity = text(spec.get("severity", "page")).lower()
+    out = Node(here)
+    out.put(
+        "severity",
+        "page" if severity in _PAGE_SEVERITIES else "ticket",
+        (*path, "spec", "severity"),
+    )
+    out.put("long_window", format_duration(long), (*here, "lookbackWindow"))
+    out.put("short_window", format_duration(short), (*here, "alertAfter"))
+    out.put("burn_rate", float(rule.get("threshold", 0)), (*here, "threshold"))
+    return out
+
+
+def _v1alpha(metadata: dict[str, Any], spec: dict[str, Any]) -> Node:
+    """The v1alpha shape Sloth reads: objectives with ratioMetrics and ``{{.window}}`` queries."""
+    only(
+        spec,
+        {"service", "description", "budgetingMethod", "objectives", "timeWindows"},
+        ("spec",),
+        TOOL,
+    )
+    _budgeting(spec)
+    windows = spec.get("timeWindows") or [{"count": 30, "unit": "Day"}]
+    first = mapping(windows[0], ("spec", "timeWindows", 0))
+    unit = _UNITS.get(text(first.get("unit", "")).lower())
+    if len(windows) != 1 or unit is None or first.get("isRolling") is False:
+        raise Unsupported(
+            ("spec", "timeWindows"),
+            "exactly one rolling window in minutes, hours, days or weeks is required",
+        )
+    window = format_duration(parse_duration(f"{first.get('count')}{unit}"))
+    name = text(metadata.get("name", ""))
+    objectives = spec.get("objectives") or []
+    slos = []
+    for i, objective in enumerate(objectives):
+        path: PathKey = ("spec", "objectives", i)
+        objective = mapping(objective, path)
+        here = (*path, "ratioMetrics")
+        ratio = mapping(objective.get("ratioMetrics"), here)
+        if not ratio:
+            raise Unsupported(path, "only ratioMetrics objectives are supported")
+        good = window_query(
+            mapping(ratio.get("good"), (*here, "good")).get("query"), (*here, "good")
+        )
+        total = window_query(
+            mapping(ratio.get("total"), (*here, "total")).get("query"), (*here, "total")
+        )
+        query = Node(here)
+        query.put("errors", f"({total}) - ({good})", (*here, "good", "query"))
+        query.put("total", total, (*here, "total", "query"))
+        slo = Node(path)
+        slo.put("name", f"{name}-{i}", ("metadata", "name"))  # as Sloth names them
+        slo.put("objective", round(float(objective.get("target", 0)) * 100, 10), (*path, "target"))
+        slo.put("window", window, ("spec", "timeWindows", 0))
+        slo["sli"] = Node(here, query=query)
+        if spec.get("description"):
+            slo.put("description", text(spec["description"]), ("spec", "description"))
+        slos.append(slo)
+    if not slos:
+        raise Unsupported(("spec", "objectives"), "an SLO needs at least one objective")
+    return _service(spec, metadata, slos)
