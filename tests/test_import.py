@@ -49,9 +49,9 @@ EXPECTED: dict[str, str | None] = {
         "sloforge reads prometheus/v1 and sloth.slok.dev/v1"
     ),
     "sloth/bad-objective.yml": "{file}:11:5: slos[1].objective: must be less than 100 (got 101)",
-    # `spec.service: ""` is on line 7 of the Kubernetes resource; its `spec.` prefix is dropped.
+    # `spec.service: ""` is on line 7 of the Kubernetes resource, named as written there.
     "sloth/bad-empty-service.yaml": (
-        "{file}:7:3: service: must be lower-case letters, digits and dashes, starting with a "
+        "{file}:7:3: spec.service: must be lower-case letters, digits and dashes, starting with a "
         "letter or digit, because it names output files (got '')"
     ),
     "sloth/bad-no-sli-kind.yml": (
