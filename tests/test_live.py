@@ -476,3 +476,124 @@ def test_a_server_that_is_not_prometheus_is_named(tmp_path):
     assert result.stderr.strip().endswith(
         "did not answer with Prometheus API JSON (is --prometheus the Prometheus server's address?)"
     )
+
+
+# --- TLS and authentication ------------------------------------------------------------------
+
+
+def _bcrypt(password: str) -> str:
+    """A bcrypt hash for Prometheus' web config, from the C library's crypt(3)."""
+    crypt = pytest.importorskip("crypt", reason="Python's crypt module is gone (3.13+)")
+    hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+    if not hashed or not hashed.startswith("$2"):
+        pytest.skip("this C library's crypt(3) has no bcrypt")
+    return hashed
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory):
+    """Prometheus behind TLS (a self-signed certificate for 127.0.0.1) and basic auth."""
+    binary = toolbox.require("prometheus")
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    tmp = tmp_path_factory.mktemp("secured")
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    web = tmp / "web.yml"
+    web.write_text(
+        yaml.safe_dump(
+            {
+                "tls_server_config": {"cert_file": str(cert), "key_file": str(key)},
+                "basic_auth_users": {"sre": _bcrypt("s3cret")},
+            }
+        )
+    )
+    config = tmp / "prometheus.yml"
+    config.write_text(yaml.safe_dump({"global": {"evaluation_interval": "1s"}}))
+    port = toolbox.free_port()
+    args = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={tmp / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.config.file={web}",
+    ]
+    log = tmp / "prometheus.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "Server is ready" not in log.read_text():
+            assert server.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.2)
+        password = tmp / "password"
+        password.write_text("s3cret\n")
+        wrong = tmp / "wrong"
+        wrong.write_text("guess\n")
+        yield f"https://127.0.0.1:{port}", cert, password, wrong
+    finally:
+        os.kill(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
+
+
+def test_tls_and_basic_auth_with_the_ca_file(secured):
+    url, cert, password, _ = secured
+    auth = ["--user", "sre", "--password-file", str(password), "--ca-file", str(cert)]
+    result = sloforge("status", str(FIXTURE), "-p", url, "-s", "search", *auth)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].split()[:5] == [
+        "search/availability",
+        "99.9%",
+        "1d",
+        "-",
+        "-",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (
+            ["--user", "sre", "--password-file", "{password}"],
+            "error: {url}: the server's TLS certificate is not trusted (self-signed "
+            "certificate): pass its CA with --ca-file",
+        ),
+        (
+            ["--ca-file", "{cert}", "--user", "sre", "--password-file", "{wrong}"],
+            "error: {url}: HTTP 401 Unauthorized (check --bearer-token-file or "
+            "--user/--password-file)",
+        ),
+        (
+            ["--ca-file", "{cert}", "--password-file", "{password}"],
+            "error: basic authentication needs both --user and --password-file",
+        ),
+    ],
+    ids=[
+        "an unknown certificate authority is refused",
+        "a wrong password is named",
+        "a password without a user is a usage mistake",
+    ],
+)
+def test_tls_and_auth_mistakes_are_one_clear_line(secured, options, error):
+    url, cert, password, wrong = secured
+    values = {"url": url, "cert": cert, "password": password, "wrong": wrong}
+    args = [o.format(**values) for o in options]
+    result = sloforge("status", str(FIXTURE), "-p", url, "-s", "search", *args)
+    assert result.returncode == 1
+    assert result.stderr.strip() == error.format(**values)
+
+
+def test_skipping_verification_works_and_warns(secured):
+    url, _, password, _ = secured
+    auth = ["--user", "sre", "--password-file", str(password), "--insecure-skip-verify"]
+    result = sloforge("status", str(FIXTURE), "-p", url, "-s", "search", *auth)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == (
+        "warning: --insecure-skip-verify: the Prometheus server's certificate is not checked"
+    )

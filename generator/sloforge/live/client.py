@@ -125,7 +125,13 @@ class Prometheus:
                 detail += " (check --bearer-token-file or --user/--password-file)"
             raise LiveError(f"{self.base}: {detail}") from None
         except urllib.error.URLError as exc:
-            raise LiveError(f"cannot reach Prometheus at {self.base}: {exc.reason}") from None
+            reason = exc.reason
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                raise LiveError(
+                    f"{self.base}: the server's TLS certificate is not trusted "
+                    f"({reason.verify_message}): pass its CA with --ca-file"
+                ) from None
+            raise LiveError(f"cannot reach Prometheus at {self.base}: {reason}") from None
         except TimeoutError:
             raise LiveError(
                 f"Prometheus at {self.base} did not answer within {self.timeout:g}s "
