@@ -9,7 +9,7 @@ TOOLS_STAMP := tools/.stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup tools generate test test-fast lint check bench fuzz golden clean
+.PHONY: help setup tools generate test test-fast lint check dist bench fuzz golden clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,10 @@ lint: $(STAMP) ## ruff and mypy on the code, sloforge lint on the example
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_architecture.py
 	$(SLOFORGE) lint slo
 
+dist: $(STAMP) ## Build the sdist and wheel into dist/ (templates and starter files inside)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
 golden: $(STAMP) ## Refresh the golden files under tests/golden after an intended change
 	SLOFORGE_UPDATE_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
 
@@ -60,5 +64,5 @@ fuzz: setup ## Long fuzzing campaign (FUZZ_EXAMPLES per property), figures in be
 bench: setup ## Benchmarks (bench/), writes bench/results.json
 	$(PY) bench/run.py
 
-clean: ## Remove the virtual environment and downloaded tools
-	rm -rf $(VENV) tools
+clean: ## Remove the virtual environment, downloaded tools and dist/
+	rm -rf $(VENV) tools dist build

@@ -8,7 +8,7 @@
     review/    -> spec, build, output, model    lint, diff, check, explain
     tools/     -> output, model promtool/amtool runners and their reports
     live/      -> spec, build, output, model, pipeline   verify/status/gate/report on Prometheus
-    pipeline   -> everything but cli;   cli -> everything
+    pipeline   -> everything but cli;   init -> pipeline, spec;   cli -> everything
 
 The check reads every ``import`` in the package, including those inside functions,
 so a lazy import cannot hide a back-reference or a cycle. `make lint` runs it.
@@ -35,8 +35,20 @@ ALLOWED: dict[str, set[str]] = {
     "tools": {"model", "output"},
     "pipeline": {"model", "spec", "build", "output"},
     "live": {"model", "spec", "build", "output", "pipeline"},
+    "init": {"pipeline", "spec"},
     "__init__": {"pipeline", "model", "spec", "build", "output", "review", "tools", "live"},
-    "cli": {"model", "spec", "build", "output", "review", "tools", "pipeline", "live", "__init__"},
+    "cli": {
+        "model",
+        "spec",
+        "build",
+        "output",
+        "review",
+        "tools",
+        "pipeline",
+        "live",
+        "init",
+        "__init__",
+    },
 }
 
 

@@ -501,6 +501,39 @@ def _live_project(paths: list[Path], service: str | None) -> Any:
     return project
 
 
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the repository.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Add to a non-empty DIR (existing files are kept).")
+    ] = False,
+    install: Annotated[
+        str | None,
+        typer.Option(
+            "--install",
+            help="What the CI files pip-install, e.g. 'sloforge @ git+https://…/sloforge@v1.2'.",
+        ),
+    ] = None,
+) -> None:
+    """Create a new SLO repository: an example service, routing, settings, Makefile, CI,
+    pre-commit and editor schema files, and its generated out/."""
+    from .init import init as do_init
+
+    done = run(lambda: do_init(directory, force, install))
+    for name in done.kept:
+        _err(f"kept existing {directory / name}")
+    typer.echo(
+        f"created {directory}: {len(done.written)} files, and {done.generated} generated in "
+        f"{directory / 'out'}"
+    )
+    if done.install is None:
+        _err(
+            "note: set SLOFORGE_INSTALL in .github/workflows/slo.yml and .gitlab-ci.yml to "
+            "where you install sloforge from (or rerun with --install)"
+        )
+    typer.echo(f"next: cd {directory} && make && make test")
+
+
 def main(argv: list[str] | None = None) -> Any:
     return app(args=argv if argv is not None else sys.argv[1:], prog_name="sloforge")
 

@@ -1,0 +1,80 @@
+"""What `make dist` builds installs with pipx and works outside this repository.
+
+The wheel must carry the packaged data (default templates, burn-rate tiers, the
+`init` starter files): an installed sloforge writes exactly the committed out/
+from slo/, and `sloforge init` from the sdist gives a repository that validates.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from sloforge.output.writer import read_tree
+from toolbox import ROOT
+
+pytestmark = pytest.mark.slow  # builds and installs into fresh virtual environments
+
+PY = Path(sys.executable)
+
+
+def run(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    run(PY, "-m", "build", "--outdir", out, ROOT)
+    return out
+
+
+def pipx(tmp: Path, package: Path) -> Path:
+    """Install ``package`` with pipx into ``tmp``; the path of its sloforge command."""
+    env = {"PIPX_HOME": str(tmp / "pipx"), "PIPX_BIN_DIR": str(tmp / "bin")}
+    run(PY, "-m", "pipx", "install", package, env=env)
+    return tmp / "bin" / "sloforge"
+
+
+def test_the_wheel_carries_the_templates_tiers_and_starter_files(dist: Path) -> None:
+    (wheel,) = dist.glob("sloforge-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for packaged in (
+        "sloforge/model/data/tiers.yaml",
+        "sloforge/templates/runbooks/burn-rate.md.j2",
+        "sloforge/templates/alertmanager/slack.tmpl",
+        "sloforge/starter/slo/example-api.yaml",
+        "sloforge/starter/dot-github/workflows/slo.yml",
+    ):
+        assert packaged in names
+
+
+def test_pipx_installed_wheel_writes_the_committed_output(dist: Path, tmp_path: Path) -> None:
+    (wheel,) = dist.glob("sloforge-*.whl")
+    sloforge = pipx(tmp_path, wheel)
+    run(sloforge, "generate", "slo", "--out", tmp_path / "out")
+    assert read_tree(tmp_path / "out") == read_tree(ROOT / "out")
+
+
+def test_pipx_installed_sdist_starts_a_repository(dist: Path, tmp_path: Path) -> None:
+    (sdist,) = dist.glob("sloforge-*.tar.gz")
+    sloforge = pipx(tmp_path, sdist)
+    run(sloforge, "init", tmp_path / "slos", cwd=tmp_path)
+    assert run(sloforge, "validate", "slo", cwd=tmp_path / "slos") == (
+        "ok: 3 files, 1 services, 2 SLOs, 0 plain alerts\n"
+    )
+    run(sloforge, "check", "slo", "--out", "out", cwd=tmp_path / "slos")
