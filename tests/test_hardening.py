@@ -12,11 +12,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 from sloforge.cli import app
+from sloforge.model.domain import Tier
+from sloforge.review.explain import _timings
 from sloforge_testlib import SHOP_SERVICE
 from typer.testing import CliRunner
 
@@ -170,3 +176,270 @@ def test_a_jsonnet_import_inside_the_input_directories_still_works(tmp_path: Pat
     with contextlib.chdir(tmp_path):
         result = runner.invoke(app, ["validate", "in"])
     assert result.exit_code == 0, result.output
+
+
+# --- classes 3, 4 and 5: links, what promtool/amtool refuse, silently wrong output -------------
+
+
+def shop(old: str = "", new: str = "", append: str = "") -> dict[str, str]:
+    """The one-SLO shop service with one substring replaced (which must be there)."""
+    if old:
+        assert old in SHOP_SERVICE, old
+    return {"in/shop.yaml": (SHOP_SERVICE.replace(old, new, 1) if old else SHOP_SERVICE) + append}
+
+
+ROUTING = """\
+apiVersion: sloforge/v1
+kind: AlertRouting
+receivers:
+  - name: hook
+    webhook: {url: "http://hooks.internal/am"}
+default_receiver: hook
+"""
+
+
+def routing(old: str = "", new: str = "", append: str = "") -> dict[str, str]:
+    if old:
+        assert old in ROUTING, old
+    return {"in/routing.yaml": (ROUTING.replace(old, new, 1) if old else ROUTING) + append}
+
+
+def settings(body: str) -> dict[str, str]:
+    return {"in/settings.yaml": f"apiVersion: sloforge/v1\nkind: Settings\n{body}"}
+
+
+OWNED = "is set by sloforge; choose another label name"
+HTTP = "must be an http:// or https:// URL"
+PROM_RESERVED = "label names starting with __ are reserved for Prometheus' own use"
+TOO_LONG = "is beyond the longest duration Prometheus can hold (about 292 years)"
+
+LINKS = [
+    Case(
+        "a javascript: runbook base URL would go into every alert",
+        settings("runbook_base_url: 'javascript:alert(1)'\n"),
+        [
+            f"in/settings.yaml:3:1: runbook_base_url: {HTTP} (got `javascript:` in 'javascript:alert(1)')"
+        ],
+    ),
+    Case(
+        "a file: dashboard base URL",
+        settings("dashboard_base_url: file:///etc/grafana\n"),
+        [
+            f"in/settings.yaml:3:1: dashboard_base_url: {HTTP} (got `file:` in 'file:///etc/grafana')"
+        ],
+    ),
+    Case(
+        "a base URL without a scheme",
+        settings("runbook_base_url: wiki.example.com/runbooks\n"),
+        [
+            f"in/settings.yaml:3:1: runbook_base_url: {HTTP} (got no scheme in 'wiki.example.com/runbooks')"
+        ],
+    ),
+    Case(
+        "an https base URL without a host",
+        settings("dashboard_base_url: 'https:///d'\n"),
+        [
+            "in/settings.yaml:3:1: dashboard_base_url: must name a host, like https://example.com/ (got 'https:///d')"
+        ],
+    ),
+    Case(
+        "a webhook receiver posting to a file: URL",
+        routing('url: "http://hooks.internal/am"', 'url: "file:///etc/passwd"'),
+        [
+            f"in/routing.yaml:5:15: receivers[0].webhook.url: {HTTP} (got `file:` in 'file:///etc/passwd')"
+        ],
+    ),
+    Case(
+        "a proxy URL deep in a receiver's http_config",
+        routing(
+            'url: "http://hooks.internal/am"',
+            'url: "http://hooks.internal/am", http_config: {proxy_url: "gopher://proxy:70"}',
+        ),
+        [
+            f"in/routing.yaml:5:62: receivers[0].webhook.http_config.proxy_url: {HTTP} (got `gopher:` in 'gopher://proxy:70')"
+        ],
+    ),
+]
+
+REFUSED_BY_THE_TOOLS = [
+    Case(
+        "an SLO window of zero",
+        shop("objective: 99.9", "objective: 99.9\n    window: 0d"),
+        ["in/shop.yaml:8:5: slos[0].window: must be longer than zero (got 0d)"],
+    ),
+    Case(
+        "an SLO window beyond Prometheus' range",
+        shop("objective: 99.9", "objective: 99.9\n    window: 300000000y"),
+        [f"in/shop.yaml:8:5: slos[0].window: 300000000y {TOO_LONG}"],
+    ),
+    Case(
+        "a for: beyond Prometheus' range",
+        shop(append="alerts:\n  - {name: A, expr: up == 0, severity: warning, for: 999999999y}\n"),
+        [f"in/shop.yaml:13:49: alerts[0].for: 999999999y {TOO_LONG}"],
+    ),
+    Case(
+        "a tier window of zero",
+        shop(
+            append="    alerting:\n      tiers: [{severity: page, long_window: 1h, short_window: 0m, burn_rate: 2}]\n"
+        ),
+        [
+            "in/shop.yaml:13:49: slos[0].alerting.tiers[0].short_window: must be longer than zero (got 0m)"
+        ],
+    ),
+    Case(
+        "a label name Prometheus reserves on the service",
+        shop("owner: shop", "owner: shop\nlabels: {__name__: shop}"),
+        [f"in/shop.yaml:5:10: labels.__name__: {PROM_RESERVED}"],
+    ),
+    Case(
+        "a label name Prometheus reserves on a recording rule",
+        shop(
+            append="recording_rules:\n  - {record: 'job:up:sum', expr: sum(up), labels: {__x: y}}\n"
+        ),
+        [f"in/shop.yaml:13:52: recording_rules[0].labels.__x: {PROM_RESERVED}"],
+    ),
+    Case(
+        "a zero repeat_interval",
+        routing(append="defaults: {repeat_interval: 0s}\n"),
+        ["in/routing.yaml:7:12: defaults.repeat_interval: must be longer than zero (got 0s)"],
+    ),
+    Case(
+        "a zero group_interval on a route",
+        routing(
+            append="routes:\n  - {matchers: {severity: critical}, receivers: [hook], group_interval: 0m}\n"
+        ),
+        ["in/routing.yaml:8:57: routes[0].group_interval: must be longer than zero (got 0m)"],
+    ),
+    Case(
+        "an inverted time range",
+        routing(
+            append="time_intervals:\n  night: [{times: [{start_time: '22:00', end_time: '06:00'}]}]\n"
+        ),
+        [
+            "in/routing.yaml:8:20: time_intervals.night[0].times[0]: start_time 22:00 must be before end_time 06:00 (a range that crosses midnight is two ranges: up to 24:00, from 00:00)"
+        ],
+    ),
+    Case(
+        "an empty time range",
+        routing(
+            append="time_intervals:\n  lunch: [{times: [{start_time: '12:00', end_time: '12:00'}]}]\n"
+        ),
+        [
+            "in/routing.yaml:8:20: time_intervals.lunch[0].times[0]: start_time 12:00 must be before end_time 12:00 (a range that crosses midnight is two ranges: up to 24:00, from 00:00)"
+        ],
+    ),
+]
+
+SILENTLY_WRONG = [
+    Case(
+        "an objective written as a fraction",
+        shop("99.9", "0.999"),
+        [
+            "in/shop.yaml:7:5: slos[0].objective: is a percentage, so 0.999 means 0.999%; did you mean 99.9?"
+        ],
+    ),
+    Case(
+        "an objective of 1 has no percentage to suggest",
+        shop("99.9", "1"),
+        ["in/shop.yaml:7:5: slos[0].objective: is a percentage, so 1 means 1%"],
+    ),
+    Case(
+        "a default page tier that needs more than every request failing",
+        shop("99.9", "90"),
+        [
+            "in/shop.yaml:7:5: slos[0].objective: the page tier 14.4x over 1h fires only above an error ratio of 144%, which can never happen with this objective; set alerting.tiers with lower burn rates"
+        ],
+    ),
+    Case(
+        "a custom tier whose threshold is exactly 100%",
+        shop(
+            "99.9",
+            "99",
+            append="    alerting:\n      tiers: [{severity: ticket, long_window: 1d, short_window: 2h, burn_rate: 100}]\n",
+        ),
+        [
+            "in/shop.yaml:13:15: slos[0].alerting.tiers[0]: the ticket tier 100x over 1d fires only above an error ratio of 100%, which can never happen; lower its burn rate"
+        ],
+    ),
+    Case(
+        "alertname set on the service",
+        shop("owner: shop", "owner: shop\nlabels: {alertname: Other}"),
+        [f"in/shop.yaml:5:10: labels.alertname: `alertname` {OWNED}"],
+    ),
+    Case(
+        "slo set in an SLO's alerting labels",
+        shop(append="    alerting:\n      labels: {slo: other}\n"),
+        [f"in/shop.yaml:13:16: slos[0].alerting.labels.slo: `slo` {OWNED}"],
+    ),
+    Case(
+        "severity set in a page policy's labels",
+        shop(append="    alerting:\n      page: {labels: {severity: low}}\n"),
+        [f"in/shop.yaml:13:23: slos[0].alerting.page.labels.severity: `severity` {OWNED}"],
+    ),
+    Case(
+        "severity set in a plain alert's labels besides its severity field",
+        shop(
+            append="alerts:\n  - {name: A, expr: up == 0, severity: warning, labels: {severity: critical}}\n"
+        ),
+        [f"in/shop.yaml:13:58: alerts[0].labels.severity: `severity` {OWNED}"],
+    ),
+    Case(
+        "slo_service set in a plain alert's labels",
+        shop(
+            append="alerts:\n  - {name: A, expr: up == 0, severity: warning, labels: {slo_service: x}}\n"
+        ),
+        [f"in/shop.yaml:13:58: alerts[0].labels.slo_service: `slo_service` {OWNED}"],
+    ),
+    Case(
+        "alertname set on a recording rule",
+        shop(
+            append="recording_rules:\n  - {record: 'job:up:sum', expr: sum(up), labels: {alertname: x}}\n"
+        ),
+        [
+            "in/shop.yaml:13:52: recording_rules[0].labels.alertname: `alertname` is set by Prometheus; choose another label name"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", LINKS, ids=[c.id for c in LINKS])
+def test_links_must_be_http_or_https(case: Case, tmp_path: Path) -> None:
+    refused(case, tmp_path)
+
+
+@pytest.mark.parametrize("case", REFUSED_BY_THE_TOOLS, ids=[c.id for c in REFUSED_BY_THE_TOOLS])
+def test_what_promtool_or_amtool_would_refuse_is_refused_by_validate(
+    case: Case, tmp_path: Path
+) -> None:
+    refused(case, tmp_path)
+
+
+@pytest.mark.parametrize("case", SILENTLY_WRONG, ids=[c.id for c in SILENTLY_WRONG])
+def test_what_would_compile_to_silently_wrong_output_is_refused(case: Case, tmp_path: Path) -> None:
+    refused(case, tmp_path)
+
+
+# --- class 7: explain ----------------------------------------------------------------------------
+
+
+@settings_(max_examples=200, deadline=None, derandomize=True)
+@given(
+    burn=st.floats(0.01, 10_000),
+    long_window=st.integers(60, 90 * 86400),
+    short_ratio=st.floats(0.01, 0.99),
+    objective=st.floats(0.001, 99.999),
+)
+def test_explain_never_prints_a_negative_or_meaningless_duration(
+    burn: float, long_window: int, short_ratio: float, objective: float
+) -> None:
+    """Whatever the tier, its detection and reset cells are a positive duration or say why not."""
+    tier = Tier(
+        kind="page",
+        severity="critical",
+        long_window=long_window,
+        short_window=max(1, int(long_window * short_ratio)),
+        burn_rate=burn,
+        budget_consumed=0.02,
+    )
+    for cell in _timings(tier, 1 - objective / 100):
+        assert re.fullmatch(r"(\d+(\.\d)?[smhd]|under 1s|never|n/a)", cell), cell

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model.domain import SLO, Project
+from ..model.domain import SLO, Project, Tier
 from ..model.durations import format_duration, humanize
 from ..model.promql import number
 
@@ -29,6 +29,18 @@ def explain(project: Project, slo_name: str | None = None) -> str:
     return "\n\n".join(blocks)
 
 
+def _timings(tier: Tier, budget: float) -> tuple[str, str]:
+    """Detection and reset time at 100% errors. validate refuses a tier that needs an error
+    ratio of 100% or more; should one reach here it reads "never", not a negative time."""
+    if not 0 < tier.threshold(budget) < 1:
+        return "never", "n/a"
+    return _span(tier.detection_seconds(budget)), _span(tier.reset_seconds(budget))
+
+
+def _span(seconds: float) -> str:
+    return humanize(seconds) if seconds >= 1 else "under 1s"
+
+
 def explain_slo(slo: SLO) -> str:
     budget = slo.error_budget
     period = format_duration(slo.period)
@@ -48,8 +60,7 @@ def explain_slo(slo: SLO) -> str:
                 f"{number(tier.burn_rate)}x",
                 f"{number(round(tier.threshold(budget) * 100, 6))}%",
                 f"{number(round(tier.budget_consumed * 100, 3))}%",
-                humanize(tier.detection_seconds(budget)),
-                humanize(tier.reset_seconds(budget)),
+                *_timings(tier, budget),
             )
         )
     if len(rows) == 1:

@@ -147,13 +147,21 @@ def _time_intervals(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
         for i, entry in enumerate(entries):
             base: PathKey = ("time_intervals", name, i)
             for j, span in enumerate(entry.times or []):
+                bad = False
                 for key in ("start_time", "end_time"):
                     value = getattr(span, key)
                     if not _TIME_RE.match(value):
+                        bad = True
                         yield (
                             (*base, "times", j, key),
                             f"must be a time of day like 09:00 (got {excerpt(value)})",
                         )
+                if not bad and span.start_time >= span.end_time:
+                    yield (
+                        (*base, "times", j),
+                        f"start_time {span.start_time} must be before end_time {span.end_time}"
+                        " (a range that crosses midnight is two ranges: up to 24:00, from 00:00)",
+                    )
             for j, text in enumerate(entry.weekdays or []):
                 problem = _weekday_problem(text)
                 if problem:

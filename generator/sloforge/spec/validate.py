@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Location, Problem, excerpt
 from ..model import conventions as names
 from .bundle import Bundle, Located
+from .limits import limit_checks
 from .loader import Document, PathKey, format_path
 from .models import (
     API_VERSION,
@@ -49,6 +50,7 @@ def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Prob
             _file(bundle, item, problems)
     problems.extend(_cross_checks(bundle))
     problems.extend(_target_checks(bundle))
+    problems.extend(limit_checks(bundle))  # label names sloforge owns are checked there
     return bundle, problems
 
 
@@ -261,28 +263,8 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
                         f"`{label}` is set by sloforge and cannot be a group_by label",
                     )
                 )
-        for label in {**slo.labels, **slo.alerting.labels}:
-            if label in RESERVED_LABELS:
-                path = ("slos", i, "labels", label)
-                problems.append(
-                    Problem(
-                        doc.locate(path),
-                        doc.show(path),
-                        f"`{label}` is set by sloforge; choose another label name",
-                    )
-                )
     for i, alert in present(spec.alerts):
         dup("alert name", alert_names, alert.name, ("alerts", i, "name"))
-    for label in spec.labels:
-        if label in RESERVED_LABELS:
-            path = ("labels", label)
-            problems.append(
-                Problem(
-                    doc.locate(path),
-                    doc.show(path),
-                    f"`{label}` is set by sloforge; choose another label name",
-                )
-            )
     records: dict[str, PathKey] = {}
     for i, rule in present(spec.recording_rules):
         key = rule.record + str(sorted(rule.labels.items()))
