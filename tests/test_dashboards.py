@@ -16,6 +16,7 @@ import pytest
 import toolbox
 import yaml
 from sloforge.build.dashboards import build_dashboards, panel_queries, signal_unit
+from sloforge.errors import SpecError
 from sloforge.model import conventions as names
 from sloforge.pipeline import load, prometheus_rules
 
@@ -45,7 +46,8 @@ def example() -> dict[str, dict[str, Any]]:
 
 def test_the_example_gets_an_overview_and_one_dashboard_per_service(example):
     services = [s.name for s in load([ROOT / "slo"]).project.services]
-    expected = {names.dashboard_file(n) for n in [names.OVERVIEW_DASHBOARD, *services]}
+    overviews = [names.OVERVIEW_DASHBOARD, names.BUSINESS_DASHBOARD]
+    expected = {names.dashboard_file(n) for n in [*overviews, *services]}
     assert set(example) == expected
 
 
@@ -320,3 +322,148 @@ def test_event_panels_name_what_is_counted(tmp_path, fragment, unit):
         "color": "green",
         "value": 0.999,
     }
+
+
+# --- panels of your own ------------------------------------------------------------------------
+
+SERVICE = """\
+apiVersion: sloforge/v1
+kind: ServiceLevels
+service: shop
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      ratio:
+        errors: http_requests_total{job="shop", code=~"5.."}
+        total: http_requests_total{job="shop"}
+dashboard:
+  rows:
+    - row: Mine
+      panels:
+"""
+
+
+@pytest.mark.parametrize(
+    ("panel", "message"),
+    [
+        pytest.param(
+            "        - {title: A, queries: ['sum(rate(x[5m])']}\n",
+            "s.yaml:15:32: dashboard.rows[0].panels[0].queries[0]: "
+            "invalid PromQL: unclosed left parenthesis",
+            id="a query that is not PromQL is located",
+        ),
+        pytest.param(
+            "        - {title: A, queries: [x], kind: graph}\n",
+            "s.yaml:15:36: dashboard.rows[0].panels[0].kind: "
+            "must be 'timeseries', 'stat', 'gauge' or 'table' (got 'graph')",
+            id="an unknown panel kind lists the kinds",
+        ),
+        pytest.param(
+            "        - {title: A, queries: [x], thresholds: [{value: 2}, {value: 1}]}\n",
+            "s.yaml:15:11: dashboard.rows[0].panels[0]: "
+            "`thresholds` values must be ascending and distinct",
+            id="thresholds out of order",
+        ),
+        pytest.param(
+            "        - {title: A, queries: [x], alerts: [ShopAvailabilityBudgetBrun]}\n",
+            "s.yaml:15:45: dashboard.rows[0].panels[0].alerts[0]: "
+            "`ShopAvailabilityBudgetBrun` is not an alert of this service, "
+            "did you mean `ShopAvailabilityBudgetBurn`?",
+            id="a panel naming an alert the service does not have",
+        ),
+    ],
+)
+def test_a_bad_panel_is_a_located_error(tmp_path, panel, message):
+    (tmp_path / "s.yaml").write_text(SERVICE + panel)
+    with pytest.raises(SpecError) as err:
+        load([tmp_path])
+    assert str(err.value).splitlines() == [f"{(tmp_path / 's.yaml').as_posix()}:{message[7:]}"]
+
+
+def test_panels_of_your_own_follow_the_generated_rows(tmp_path):
+    (tmp_path / "s.yaml").write_text(
+        SERVICE
+        + "        - title: Errors by route\n"
+        + "          queries: [{expr: 'sum by (route) (rate(x[5m]))', legend: '{{route}}'}]\n"
+        + "          unit: reqps\n"
+        + "          thresholds: [{value: 1.5, color: orange}]\n"
+        + "          width: 12\n"
+        + "        - {title: Now, kind: stat, queries: [y], unit: percentunit}\n"
+    )
+    panels = _dashboards(tmp_path)[names.dashboard_file("shop")]["panels"]
+    row = next(i for i, p in enumerate(panels) if p["title"] == "Mine")
+    assert row > 1 and panels[row]["type"] == "row"
+    graph, stat = panels[row + 1], panels[row + 2]
+    assert (graph["type"], graph["gridPos"]["w"], stat["type"]) == ("timeseries", 12, "stat")
+    assert graph["targets"][0]["legendFormat"] == "{{route}}"
+    assert graph["fieldConfig"]["defaults"]["unit"] == "reqps"
+    assert graph["fieldConfig"]["defaults"]["thresholds"]["steps"] == [
+        {"color": "green", "value": None},
+        {"color": "orange", "value": 1.5},
+    ]
+    assert stat["fieldConfig"]["defaults"]["unit"] == "percentunit"
+    assert stat["targets"][0]["expr"] == "y"
+
+
+def test_business_alerts_and_rows_make_the_business_dashboard():
+    dashboards = _dashboards(FIXTURE)
+    business = dashboards[names.dashboard_file(names.BUSINESS_DASHBOARD)]
+    titles = [p["title"] for p in business["panels"]]
+    assert titles == [
+        "shop: business alerts",
+        "shop: business alerts pending and firing",
+        "ShopOrdersFailing",
+        "Orders",
+        "Orders per second",
+    ]
+    shop = [p["title"] for p in dashboards[names.dashboard_file("shop")]["panels"]]
+    assert "ShopOrdersFailing" not in shop and "ShopCpuHigh" in shop
+
+
+def test_no_business_dashboard_without_business_metrics(example):
+    assert names.dashboard_file(names.BUSINESS_DASHBOARD) in example
+    assert names.dashboard_file(names.BUSINESS_DASHBOARD) not in _dashboards(
+        ROOT / "slo" / "platform-saturation.yaml"
+    )
+
+
+def test_alerts_on_one_metric_share_a_panel_with_each_threshold_drawn(example):
+    platform = example[names.dashboard_file("platform")]["panels"]
+    cpu = next(p for p in platform if p["title"] == "NodeCpuBusy, NodeCpuSaturated")
+    assert cpu["fieldConfig"]["defaults"]["thresholds"]["steps"] == [
+        {"color": "green", "value": None},
+        {"color": "yellow", "value": 0.8},
+        {"color": "orange", "value": 0.9},
+    ]
+    assert cpu["fieldConfig"]["defaults"]["unit"] == "percentunit"
+
+
+def test_errors_are_shown_by_status_code_and_as_a_ratio_against_the_budget():
+    shop = _dashboards(FIXTURE)[names.dashboard_file("shop")]["panels"]
+    by_code = next(p for p in shop if p["title"] == "Errors per second by status code")
+    assert [t["expr"] for t in by_code["targets"]] == [
+        'sum by (code) (rate(http_requests_total{job="shop", code=~"5.."}[5m]))'
+    ]
+    ratio = next(
+        p for p in shop if p["title"] == "Error ratio (availability) against its objective"
+    )
+    assert ratio["fieldConfig"]["defaults"]["thresholds"]["steps"][1] == {
+        "color": "red",
+        "value": 0.01,
+    }
+
+
+def test_the_overview_burns_down_each_budget_over_its_own_period():
+    overview = _dashboards(FIXTURE)[names.dashboard_file(names.OVERVIEW_DASHBOARD)]["panels"]
+    burn = {p["title"]: p for p in overview if p.get("timeFrom")}
+    assert {t: p["timeFrom"] for t, p in burn.items()} == {
+        "shop / availability: 99% over 30d": "30d",
+        "shop / route-availability: 99% over 30d": "30d",
+        "shop / latency: 99% over 7d": "7d",
+        "shop / probe: 99.5% over 30d": "30d",
+        "shop / orders: 99% over 28d": "28d",
+    }
+    assert burn["shop / latency: 99% over 7d"]["targets"][0]["expr"] == (
+        'slo:period_error_budget_remaining:ratio{slo_service="shop", slo="latency"}'
+    )

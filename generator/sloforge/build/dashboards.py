@@ -26,7 +26,7 @@ from ..errors import CompileError
 from ..model import conventions as names
 from ..model import links
 from ..model import sli as sli_queries
-from ..model.domain import SLO, Project, Service, Settings
+from ..model.domain import SLI, SLO, Alert, DashboardRow, Panel, Project, Service, Settings
 from ..model.durations import format_duration
 from ..model.promql import Matcher, Selector, number
 from ..model.windows import base_window
@@ -52,12 +52,16 @@ TEXT_UNIT = "string"  # a table's label columns; its number columns carry their 
 
 
 def build_dashboards(project: Project) -> dict[str, bytes]:
-    if any(s.name == names.OVERVIEW_DASHBOARD for s in project.services):
-        raise CompileError(
-            f"service {names.OVERVIEW_DASHBOARD!r} would overwrite the overview dashboard "
-            f"{names.dashboard_file(names.OVERVIEW_DASHBOARD)}: rename the service"
-        )
+    for reserved in (names.OVERVIEW_DASHBOARD, names.BUSINESS_DASHBOARD):
+        if any(s.name == reserved for s in project.services):
+            raise CompileError(
+                f"service {reserved!r} would overwrite the dashboard "
+                f"{names.dashboard_file(reserved)}: rename the service"
+            )
     files = {names.dashboard_file(names.OVERVIEW_DASHBOARD): _encode(overview(project))}
+    business = business_dashboard(project)
+    if business is not None:
+        files[names.dashboard_file(names.BUSINESS_DASHBOARD)] = _encode(business)
     for service in project.services:
         files[names.dashboard_file(service.name)] = _encode(
             service_dashboard(service, project.settings)
@@ -129,6 +133,8 @@ def overview(project: Project) -> dict[str, Any]:
         names.ALERTS_METRIC, (Matcher("alertstate", "=", "firing"), *filters, Matcher(_L, "!=", ""))
     )
     layout.add(_alert_table("Firing SLO alerts", alerts), w=24, h=8)
+    if slos:
+        _burn_downs(layout, slos)
     variables = [
         _datasource_variable(),
         _query_variable("service", f"label_values({names.RECORD_OBJECTIVE}, {_S})"),
@@ -143,6 +149,26 @@ def overview(project: Project) -> dict[str, Any]:
         "burn rate and firing alerts, fastest-burning first.",
         _service_sources(project),
     )
+
+
+def _burn_downs(layout: _Layout, slos: list[SLO]) -> None:
+    """Per SLO, the error budget left over the whole of its own period (each panel's time
+    range is the SLO's period, whatever the dashboard's range)."""
+    layout.row("Error budget burn-down, each over its SLO period")
+    for slo in slos:
+        own = (Matcher(_S, "=", slo.service), Matcher(_L, "=", slo.name))
+        group = "".join(f" {{{{{label}}}}}" for label in slo.sli.group_by)
+        panel = _timeseries(
+            f"{slo.service} / {slo.name}: {number(slo.objective)}% over "
+            f"{format_duration(slo.period)}",
+            [_target(_sel(names.RECORD_BUDGET_REMAINING, own), f"budget left{group}")],
+            unit="percentunit",
+            steps=[(None, "red"), (0.0, "orange"), (0.25, "green")],
+            description="Share of the period's error budget not yet spent (1 = untouched, "
+            "below 0 = the SLO is missed).",
+        )
+        panel["timeFrom"] = format_duration(slo.period)
+        layout.add(panel, w=8, h=6)
 
 
 def _slo_table(title: str, slos: list[SLO], filters: tuple[Matcher, ...]) -> dict[str, Any]:
@@ -224,10 +250,14 @@ def _alert_table(title: str, expr: str) -> dict[str, Any]:
 
 
 def service_dashboard(service: Service, settings: Settings) -> dict[str, Any]:
+    return _service_layout(service, settings)[0]
+
+
+def _service_layout(service: Service, settings: Settings) -> tuple[dict[str, Any], _Layout]:
     layout = _Layout()
     own = (Matcher(_S, "=", "$service"),)
+    layout.row("Service level objectives" if service.slos else "Alerts")
     if service.slos:
-        layout.row("Service level objectives")
         filters = (*own, Matcher(_L, "=~", "$slo"))
         layout.add(
             _slo_table("SLOs of this service, fastest-burning first", list(service.slos), filters),
@@ -235,16 +265,19 @@ def service_dashboard(service: Service, settings: Settings) -> dict[str, Any]:
             h=4 + len(service.slos),
         )
     alerts = _sel(names.ALERTS_METRIC, (Matcher("alertstate", "=", "firing"), *own))
-    layout.add(_alert_table("Firing alerts of this service", alerts), w=24, h=6)
-    _golden_signals(layout, service)
+    layout.add(_alert_table("Firing alerts of this service", alerts), w=12, h=8)
+    layout.add(_alert_state("Alert state over time", _sel(names.ALERTS_METRIC, own)), w=12, h=8)
+    _red(layout, service)
+    business = {a.name for a in service.alerts if _is_business(a)}
+    _use(layout, [a for a in service.alerts if a.name not in business])
     for slo in service.slos:
         _slo_row(layout, slo, settings)
-    _alert_signals(layout, service)
+    _user_rows(layout, [r for r in service.dashboard_rows if not r.business])
     variables = [_datasource_variable(), _constant_variable("service", service.name)]
     if service.slos:
         variables.append(_custom_variable("slo", [s.name for s in service.slos]))
     description = service.description or f"SLOs and alerts of {service.name}."
-    return _dashboard(
+    dashboard = _dashboard(
         f"SLOs: {service.name}",
         links.dashboard_uid(service.name),
         layout,
@@ -252,28 +285,76 @@ def service_dashboard(service: Service, settings: Settings) -> dict[str, Any]:
         description,
         (service.source,),
     )
+    return dashboard, layout
 
 
-def _golden_signals(layout: _Layout, service: Service) -> None:
-    """Traffic, errors and latency, read from the raw series the service's SLIs name."""
+def _alert_state(title: str, alerts: str) -> dict[str, Any]:
+    return _timeseries(
+        title,
+        [_target(f"sum by (alertname, alertstate) ({alerts})", "{{alertname}} {{alertstate}}")],
+        unit=COUNT_UNIT,
+        draw="bars",
+        description="Alerts pending and firing, one bar per alert and state (ALERTS).",
+    )
+
+
+# Labels that carry an HTTP or gRPC status code, in the spellings of Prometheus client
+# libraries, OpenTelemetry and the common exporters.
+STATUS_LABELS = (
+    "code",
+    "status",
+    "status_code",
+    "http_status",
+    "http_status_code",
+    "http_response_status_code",
+    "response_code",
+    "grpc_code",
+    "grpc_status",
+)
+_NEGATED = {"!=": "=", "!~": "=~"}
+
+
+def _status_errors(sli: SLI) -> tuple[Selector, str] | None:
+    """The error series of a ratio SLI and the label that holds its status code: the
+    `errors` selector, or the `good` one with its status matcher negated."""
+    if sli.kind != "ratio":
+        return None
+    if sli.errors is not None:
+        for m in sli.errors.matchers:
+            if m.label in STATUS_LABELS:
+                return sli.errors, m.label
+        return None
+    assert sli.good is not None
+    for i, m in enumerate(sli.good.matchers):
+        if m.label in STATUS_LABELS and m.op in _NEGATED:
+            matchers = list(sli.good.matchers)
+            matchers[i] = Matcher(m.label, _NEGATED[m.op], m.value)
+            return Selector(sli.good.metric, tuple(matchers)), m.label
+    return None
+
+
+def _red(layout: _Layout, service: Service) -> None:
+    """Rate, errors and duration, read from the raw series the service's SLIs name."""
     traffic: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    latency: list[tuple[SLO, Selector]] = []
+    by_status: dict[str, str] = {}
     for slo in service.slos:
         sli = slo.sli
         if sli.kind == "ratio" and sli.total is not None:
             traffic.setdefault(f"sum(rate({sli.total.render()}[{RATE_WINDOW}]))", sli.total.metric)
-            if sli.errors is not None:
-                errors.setdefault(
-                    f"sum(rate({sli.errors.render()}[{RATE_WINDOW}]))", sli.errors.metric
-                )
         elif sli.kind == "latency":
             count = Selector(f"{sli.histogram}_count", sli.matchers)
             traffic.setdefault(f"sum(rate({count.render()}[{RATE_WINDOW}]))", count.metric)
-            latency.append((slo, Selector(f"{sli.histogram}_bucket", sli.matchers)))
-    if not (traffic or errors or latency):
+        status = _status_errors(sli)
+        if status is not None:
+            selector, label = status
+            by_status.setdefault(
+                f"sum by ({label}) (rate({selector.render()}[{RATE_WINDOW}]))", f"{{{{{label}}}}}"
+            )
+    ratios = [s for s in service.slos if s.sli.kind in ("ratio", "query")]
+    latencies = [s for s in service.slos if s.sli.kind == "latency"]
+    if not (traffic or by_status or ratios or latencies):
         return
-    layout.row("Traffic, errors, latency")
+    layout.row("Requests, errors, duration (RED)")
     if traffic:
         layout.add(
             _timeseries(
@@ -283,31 +364,59 @@ def _golden_signals(layout: _Layout, service: Service) -> None:
             ),
             w=8,
         )
-    if errors:
+    if by_status:
         layout.add(
             _timeseries(
-                "Errors per second",
-                [_target(e, legend) for e, legend in errors.items()],
+                "Errors per second by status code",
+                [_target(e, legend) for e, legend in by_status.items()],
                 unit="reqps",
+                description="The error series the SLIs count, per status code.",
             ),
             w=8,
         )
-    for slo, bucket in latency:
+    for slo in ratios:
+        budget = slo.error_budget
+        window = 300  # RATE_WINDOW
+        group = "".join(f" {{{{{label}}}}}" for label in slo.sli.group_by)
+        expr = (
+            f"(\n{sli_queries.error_events(slo.sli, window)}\n)\n/\n"
+            f"(\n{sli_queries.total_events(slo.sli, window)}\n)"
+        )
+        layout.add(
+            _timeseries(
+                f"Error ratio ({slo.name}) against its objective",
+                [_target(expr, f"errors / total over {RATE_WINDOW}{group}")],
+                unit="percentunit",
+                steps=[(None, "green"), (budget, "red")],
+                description=f"Share of failed events; the line is the error budget "
+                f"(100% - {number(slo.objective)}% = {_percent(budget)}). Staying above it "
+                f"for the whole {format_duration(slo.period)} misses the SLO.",
+            ),
+            w=8,
+        )
+    for slo in latencies:
+        bucket = Selector(f"{slo.sli.histogram}_bucket", slo.sli.matchers)
         rate = f"sum by (le) (rate({bucket.render()}[{RATE_WINDOW}]))"
         targets = [
             _target(f"histogram_quantile({q}, {rate})", f"p{round(q * 100)}")
             for q in (0.5, 0.95, 0.99)
         ]
-        steps = [(None, "green"), (slo.sli.threshold, "red")]
         layout.add(
             _timeseries(
                 f"Latency ({slo.name}, threshold {number(slo.sli.threshold)} s)",
                 targets,
                 unit="s",
-                steps=steps,
+                steps=[(None, "green"), (slo.sli.threshold, "red")],
+                description=f"{number(slo.objective)}% of requests should be faster than "
+                f"{number(slo.sli.threshold)} s (the line); p50/p95/p99 from "
+                f"{slo.sli.histogram}.",
             ),
             w=8,
         )
+
+
+def _percent(ratio: float) -> str:
+    return f"{number(float(f'{ratio * 100:.3g}'))}%"
 
 
 def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
@@ -481,32 +590,151 @@ def _link(title: str, url: str, tooltip: str) -> dict[str, Any]:
     }
 
 
-def _alert_signals(layout: _Layout, service: Service) -> None:
-    """The value behind each structured plain alert, with its threshold drawn."""
-    structured = [a for a in service.alerts if a.threshold is not None]
-    if not structured:
+_SEVERITY_COLOURS = {"critical": "red", "page": "red", "warning": "orange", "info": "yellow"}
+
+
+def _is_business(alert: Alert) -> bool:
+    return dict(alert.labels).get(names.LABEL_CATEGORY) == names.CATEGORY_BUSINESS
+
+
+def _use(
+    layout: _Layout, alerts: list[Alert], title: str = "Saturation and dependencies (USE)"
+) -> None:
+    """One panel per metric a structured alert watches, every alert's threshold drawn on it
+    (a busy and a saturated CPU alert share the CPU panel)."""
+    by_metric: dict[tuple[str, str], list[Alert]] = {}
+    for alert in alerts:
+        if alert.threshold is not None:
+            key = (alert.threshold.metric.render(), alert.threshold.op)
+            by_metric.setdefault(key, []).append(alert)
+    if not by_metric:
         return
-    layout.row("Alert signals (saturation, dependencies)")
-    for alert in structured:
-        assert alert.threshold is not None
-        value = alert.threshold.value
-        steps = (
-            [(None, "green"), (value, "red")]
-            if alert.threshold.op == ">"
-            else [(None, "red"), (value, "green")]
+    layout.row(title)
+    for (metric, op), group in by_metric.items():
+        layout.add(_signal_panel(metric, op, group), w=8, alerts=[a.name for a in group])
+
+
+def _signal_panel(metric: str, op: str, alerts: list[Alert]) -> dict[str, Any]:
+    ordered = sorted(alerts, key=lambda a: a.threshold.value if a.threshold else 0.0)
+    if op == ">":
+        steps: Steps = [(None, "green")]
+        steps += [
+            (a.threshold.value, _SEVERITY_COLOURS.get(a.severity, "orange"))
+            for a in ordered
+            if a.threshold
+        ]
+    else:  # below: red under the lowest threshold, green above the highest
+        steps = [(None, "red")]
+        steps += [(a.threshold.value, "orange") for a in ordered[:-1] if a.threshold]
+        steps += [(a.threshold.value, "green") for a in ordered[-1:] if a.threshold]
+    word = "above" if op == ">" else "below"
+    lines = [
+        f"{a.name} ({a.severity}) fires {word} "
+        f"{number(a.threshold.value)} for {format_duration(a.for_) or '0s'}."
+        for a in ordered
+        if a.threshold
+    ]
+    summary = next((a.summary for a in ordered if a.summary), "")
+    assert ordered[0].threshold is not None
+    return _timeseries(
+        ", ".join(a.name for a in ordered),
+        [_target(metric, "")],
+        unit=signal_unit(ordered[0].threshold.metric.metric),
+        steps=_distinct(steps),
+        description=" ".join([summary, *lines]).strip(),
+    )
+
+
+def _distinct(steps: Steps) -> Steps:
+    """Grafana keeps one colour per value: the first alert at a value names it."""
+    seen: set[float | None] = set()
+    out: Steps = []
+    for value, colour in steps:
+        if value not in seen:
+            seen.add(value)
+            out.append((value, colour))
+    return out
+
+
+def _user_rows(layout: _Layout, rows: Iterable[DashboardRow]) -> None:
+    for row in rows:
+        layout.row(row.title)
+        for panel in row.panels:
+            layout.add(_user_panel(panel), w=panel.width, h=panel.height, alerts=panel.alerts)
+
+
+def _user_panel(panel: Panel) -> dict[str, Any]:
+    steps: Steps = [(None, "green"), *panel.thresholds]
+    targets = [_target(q.expr, q.legend, instant=panel.kind == "table") for q in panel.queries]
+    if panel.kind == "timeseries":
+        return _timeseries(
+            panel.title,
+            targets,
+            unit=panel.unit,
+            steps=steps if panel.thresholds else None,
+            description=panel.description,
         )
-        word = "above" if alert.threshold.op == ">" else "below"
-        waiting = format_duration(alert.for_)
-        layout.add(
-            _timeseries(
-                alert.name,
-                [_target(alert.threshold.metric.render(), "")],
-                unit=signal_unit(alert.threshold.metric.metric),
-                steps=steps,
-                description=f"{alert.summary} Fires {word} {number(value)} for {waiting}.".strip(),
-            ),
-            w=8,
-        )
+    if panel.kind == "table":
+        built = g.Table(title=panel.title, unit=panel.unit, targets=[])
+    elif panel.kind == "stat":
+        built = g.Stat(title=panel.title, format=panel.unit, reduceCalc="lastNotNull")
+    else:
+        built = g.GaugePanel(title=panel.title, format=panel.unit, calc="lastNotNull")
+    data = _current(built)
+    data["fieldConfig"] = {
+        "defaults": {"thresholds": _thresholds(steps), "unit": panel.unit},
+        "overrides": [],
+    }
+    data.update(
+        targets=[{**t, "refId": _ref(i)} for i, t in enumerate(targets)],
+        description=panel.description or None,
+        links=[],
+    )
+    return data
+
+
+def business_dashboard(project: Project) -> dict[str, Any] | None:
+    """Business metrics of every service: its alerts labelled category=business (their
+    metrics with thresholds, their state) and its dashboard rows marked business."""
+    layout = _Layout()
+    sources = []
+    for service in project.services:
+        alerts = [a for a in service.alerts if _is_business(a)]
+        rows = [r for r in service.dashboard_rows if r.business]
+        if not (alerts or rows):
+            continue
+        sources.append(service.source)
+        layout.row(f"{service.name}: business alerts" if alerts else service.name)
+        if alerts:
+            names_re = "|".join(sorted(a.name for a in alerts))
+            state = _sel(
+                names.ALERTS_METRIC,
+                (Matcher(_S, "=", service.name), Matcher("alertname", "=~", names_re)),
+            )
+            layout.add(
+                _alert_state(f"{service.name}: business alerts pending and firing", state),
+                w=8,
+                alerts=[a.name for a in alerts],
+            )
+            by_metric: dict[tuple[str, str], list[Alert]] = {}
+            for alert in alerts:
+                if alert.threshold is not None:
+                    key = (alert.threshold.metric.render(), alert.threshold.op)
+                    by_metric.setdefault(key, []).append(alert)
+            for (metric, op), group in by_metric.items():
+                layout.add(_signal_panel(metric, op, group), w=8, alerts=[a.name for a in group])
+        _user_rows(layout, rows)
+    if not layout.panels:
+        return None
+    return _dashboard(
+        "Business metrics",
+        links.BUSINESS_UID,
+        layout,
+        [_datasource_variable()],
+        "Business metrics of every service: alerts labelled "
+        f"{names.LABEL_CATEGORY}={names.CATEGORY_BUSINESS} and dashboard rows marked business.",
+        sorted(sources),
+    )
 
 
 # --- building blocks -----------------------------------------------------------------------
@@ -526,13 +754,17 @@ class _Layout:
     x: int = 0
     y: int = 0
     line_height: int = 0
+    # alert name -> ids of the panels its runbook links to
+    anchors: dict[str, list[int]] = field(default_factory=dict)
 
-    def add(self, panel: dict[str, Any], w: int, h: int = 8) -> None:
+    def add(self, panel: dict[str, Any], w: int, h: int = 8, alerts: Iterable[str] = ()) -> None:
         if self.x + w > 24:
             self._newline()
         self._place(panel, {"h": h, "w": w, "x": self.x, "y": self.y})
         self.x += w
         self.line_height = max(self.line_height, h)
+        for alert in alerts:
+            self.anchors.setdefault(alert, []).append(len(self.panels))
 
     def row(self, title: str) -> None:
         if self.x:

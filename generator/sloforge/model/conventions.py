@@ -15,6 +15,10 @@ LABEL_LONG_WINDOW = "long_window"
 LABEL_SHORT_WINDOW = "short_window"
 LABEL_SLO_TIER = "slo_tier"  # page | ticket, for routing and inhibition
 LABEL_ALERTNAME = "alertname"  # Prometheus' own label naming an alert
+# An alert labelled category="business" watches a business metric (orders, payments):
+# it goes on the business-metrics dashboard (docs/dashboards.md).
+LABEL_CATEGORY = "category"
+CATEGORY_BUSINESS = "business"
 
 # Default severities of the page and ticket tiers (an SLO's alerting may choose others).
 PAGE_SEVERITY = "critical"
@@ -109,6 +113,7 @@ def dashboard_file(name: str) -> str:
 
 # The overview dashboard's file name; a service of this name would overwrite it.
 OVERVIEW_DASHBOARD = "slo-overview"
+BUSINESS_DASHBOARD = "business-metrics"
 GRAFANA_PROVISIONING_FILE = "grafana/provisioning/dashboards/sloforge.yaml"
 ALERTS_METRIC = "ALERTS"  # Prometheus' own series of pending and firing alerts
 

@@ -136,6 +136,34 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class PanelQuery:
+    expr: str
+    legend: str = ""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A user-defined dashboard panel."""
+
+    title: str
+    kind: Literal["timeseries", "stat", "gauge", "table"]
+    queries: tuple[PanelQuery, ...]
+    unit: str = "short"
+    thresholds: tuple[tuple[float, str], ...] = ()  # (from value, colour), ascending
+    description: str = ""
+    width: int = 8
+    height: int = 8
+    alerts: tuple[str, ...] = ()  # alerts whose runbooks link to this panel
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    title: str
+    panels: tuple[Panel, ...]
+    business: bool = False  # on the business-metrics dashboard, not the service's
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     owner: str | None
@@ -145,6 +173,7 @@ class Service:
     slos: tuple[SLO, ...] = ()
     recording_rules: tuple[RecordingRule, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    dashboard_rows: tuple[DashboardRow, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from .domain import Settings
 # names never contain "_", so the overview's uid cannot collide with a service's.
 _UID_LIMIT = 40
 OVERVIEW_UID = "sloforge_slo-overview"
+BUSINESS_UID = "sloforge_business-metrics"
 
 
 def runbook_url(settings: Settings, service: str, alert: str) -> str:

@@ -429,6 +429,98 @@ def _check_percentile_form(alert: AlertSpec) -> None:
         raise ValueError(f"`above` must be a positive latency (got {alert.above:g})")
 
 
+# --- dashboards -----------------------------------------------------------------------
+
+PanelKind = Literal["timeseries", "stat", "gauge", "table"]
+
+
+class PanelQuerySpec(Spec):
+    """One query of a panel, with the legend of the series it returns."""
+
+    expr: PromQL = Field(description="PromQL the panel shows.")
+    legend: str = Field(
+        "",
+        description="Series name in the legend, Grafana's template: `{{route}}` is the value "
+        "of the route label. Default: the series' labels.",
+    )
+
+
+def _query_mapping(value: Any) -> Any:
+    """A query written as a bare PromQL string is short for `{expr: ...}`."""
+    return {"expr": value} if isinstance(value, str) else value
+
+
+class PanelThresholdSpec(Spec):
+    """A threshold step: from `value` up, values show in `color`."""
+
+    value: Number = Field(description="Where the step starts, in the panel's unit as stored.")
+    color: str = Field(
+        "red", min_length=1, description="Grafana colour name (green, orange, red...) or #rrggbb."
+    )
+
+
+class PanelSpec(Spec):
+    """A panel of your own on the service's dashboard."""
+
+    title: str = Field(min_length=1, description="Panel title; runbooks refer to it by this.")
+    kind: PanelKind = Field(
+        "timeseries",
+        description="timeseries (a graph over time), stat (the latest value), gauge (the latest "
+        "value against thresholds) or table (the latest value of each series).",
+    )
+    queries: list[
+        Annotated[
+            PanelQuerySpec,
+            BeforeValidator(_query_mapping, json_schema_input_type=str | PanelQuerySpec),
+        ]
+    ] = Field(
+        min_length=1,
+        description="What the panel shows: PromQL strings, or `{expr, legend}` mappings.",
+    )
+    unit: str = Field(
+        "short",
+        min_length=1,
+        description="Grafana unit id: percentunit (0-1 shown as %), s, bytes, reqps, short...",
+    )
+    thresholds: list[PanelThresholdSpec] = Field(
+        default_factory=list,
+        description="Steps above a green base, ascending; a time series draws them as lines.",
+    )
+    description: str = Field("", description="Shown in the panel's info tooltip.")
+    width: int = Field(8, ge=1, le=24, description="Width on Grafana's 24-column grid.")
+    height: int = Field(8, ge=2, le=40, description="Height in grid rows (30 px each).")
+    alerts: list[AlertName] = Field(
+        default_factory=list,
+        description="Alerts of this service whose runbooks link to this panel.",
+    )
+
+    @model_validator(mode="after")
+    def _ascending(self) -> PanelSpec:
+        values = [t.value for t in self.thresholds]
+        if values != sorted(set(values)):
+            raise ValueError("`thresholds` values must be ascending and distinct")
+        return self
+
+
+class DashboardRowSpec(Spec):
+    """A titled row of panels."""
+
+    row: str = Field(min_length=1, description="Row title.")
+    business: bool = Field(
+        False,
+        description="Put this row on the business-metrics dashboard instead of the service's.",
+    )
+    panels: list[PanelSpec] = Field(min_length=1, description="Panels, left to right.")
+
+
+class DashboardSpec(Spec):
+    """Panels of your own, added to the generated dashboards."""
+
+    rows: list[DashboardRowSpec] = Field(
+        default_factory=list, description="Rows placed after the generated ones."
+    )
+
+
 class ServiceLevelsSpec(Spec):
     apiVersion: Literal["sloforge/v1"]
     kind: Literal["ServiceLevels"]
@@ -439,6 +531,10 @@ class ServiceLevelsSpec(Spec):
     slos: list[SLOSpec] = Field(default_factory=list)
     recording_rules: list[RecordingRuleSpec] = Field(default_factory=list)
     alerts: list[AlertSpec] = Field(default_factory=list)
+    dashboard: DashboardSpec = Field(
+        default_factory=DashboardSpec,
+        description="Panels and rows of your own on the service's dashboard (docs/dashboards.md).",
+    )
 
 
 # --- routing ------------------------------------------------------------------------

@@ -19,6 +19,9 @@ from ..model.domain import (
     SLI,
     SLO,
     Alert,
+    DashboardRow,
+    Panel,
+    PanelQuery,
     Percentile,
     Project,
     RecordingRule,
@@ -31,6 +34,8 @@ from ..model.durations import format_duration, parse_duration
 from .models import (
     AlertRoutingSpec,
     AlertSpec,
+    DashboardRowSpec,
+    PanelSpec,
     RouteTiming,
     ServiceLevelsSpec,
     SLOSpec,
@@ -79,8 +84,36 @@ def plan_service(spec: ServiceLevelsSpec, source: str, settings: Settings) -> Se
         for r in spec.recording_rules
     )
     alerts = tuple(plan_alert(spec.service, a, base) for a in spec.alerts)
+    rows = tuple(plan_dashboard_row(r) for r in spec.dashboard.rows)
     return Service(
-        spec.service, spec.owner, spec.description, source, tuple(base.items()), slos, rules, alerts
+        spec.service,
+        spec.owner,
+        spec.description,
+        source,
+        tuple(base.items()),
+        slos,
+        rules,
+        alerts,
+        rows,
+    )
+
+
+def plan_dashboard_row(spec: DashboardRowSpec) -> DashboardRow:
+    return DashboardRow(spec.row, tuple(plan_panel(p) for p in spec.panels), spec.business)
+
+
+def plan_panel(spec: PanelSpec) -> Panel:
+    queries = tuple(PanelQuery(q.expr.strip(), q.legend) for q in spec.queries)
+    return Panel(
+        title=spec.title,
+        kind=spec.kind,
+        queries=queries,
+        unit=spec.unit,
+        thresholds=tuple((float(t.value), t.color) for t in spec.thresholds),
+        description=spec.description.strip(),
+        width=spec.width,
+        height=spec.height,
+        alerts=tuple(spec.alerts),
     )
 
 

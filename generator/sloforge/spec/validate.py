@@ -265,6 +265,20 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
                 )
     for i, alert in present(spec.alerts):
         dup("alert name", alert_names, alert.name, ("alerts", i, "name"))
+    rows = spec.dashboard.rows if spec.dashboard is not None else None  # may be salvaged
+    for i, row in present(rows):
+        for j, panel in present(row.panels):
+            for k, alert_name in present(panel.alerts):
+                if alert_name not in alert_names:
+                    path = ("dashboard", "rows", i, "panels", j, "alerts", k)
+                    problems.append(
+                        Problem(
+                            doc.locate(path),
+                            doc.show(path),
+                            f"`{alert_name}` is not an alert of this service"
+                            + _did_you_mean(alert_name, alert_names),
+                        )
+                    )
     records: dict[str, PathKey] = {}
     for i, rule in present(spec.recording_rules):
         key = rule.record + str(sorted(rule.labels.items()))
