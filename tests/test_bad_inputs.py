@@ -231,8 +231,8 @@ CASES = [
     ),
     Case(
         "an unknown top-level field",
-        only(service(append="colour: blue\n")),
-        ["in/shop.yaml:12:1: colour: unknown field `colour`"],
+        only(service(append="mascot: blue\n")),
+        ["in/shop.yaml:12:1: mascot: unknown field `mascot`"],
     ),
     Case(
         "a misspelt SLI kind is one problem with a suggestion",
