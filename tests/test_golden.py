@@ -24,8 +24,6 @@ def test_rules_and_tests_match_the_golden_files(case: str) -> None:
         for rel, content in build_outputs(load([root / "input"]).project).items()
         if rel.startswith(PINNED)
     }
-    # Sources are named as given; make them stable whatever the working directory.
-    files = {rel: content.replace(str(root).encode(), b"<case>") for rel, content in files.items()}
     expected_dir = root / "expected"
     if os.environ.get("SLOFORGE_UPDATE_GOLDEN"):
         for old in expected_dir.rglob("*"):

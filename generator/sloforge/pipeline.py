@@ -21,7 +21,7 @@ from .output.overlap import refuse_overlap
 from .output.writer import write_tree
 from .spec.bundle import Bundle
 from .spec.foreign import TOOLS, convert_documents, convert_foreign
-from .spec.loader import Document, discover, load_file, load_paths
+from .spec.loader import Document, discover, load_file, load_paths, source_namer
 from .spec.plan import plan
 from .spec.userfiles import (
     RUNBOOKS_DIR,
@@ -56,7 +56,7 @@ def load(paths: Iterable[str | os.PathLike[str]]) -> Loaded:
     _, bundle, problems = read(paths)
     if problems:
         raise SpecError(problems)
-    project = replace(plan(bundle), user_files=load_user_files(paths))
+    project = replace(plan(bundle, source_namer(paths)), user_files=load_user_files(paths))
     return Loaded(project, (*bundle.warnings, *orphan_runbooks(project)))
 
 

@@ -12,7 +12,7 @@ import re
 import resource
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,41 @@ def dangling(link: Path) -> Problem:
     """A link whose target is gone is an error, never a silently skipped input."""
     target = excerpt(os.readlink(link), 80)
     return Problem(Location(link.as_posix()), "", f"is a link to {target}, which does not exist")
+
+
+def source_namer(paths: Iterable[str | os.PathLike[str]]) -> Callable[[str], str]:
+    """How generated files name their sources, whatever the spelling of the paths or the
+    working directory: relative to the git repository holding the inputs; outside one,
+    to the working directory when the inputs are inside it, else to their common parent.
+
+    So ``slo``, ``./slo`` and ``$CI_PROJECT_DIR/slo`` all name ``slo/payments.yaml`` and
+    ``check`` in CI agrees with ``generate`` on a laptop. Problems keep the path as typed:
+    that is the one a terminal can open.
+    """
+    inputs = [os.path.abspath(p) for p in paths if str(p) != "-"]
+    if not inputs:
+        return str
+    common = os.path.commonpath(inputs)
+    cwd = os.getcwd()
+    root = _repository_root(common)
+    if root is None:
+        root = cwd if os.path.commonpath([cwd, common]) == cwd else os.path.dirname(common)
+
+    def name(file: str) -> str:
+        if file.startswith("<"):  # <stdin>
+            return file
+        return Path(os.path.relpath(os.path.abspath(file), root)).as_posix()
+
+    return name
+
+
+def _repository_root(path: str) -> str | None:
+    """The nearest folder at or above ``path`` holding ``.git`` (a folder, or a worktree's file)."""
+    here = Path(path)
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return str(folder)
+    return None
 
 
 def load_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Document], list[Problem]]:

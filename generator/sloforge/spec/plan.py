@@ -6,6 +6,7 @@ the resulting ``Tier`` values instead of recomputing windows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -53,7 +54,8 @@ def default_tier_table() -> tuple[int, tuple[TierSpec, ...]]:
     return parse_duration(data["reference_period"]), tiers
 
 
-def plan(bundle: Bundle) -> Project:
+def plan(bundle: Bundle, source_name: Callable[[str], str] = str) -> Project:
+    """The domain model; ``source_name`` turns an input file into the name headers show."""
     spec = settings_or_default(bundle)
     settings = Settings(
         strategy=spec.strategy,
@@ -65,12 +67,15 @@ def plan(bundle: Bundle) -> Project:
     )
     services = tuple(
         sorted(
-            (plan_service(item.spec, item.document.file, settings) for item in bundle.services),
+            (
+                plan_service(item.spec, source_name(item.document.file), settings)
+                for item in bundle.services
+            ),
             key=lambda s: s.name,
         )
     )
     routing = plan_routing(bundle.routing.spec) if bundle.routing else None
-    return Project(services, settings, routing, tuple(bundle.sources))
+    return Project(services, settings, routing, tuple(map(source_name, bundle.sources)))
 
 
 def plan_service(spec: ServiceLevelsSpec, source: str, settings: Settings) -> Service:
