@@ -17,11 +17,12 @@ checked by ``routing.py``; here it is only translated:
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import resources
 from typing import Any
 
 from ..model import conventions as names
-from ..model.domain import Project
+from ..model.domain import Project, SeverityLevel
 from ..model.durations import format_duration
 from ..model.promql import Matcher
 from ..model.receivers import render_receiver
@@ -41,7 +42,8 @@ def build_alertmanager(project: Project) -> dict[str, bytes]:
     sources = list(project.sources)
     templates = notification_templates(project)
     config_dir = names.ALERTMANAGER_CONFIG.rsplit("/", 1)[0]
-    files = {names.ALERTMANAGER_CONFIG: yamlout.document(build_config(spec), sources)}
+    config = build_config(spec, project.settings.severities)
+    files = {names.ALERTMANAGER_CONFIG: yamlout.document(config, sources)}
     for name, text in templates.items():
         path = f"{config_dir}/{names.ALERTMANAGER_TEMPLATES}/{name}"
         files[path] = (_template_header(sources) + text).encode("utf-8")
@@ -49,12 +51,12 @@ def build_alertmanager(project: Project) -> dict[str, bytes]:
     return files
 
 
-def build_config(spec: Routing) -> dict[str, Any]:
+def build_config(spec: Routing, severities: tuple[SeverityLevel, ...] = ()) -> dict[str, Any]:
     config: dict[str, Any] = {}
     if spec.smtp is not None:
         config["global"] = _smtp(spec)
     config["templates"] = [f"{names.ALERTMANAGER_TEMPLATES}/*{TEMPLATE_SUFFIX}"]
-    config["route"] = root_route(spec)
+    config["route"] = root_route(spec, severities)
     config["inhibit_rules"] = inhibit_rules(spec)
     config["receivers"] = [render_receiver(r.data()) for r in spec.receivers]
     if spec.time_intervals:
@@ -79,12 +81,19 @@ def _smtp(spec: Routing) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def root_route(spec: Routing) -> dict[str, Any]:
+def root_route(spec: Routing, severities: tuple[SeverityLevel, ...] = ()) -> dict[str, Any]:
     route: dict[str, Any] = {"receiver": spec.default_receiver}
     timing = _timing(spec.defaults)
     timing.setdefault("group_by", list(DEFAULT_GROUP_BY))
     route.update(timing)
-    children = [child for r in spec.routes for child in fan_out(r, spec.mute_during)]
+    children = [
+        child
+        for r in spec.routes
+        for child in fan_out(with_catalog_timing(r, severities), spec.mute_during)
+    ]
+    children += [
+        child for r in catalog_routes(severities) for child in fan_out(r, spec.mute_during)
+    ]
     if children:
         route["routes"] = children
     return route
@@ -110,6 +119,39 @@ def fan_out(route: Route, mute_everywhere: tuple[str, ...]) -> list[dict[str, An
             child["mute_time_intervals"] = list(mutes)
         out.append(child)
     return out
+
+
+# --- the severity catalog's routes ------------------------------------------------------
+
+
+def catalog_routes(severities: tuple[SeverityLevel, ...]) -> list[Route]:
+    """One route per catalog severity with default receivers, after the AlertRouting routes."""
+    return [
+        Route(
+            matchers=(Matcher(names.LABEL_SEVERITY, "=", level.label),),
+            receivers=level.receivers,
+            timing=Timing(repeat_interval=_repeat(level)),
+        )
+        for level in severities
+        if level.receivers
+    ]
+
+
+def with_catalog_timing(route: Route, severities: tuple[SeverityLevel, ...]) -> Route:
+    """A route that matches one catalog severity only repeats as that severity says,
+    unless the route sets its own repeat_interval."""
+    if route.timing.repeat_interval is not None:
+        return route
+    matchers = [m for m in route.matchers if m.label == names.LABEL_SEVERITY]
+    accepted = [s for s in severities if matchers and all(m.accepts(s.label) for m in matchers)]
+    if len(accepted) != 1 or accepted[0].repeat_interval is None:
+        return route
+    timing = dataclasses.replace(route.timing, repeat_interval=_repeat(accepted[0]))
+    return dataclasses.replace(route, timing=timing)
+
+
+def _repeat(level: SeverityLevel) -> str | None:
+    return format_duration(level.repeat_interval) if level.repeat_interval else None
 
 
 def _timing(timing: Timing) -> dict[str, Any]:

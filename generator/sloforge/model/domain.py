@@ -177,6 +177,26 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    after: int  # seconds an alert keeps firing before it escalates
+    to: str  # catalog name of the escalation's severity
+
+
+@dataclass(frozen=True)
+class SeverityLevel:
+    """One entry of the severity catalog: what alerts write, the label they carry, its policy."""
+
+    name: str
+    label: str
+    kind: TierKind | None = None
+    description: str = ""
+    response_time: int | None = None  # seconds
+    repeat_interval: int | None = None  # seconds
+    receivers: tuple[str, ...] = ()
+    escalate: Escalation | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     strategy: Strategy = "efficient"
     evaluation_interval: int = 60
@@ -184,6 +204,15 @@ class Settings:
     runbook_base_url: str | None = None
     dashboard_base_url: str | None = None
     targets: tuple[str, ...] = ("prometheus",)
+    severities: tuple[SeverityLevel, ...] = ()  # the catalog, in the order written
+
+    def severity(self, name: str) -> SeverityLevel | None:
+        """The catalog entry an alert's ``severity:`` names: by name, or by its label."""
+        found = next((s for s in self.severities if s.name == name), None)
+        return found or next((s for s in self.severities if s.label == name), None)
+
+    def severity_by_label(self, label: str) -> SeverityLevel | None:
+        return next((s for s in self.severities if s.label == label), None)
 
 
 @dataclass(frozen=True)

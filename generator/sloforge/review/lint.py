@@ -30,8 +30,8 @@ from ..model.routing import route_matchers
 from ..pipeline import read
 from ..spec.bundle import Located
 from ..spec.loader import Document, PathKey, format_path
-from ..spec.models import AlertRoutingSpec, ServiceLevelsSpec
-from ..spec.plan import plan
+from ..spec.models import AlertRoutingSpec, ServiceLevelsSpec, TierSpec
+from ..spec.plan import default_tier_table, plan, tier_rates
 
 Severity = Literal["error", "warning"]
 
@@ -147,20 +147,28 @@ def check_severities(inputs: Inputs) -> Iterator[Finding]:
     if inputs.routing is None:
         return
     known = _severity_conditions(inputs.routing.spec)
+    # A catalog severity with receivers has a route of its own.
+    known += [
+        _accepts_all([Matcher(names.LABEL_SEVERITY, "=", level.label)])
+        for level in inputs.project.settings.severities
+        if level.receivers
+    ]
     if not known:
         return  # the routing does not route on severity at all
     slos = {(s.name, slo.name): slo for s in inputs.project.services for slo in s.slos}
     for spec, doc in inputs.service_items():
         for i, alert in enumerate(spec.alerts):
-            if not any(accepts(alert.severity) for accepts in known):
-                yield _unrouted(doc, ("alerts", i, "severity"), alert.name, alert.severity)
+            level = inputs.project.settings.severity(alert.severity)
+            label = level.label if level is not None else alert.severity
+            if not any(accepts(label) for accepts in known):
+                yield _unrouted(doc, ("alerts", i, "severity"), alert.name, label)
         for i, slo_spec in enumerate(spec.slos):
             slo = slos[(spec.service, slo_spec.name)]
-            reported: set[str] = set()  # page and ticket once each, not once per tier
+            reported: set[str] = set()  # each severity once, not once per tier
             for tier in slo.tiers:
-                if tier.kind in reported or any(accepts(tier.severity) for accepts in known):
+                if tier.severity in reported or any(accepts(tier.severity) for accepts in known):
                     continue
-                reported.add(tier.kind)
+                reported.add(tier.severity)
                 policy = getattr(slo_spec.alerting, tier.kind)
                 path: PathKey = (
                     ("slos", i, "alerting", tier.kind, "severity")
@@ -393,6 +401,40 @@ def check_untested_alerts(inputs: Inputs) -> Iterator[Finding]:
                 )
 
 
+def check_late_tiers(inputs: Inputs) -> Iterator[Finding]:
+    """A tier that fires only after the whole budget is spent warns nobody in time."""
+    for spec, doc in inputs.service_items():
+        for i, slo in enumerate(spec.slos):
+            period = parse_duration(slo.window)
+            budget = round(1 - slo.objective / 100, 12)
+            tiers: list[tuple[PathKey, TierSpec]]
+            if slo.alerting.tiers is not None:
+                tiers = [
+                    (("slos", i, "alerting", "tiers", j), t)
+                    for j, t in enumerate(slo.alerting.tiers)
+                ]
+            else:
+                _, table = default_tier_table()
+                tiers = [
+                    (("slos", i, "window"), t)
+                    for t in table
+                    if parse_duration(t.long_window) <= period
+                ]
+            for path, tier in tiers:
+                burn, consumed = tier_rates(tier, budget, period)
+                if consumed <= 1:
+                    continue
+                yield _finding(
+                    doc,
+                    path,
+                    "late-tier",
+                    "warning",
+                    f"the {tier.long_window}/{tier.short_window} tier (burn rate {burn:g}) fires "
+                    f"only after {consumed * 100:.4g}% of the {slo.window} error budget is spent; "
+                    "lower its burn rate or shorten its long window",
+                )
+
+
 CHECKS: dict[str, Check] = {
     "missing-annotation": check_annotations,
     "unknown-severity": check_severities,
@@ -402,6 +444,7 @@ CHECKS: dict[str, Check] = {
     "duplicate-record": check_duplicate_records,
     "record-name": check_record_names,
     "untested-alert": check_untested_alerts,
+    "late-tier": check_late_tiers,
 }
 
 

@@ -214,19 +214,59 @@ class SeverityPolicy(Spec):
     disable: bool = False
 
 
-class TierSpec(Spec):
-    """One multi-window burn-rate condition; give ``burn_rate`` or ``budget_consumed`` (percent)."""
+TierClass = Literal["page", "ticket"]
 
-    severity: Literal["page", "ticket"]
+
+class TierSpec(Spec):
+    """One multi-window burn-rate condition (a rung of the SLO's severity ladder).
+
+    Give exactly one of ``burn_rate``, ``budget_consumed`` (percent) or ``error_rate``
+    (percent). ``severity: page`` or ``severity: ticket`` is the short form: the tier
+    takes the severity of ``alerting.page`` / ``alerting.ticket``.
+    """
+
+    severity: Annotated[
+        str,
+        Field(
+            min_length=1,
+            description=(
+                "`page` or `ticket` (the tier takes alerting.page/ticket's severity), or a "
+                "severity: a name of the Settings severity catalog when there is one, else the "
+                "`severity` label value itself."
+            ),
+        ),
+    ]
+    class_: TierClass | None = Field(
+        None,
+        alias="class",
+        description=(
+            "Inhibition class: a firing page silences the tickets of the same SLO. Default: "
+            "the catalog entry's `class`; required for other severities without one."
+        ),
+    )
     long_window: Duration
     short_window: Duration
     burn_rate: Annotated[Number, Field(gt=0)] | None = None
     budget_consumed: Annotated[Number, Field(gt=0, le=100)] | None = None
+    error_rate: Annotated[Number, Field(gt=0, le=100)] | None = Field(
+        None,
+        description=(
+            "Fire when the error rate (percent of events) exceeds this over both windows; "
+            "the burn rate is error_rate / error budget."
+        ),
+    )
+    labels: Labels = Field(
+        default_factory=dict, description="Extra labels on this tier's alert (e.g. for routing)."
+    )
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="Extra annotations on this tier's alert."
+    )
 
     @model_validator(mode="after")
     def _one_rate(self) -> TierSpec:
-        if (self.burn_rate is None) == (self.budget_consumed is None):
-            raise ValueError("give exactly one of `burn_rate` or `budget_consumed`")
+        given = [self.burn_rate, self.budget_consumed, self.error_rate]
+        if sum(v is not None for v in given) != 1:
+            raise ValueError("give exactly one of `burn_rate`, `budget_consumed` or `error_rate`")
         if parse_duration(self.short_window) >= parse_duration(self.long_window):
             raise ValueError(
                 f"short_window ({self.short_window}) must be shorter than "
@@ -632,6 +672,68 @@ class AlertRoutingSpec(Spec):
     alertmanager_version: str = "0.25"
 
 
+# --- severity catalog -----------------------------------------------------------------
+
+SEVERITY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+SeverityName = Annotated[str, AfterValidator(_pattern(SEVERITY_NAME_PATTERN, "severity name"))]
+_RULES["severity name"] = "letters, digits, `.`, `_` and `-`, like P1 or SEV-1"
+
+
+class EscalationSpec(Spec):
+    """Raise a second alert when an alert of this severity is still firing after a delay."""
+
+    after: Duration = Field(
+        description=(
+            "How long an alert must have been firing before the escalation alert fires "
+            "(the escalation rule's `for`)."
+        )
+    )
+    to: SeverityName = Field(
+        description="The catalog severity of the escalation alert, which routes it.",
+    )
+
+
+class SeverityLevelSpec(Spec):
+    """One entry of the repository's severity catalog (e.g. P1 or SEV-1)."""
+
+    name: SeverityName = Field(
+        description="What SLO tiers and alerts write in `severity:` (e.g. P1, SEV-1, CRITICAL)."
+    )
+    label: Annotated[str, Field(min_length=1)] | None = Field(
+        None,
+        description="The `severity` label value alerts carry and routes match; default: `name`.",
+    )
+    description: str = Field("", description="What this severity means, for people.")
+    class_: TierClass | None = Field(
+        None,
+        alias="class",
+        description=(
+            "`page` or `ticket`: the inhibition class of burn-rate tiers of this severity. "
+            "The first entry of each class is the default severity of SLO page/ticket tiers."
+        ),
+    )
+    response_time: Duration | None = Field(
+        None, description="How soon someone must respond (shown in runbooks and `explain`)."
+    )
+    repeat_interval: Duration | None = Field(
+        None,
+        description=(
+            "Alertmanager repeat_interval for alerts of this severity, on the catalog's route "
+            "and on every AlertRouting route that matches only this severity and sets none."
+        ),
+    )
+    receivers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Default receivers (names from AlertRouting): a route for this severity is added "
+            "after the AlertRouting routes."
+        ),
+    )
+    escalate: EscalationSpec | None = Field(
+        None, description="Escalate alerts of this severity that keep firing."
+    )
+
+
 # --- settings -----------------------------------------------------------------------
 
 
@@ -646,6 +748,13 @@ class SettingsSpec(Spec):
     runbook_base_url: str | None = None
     dashboard_base_url: str | None = None
     targets: list[str] = Field(default_factory=lambda: ["prometheus"])
+    severities: list[SeverityLevelSpec] = Field(
+        default_factory=list,
+        description=(
+            "The severity catalog: when given, every alert's and tier's `severity` must be one "
+            "of these names."
+        ),
+    )
 
 
 KINDS: dict[str, type[Spec]] = {

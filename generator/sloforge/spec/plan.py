@@ -21,6 +21,7 @@ from ..model.domain import (
     SLO,
     Alert,
     DashboardRow,
+    Escalation,
     Panel,
     PanelQuery,
     Percentile,
@@ -28,8 +29,10 @@ from ..model.domain import (
     RecordingRule,
     Service,
     Settings,
+    SeverityLevel,
     Threshold,
     Tier,
+    TierKind,
 )
 from ..model.durations import format_duration, parse_duration
 from .models import (
@@ -39,6 +42,7 @@ from .models import (
     PanelSpec,
     RouteTiming,
     ServiceLevelsSpec,
+    SettingsSpec,
     SLOSpec,
     TierSpec,
     TimeIntervalSpec,
@@ -64,6 +68,7 @@ def plan(bundle: Bundle, source_name: Callable[[str], str] = str) -> Project:
         runbook_base_url=spec.runbook_base_url,
         dashboard_base_url=spec.dashboard_base_url,
         targets=tuple(spec.targets),
+        severities=plan_severities(spec),
     )
     services = tuple(
         sorted(
@@ -88,7 +93,7 @@ def plan_service(spec: ServiceLevelsSpec, source: str, settings: Settings) -> Se
         RecordingRule(r.record, r.expr.strip(), tuple(sorted(r.labels.items())))
         for r in spec.recording_rules
     )
-    alerts = tuple(plan_alert(spec.service, a, base) for a in spec.alerts)
+    alerts = tuple(plan_alert(spec.service, a, base, settings) for a in spec.alerts)
     rows = tuple(plan_dashboard_row(r) for r in spec.dashboard.rows)
     return Service(
         spec.service,
@@ -138,7 +143,7 @@ def plan_slo(
         period=period,
         sli=plan_sli(spec),
         alert_name=alerting.name or names.default_alert_name(service.service, spec.name),
-        tiers=plan_tiers(spec, period),
+        tiers=plan_tiers(spec, period, settings),
         traffic_guard=alerting.traffic_guard,
         labels=tuple(labels.items()),
         alert_labels=tuple(sorted(alerting.labels.items())),
@@ -179,43 +184,108 @@ def plan_sli(spec: SLOSpec) -> SLI:
     )
 
 
-def plan_tiers(spec: SLOSpec, period: int) -> tuple[Tier, ...]:
+def plan_tiers(spec: SLOSpec, period: int, settings: Settings | None = None) -> tuple[Tier, ...]:
+    settings = settings or Settings()
     alerting = spec.alerting
     if alerting.tiers is not None:
         chosen = tuple(alerting.tiers)
     else:
         _, table = default_tier_table()
         chosen = tuple(t for t in table if parse_duration(t.long_window) <= period)
+    budget = round(1 - spec.objective / 100, 12)
     tiers = []
     for t in chosen:
-        policy = alerting.page if t.severity == "page" else alerting.ticket
+        kind, severity = tier_class_and_severity(t, spec, settings)
+        policy = alerting.page if kind == "page" else alerting.ticket
         if policy.disable:
             continue
         long_s, short_s = parse_duration(t.long_window), parse_duration(t.short_window)
-        if t.burn_rate is not None:
-            burn = float(t.burn_rate)
-            consumed = burn * long_s / period
-        else:
-            consumed = float(t.budget_consumed or 0) / 100
-            burn = round(consumed * period / long_s, 6)
-        default_severity = names.PAGE_SEVERITY if t.severity == "page" else names.TICKET_SEVERITY
+        burn, consumed = tier_rates(t, budget, period)
         tiers.append(
             Tier(
-                kind=t.severity,
-                severity=policy.severity or default_severity,
+                kind=kind,
+                severity=severity,
                 long_window=long_s,
                 short_window=short_s,
                 burn_rate=burn,
                 budget_consumed=consumed,
-                labels=tuple(sorted(policy.labels.items())),
-                annotations=tuple(sorted(policy.annotations.items())),
+                labels=tuple(sorted({**policy.labels, **t.labels}.items())),
+                annotations=tuple(sorted({**policy.annotations, **t.annotations}.items())),
             )
         )
-    return tuple(sorted(tiers, key=lambda t: (t.kind != "page", t.long_window)))
+    return tuple(sorted(tiers, key=lambda t: (t.kind != "page", t.long_window, -t.burn_rate)))
 
 
-def plan_alert(service: str, spec: AlertSpec, base: dict[str, str]) -> Alert:
-    labels = {names.LABEL_SEVERITY: spec.severity, **base, **spec.labels}
+def tier_rates(t: TierSpec, budget: float, period: int) -> tuple[float, float]:
+    """(burn rate, share of the period's budget spent when the tier fires)."""
+    long_s = parse_duration(t.long_window)
+    if t.burn_rate is not None:
+        burn = float(t.burn_rate)
+    elif t.error_rate is not None:
+        burn = round(float(t.error_rate) / 100 / budget, 6)
+    else:
+        consumed = float(t.budget_consumed or 0) / 100
+        return round(consumed * period / long_s, 6), consumed
+    return burn, burn * long_s / period
+
+
+# --- the severity catalog -------------------------------------------------------------
+
+DEFAULT_SEVERITY: dict[TierKind, str] = {
+    "page": names.PAGE_SEVERITY,
+    "ticket": names.TICKET_SEVERITY,
+}
+
+
+def plan_severities(spec: SettingsSpec) -> tuple[SeverityLevel, ...]:
+    return tuple(
+        SeverityLevel(
+            name=s.name,
+            label=s.label or s.name,
+            kind=s.class_,
+            description=s.description.strip(),
+            response_time=parse_duration(s.response_time) if s.response_time else None,
+            repeat_interval=parse_duration(s.repeat_interval) if s.repeat_interval else None,
+            receivers=tuple(s.receivers),
+            escalate=(
+                Escalation(parse_duration(s.escalate.after), s.escalate.to) if s.escalate else None
+            ),
+        )
+        for s in spec.severities
+    )
+
+
+def severity_label(settings: Settings, name: str) -> str:
+    """The `severity` label value for what an alert wrote: the catalog's label, or itself."""
+    level = settings.severity(name)
+    return level.label if level is not None else name
+
+
+def class_default(settings: Settings, kind: TierKind) -> SeverityLevel | None:
+    """The catalog's first severity of this class: what page/ticket tiers get by default."""
+    return next((s for s in settings.severities if s.kind == kind), None)
+
+
+def tier_class_and_severity(t: TierSpec, slo: SLOSpec, settings: Settings) -> tuple[TierKind, str]:
+    """A tier's inhibition class and `severity` label (validate.py has refused the rest)."""
+    if t.severity in ("page", "ticket"):
+        kind: TierKind = "page" if t.severity == "page" else "ticket"
+        policy = slo.alerting.page if kind == "page" else slo.alerting.ticket
+        if policy.severity:
+            return kind, severity_label(settings, policy.severity)
+        default = class_default(settings, kind)
+        return kind, default.label if default is not None else DEFAULT_SEVERITY[kind]
+    level = settings.severity(t.severity)
+    chosen = t.class_ or (level.kind if level is not None else None)
+    assert chosen is not None, "validate.py refuses a ladder tier without a class"
+    return chosen, severity_label(settings, t.severity)
+
+
+def plan_alert(
+    service: str, spec: AlertSpec, base: dict[str, str], settings: Settings | None = None
+) -> Alert:
+    severity = severity_label(settings or Settings(), spec.severity)
+    labels = {names.LABEL_SEVERITY: severity, **base, **spec.labels}
     threshold = None
     percentile = None
     if spec.expr is not None:
@@ -243,7 +313,7 @@ def plan_alert(service: str, spec: AlertSpec, base: dict[str, str]) -> Alert:
         name=spec.name,
         expr=expr,
         for_=parse_duration(spec.for_),
-        severity=spec.severity,
+        severity=severity,
         labels=tuple(labels.items()),
         annotations=tuple(annotations.items()),
         runbook=spec.runbook.strip(),

@@ -20,7 +20,7 @@ from ..model.receivers import check_receiver, configs, integration_blocks, parse
 from ..model.routing import parse_matcher, route_matchers
 from .bundle import Bundle
 from .loader import Document, PathKey, format_path
-from .models import AlertRoutingSpec, RouteSpec, ServiceLevelsSpec
+from .models import AlertRoutingSpec, RouteSpec, ServiceLevelsSpec, SeverityLevelSpec
 from .partial import present
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
@@ -39,7 +39,10 @@ def routing_checks(bundle: Bundle) -> list[Problem]:
         return []
     spec: AlertRoutingSpec = bundle.routing.spec
     doc: Document = bundle.routing.document
-    bundle.warnings.extend(_coverage_warnings(spec, doc, [s.spec for s in bundle.services]))
+    catalog = [s for _, s in present(bundle.settings.spec.severities)] if bundle.settings else []
+    bundle.warnings.extend(
+        _coverage_warnings(spec, doc, [s.spec for s in bundle.services], catalog)
+    )
     return [Problem(doc.locate(p), format_path(p), m) for p, m in _errors(spec)]
 
 
@@ -201,11 +204,19 @@ def _weekday_problem(text: str) -> str | None:
 
 
 def _coverage_warnings(
-    spec: AlertRoutingSpec, doc: Document, services: Iterable[ServiceLevelsSpec]
+    spec: AlertRoutingSpec,
+    doc: Document,
+    services: Iterable[ServiceLevelsSpec],
+    catalog: Iterable[SeverityLevelSpec] = (),
 ) -> list[Problem]:
     """Severities that alerts carry but no route names: only the default receiver gets them."""
-    carriers = alert_severities(services)
+    catalog = list(catalog)
+    carriers = alert_severities(services, catalog)
     routed = [matchers for _, r in present(spec.routes) if (matchers := _parsed(r)) is not None]
+    # A catalog severity with receivers has a route of its own.
+    routed += [
+        [Matcher(names.LABEL_SEVERITY, "=", s.label or s.name)] for s in catalog if s.receivers
+    ]
     warnings = []
     for severity, owners in sorted(carriers.items()):
         if any(_routes_severity(matchers, severity) for matchers in routed):
@@ -238,23 +249,36 @@ def _routes_severity(matchers: list[Matcher], severity: str) -> bool:
     return bool(on_severity) and all(m.accepts(severity) for m in on_severity)
 
 
-def alert_severities(services: Iterable[ServiceLevelsSpec]) -> dict[str, set[str]]:
-    """severity -> services whose generated or plain alerts carry it."""
+def alert_severities(
+    services: Iterable[ServiceLevelsSpec], catalog: Iterable[SeverityLevelSpec] = ()
+) -> dict[str, set[str]]:
+    """severity label -> services whose generated or plain alerts carry it."""
+    catalog = list(catalog)
+    labels = {s.name: s.label or s.name for s in catalog}
+    defaults = {
+        kind: next((s.label or s.name for s in catalog if s.class_ == kind), default)
+        for kind, default in (("page", names.PAGE_SEVERITY), ("ticket", names.TICKET_SEVERITY))
+    }
     found: dict[str, set[str]] = {}
+
+    def carry(name: str, service: str) -> None:
+        found.setdefault(labels.get(name, name), set()).add(service)
+
     for service in services:
         for _, slo in present(service.slos):
             alerting = slo.alerting
-            kinds = (
-                {t.severity for _, t in present(alerting.tiers)}
-                if alerting.tiers is not None
-                else {"page", "ticket"}
-            )
-            for kind, policy, default in (
-                ("page", alerting.page, names.PAGE_SEVERITY),
-                ("ticket", alerting.ticket, names.TICKET_SEVERITY),
-            ):
+            tiers = [t for _, t in present(alerting.tiers)] if alerting.tiers is not None else None
+            kinds = {t.severity for t in tiers} if tiers is not None else {"page", "ticket"}
+            for kind in ("page", "ticket"):
+                policy = getattr(alerting, kind)
                 if kind in kinds and not policy.disable:
-                    found.setdefault(policy.severity or default, set()).add(service.service)
+                    if policy.severity:
+                        carry(policy.severity, service.service)
+                    else:
+                        found.setdefault(defaults[kind], set()).add(service.service)
+            for tier in tiers or ():
+                if tier.severity not in ("page", "ticket"):
+                    carry(tier.severity, service.service)
         for _, alert in present(service.alerts):
-            found.setdefault(alert.severity, set()).add(service.service)
+            carry(alert.severity, service.service)
     return found

@@ -220,6 +220,9 @@ def _cross_checks(bundle: Bundle) -> list[Problem]:
             seen_services[spec.service] = where
         problems.extend(_service_checks(spec, doc))
     problems.extend(routing_checks(bundle))
+    from .severities import severity_checks
+
+    problems.extend(severity_checks(bundle))
     return problems
 
 
