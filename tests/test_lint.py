@@ -37,6 +37,7 @@ EXPECTED = [
     ("missing-annotation", "tests/fixtures/lint/shop.yaml:37:5", "error"),
     ("untested-alert", "tests/fixtures/lint/shop.yaml:46:5", "warning"),
     ("unknown-severity", "tests/fixtures/lint/shop.yaml:57:5", "error"),
+    ("late-tier", "tests/fixtures/lint/stock.yaml:17:11", "warning"),
 ]
 
 
@@ -72,7 +73,7 @@ def test_text_output_gives_the_whole_message_with_its_location() -> None:
         "has severity `audit`, which no route of the AlertRouting document matches; it would "
         "only reach the default receiver [unknown-severity]"
     ) in lines
-    assert lines[-1] == "4 errors, 4 warnings"
+    assert lines[-1] == "4 errors, 5 warnings"
 
 
 def test_the_example_repository_has_no_findings() -> None:
@@ -85,7 +86,7 @@ def test_json_output_lists_every_finding_with_its_position() -> None:
     code, out = sloforge("lint", str(FIXTURE), "--format", "json")
     assert code == 1
     data = json.loads(out)
-    assert (data["errors"], data["warnings"]) == (4, 4)
+    assert (data["errors"], data["warnings"]) == (4, 5)
     first = data["findings"][0]
     assert first == {
         "file": "tests/fixtures/lint/shop.yaml",

@@ -11,36 +11,35 @@ its catalog entry, or the `page`/`ticket` short form. Called from
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import Problem
 from ..model.durations import parse_duration
+from .bundle import Located
 from .loader import PathKey, format_path
 from .models import ServiceLevelsSpec, SettingsSpec, SeverityLevelSpec, SLOSpec
 from .partial import present
 
-if TYPE_CHECKING:
-    from .validate import Bundle
-
 CLASSES = ("page", "ticket")
 
 
-def severity_checks(bundle: Bundle) -> list[Problem]:
-    settings: SettingsSpec | None = bundle.settings.spec if bundle.settings else None
+def severity_checks(
+    settings_doc: Located | None, routing_doc: Located | None, services: Iterable[Located]
+) -> list[Problem]:
+    settings: SettingsSpec | None = settings_doc.spec if settings_doc else None
     # A refused document is salvaged (partial.py): gaps are None, and its catalog is
     # taken as far as it goes, never as a reason to refuse names it would define.
     indexed = dict(present(settings.severities)) if settings else {}
     catalog = list(indexed.values())
     problems: list[Problem] = []
-    if bundle.settings is not None and catalog:
-        doc = bundle.settings.document
-        routing = bundle.routing.spec if bundle.routing else None
+    if settings_doc is not None and catalog:
+        doc = settings_doc.document
+        routing = routing_doc.spec if routing_doc else None
         receivers = [r.name for _, r in present(routing.receivers)] if routing else None
         for path, message in _catalog_errors(indexed, receivers):
             problems.append(Problem(doc.locate(path), format_path(path), message))
-    where = bundle.settings.document.file if bundle.settings else ""
-    for item in bundle.services:
+    where = settings_doc.document.file if settings_doc else ""
+    for item in services:
         spec: ServiceLevelsSpec = item.spec
         for path, message in _service_errors(spec, catalog, where):
             problems.append(Problem(item.document.locate(path), format_path(path), message))
@@ -93,11 +92,6 @@ def _catalog_errors(
                 yield (*base, "escalate", "to"), _unknown("severity", target, known)
             if _seconds(level.escalate.after) == 0:
                 yield (*base, "escalate", "after"), "must be longer than 0s"
-        if level.receivers and receivers is None:
-            yield (
-                (*base, "receivers"),
-                ("names receivers, but there is no AlertRouting document to define them"),
-            )
         for j, receiver in enumerate(level.receivers):
             if receivers is not None and receiver not in receivers:
                 yield (*base, "receivers", j), _unknown("receiver", receiver, receivers)

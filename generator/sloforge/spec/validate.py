@@ -23,6 +23,7 @@ from .models import (
 )
 from .partial import present, salvage
 from .routing import routing_checks
+from .severities import severity_checks
 
 FOREIGN_HINT = " (Sloth, Pyrra and OpenSLO documents are recognised by their own version)"
 
@@ -220,9 +221,7 @@ def _cross_checks(bundle: Bundle) -> list[Problem]:
             seen_services[spec.service] = where
         problems.extend(_service_checks(spec, doc))
     problems.extend(routing_checks(bundle))
-    from .severities import severity_checks
-
-    problems.extend(severity_checks(bundle))
+    problems.extend(severity_checks(bundle.settings, bundle.routing, bundle.services))
     return problems
 
 
