@@ -102,6 +102,13 @@ BAD = [
         ],
     ),
     Bad(
+        "a rung whose threshold is an error ratio above 100% is refused at the rung",
+        {"shop.yaml": ("error_rate: 10}", "burn_rate: 2000}")},
+        [
+            "in/shop.yaml:16:11: slos[0].alerting.tiers[0]: the P1 tier 2000x over 1h fires only above an error ratio of 200%, which can never happen; lower its burn rate"
+        ],
+    ),
+    Bad(
         "a catalog receiver AlertRouting does not define is refused in the catalog",
         {"settings.yaml": ("receivers: [chat]}", "receivers: [chatt]}")},
         [

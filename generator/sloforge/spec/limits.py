@@ -149,7 +149,9 @@ def _tier_burn_rates(slo: Any) -> Iterator[tuple[int | None, str, int, float]]:
     else:
         chosen = [(j, t.model_dump()) for j, t in enumerate(alerting.tiers)]
     for index, tier in chosen:
-        if getattr(alerting, tier["severity"]).disable:
+        # A ladder tier names a severity; its class (page/ticket) may come from the catalog.
+        kind = tier["severity"] if tier["severity"] in ("page", "ticket") else tier.get("class_")
+        if kind in ("page", "ticket") and getattr(alerting, kind).disable:
             continue
         long_window = parse_duration(tier["long_window"])
         if tier.get("burn_rate") is not None:
