@@ -443,3 +443,90 @@ def test_explain_never_prints_a_negative_or_meaningless_duration(
     )
     for cell in _timings(tier, 1 - objective / 100):
         assert re.fullmatch(r"(\d+(\.\d)?[smhd]|under 1s|never|n/a)", cell), cell
+
+
+# --- class 5: YAML 1.1 scalars in text fields keep the text as written --------------------------
+
+YAML11 = [
+    ("012", "an octal-looking number"),
+    ("0x1F", "a hexadecimal number"),
+    ("0o17", "an 0o octal number"),
+    ("1_000", "a number with an underscore"),
+    ("12:30", "a base-60 time"),
+    ("1e3", "an exponent without a dot"),
+    ("1.50", "a float with a trailing zero"),
+    ("on", "on"),
+    ("yes", "yes"),
+    ("Off", "Off"),
+    ("2024-01-01", "a date"),
+    (".inf", "infinity"),
+]
+
+
+def label_values(tmp_path: Path, text: str) -> dict[str, str]:
+    """Compile the shop service with ``text`` plain (unquoted) as a label value, the owner, an
+    alert's severity and an annotation; return what reached the alerting rule."""
+    import yaml as pyyaml
+    from sloforge.pipeline import build_outputs, load
+
+    source = SHOP_SERVICE.replace("owner: shop", f"owner: {text}\nlabels: {{tier: {text}}}")
+    source += (
+        f"alerts:\n  - {{name: A, expr: up == 0, severity: {text}, annotations: {{x: {text}}}}}\n"
+    )
+    (tmp_path / "shop.yaml").write_text(source)
+    files = build_outputs(load([tmp_path / "shop.yaml"]).project)
+    rules = pyyaml.safe_load(files["prometheus/rules/shop.rules.yml"])
+    alert = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "A")
+    return {
+        "tier": alert["labels"]["tier"],
+        "team": alert["labels"]["team"],
+        "severity": alert["labels"]["severity"],
+        "x": alert["annotations"]["x"],
+    }
+
+
+@pytest.mark.parametrize(("text", "what"), YAML11, ids=[f"{w} ({t})" for t, w in YAML11])
+def test_a_yaml_1_1_scalar_in_a_text_field_keeps_the_text_as_written(
+    tmp_path: Path, text: str, what: str
+) -> None:
+    assert label_values(tmp_path, text) == {"tier": text, "team": text, "severity": text, "x": text}
+
+
+def test_numbers_stay_numbers_where_a_number_is_meant(tmp_path: Path) -> None:
+    (tmp_path / "shop.yaml").write_text(SHOP_SERVICE.replace("99.9", "0x63"))
+    from sloforge.pipeline import load
+
+    assert load([tmp_path / "shop.yaml"]).project.services[0].slos[0].objective == 99
+
+
+YAML11_SCALARS = st.one_of(
+    st.integers(0, 10**6).map(lambda n: f"0{n:o}"),
+    st.integers(0, 10**6).map(lambda n: f"0x{n:X}"),
+    st.integers(1, 10**4).map(lambda n: f"{n}_{n % 1000:03d}"),
+    st.tuples(st.integers(1, 59), st.integers(0, 59)).map(lambda t: f"{t[0]}:{t[1]:02d}"),
+    st.floats(0, 10**6, allow_nan=False).map(lambda f: f"{f:.3f}0"),
+    st.sampled_from(
+        ["on", "off", "yes", "no", "y", "n", "true", "False", "ON", "Yes", "~", "null"]
+    ),
+)
+
+
+@settings_(max_examples=60, deadline=None, derandomize=True)
+@given(text=YAML11_SCALARS)
+def test_any_yaml_1_1_scalar_as_a_label_value_is_kept_or_refused_never_changed(
+    text: str,
+) -> None:
+    """Property: a plain scalar written as a label value reaches the rules exactly as written,
+    or (null: no text at all) is refused with a located message; never a converted value."""
+    import tempfile
+
+    from sloforge.errors import SpecError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            got = label_values(Path(tmp), text)
+        except SpecError as exc:
+            assert text in ("~", "null"), exc
+            assert all(p.location.line for p in exc.problems)
+            return
+    assert got == {"tier": text, "team": text, "severity": text, "x": text}

@@ -48,6 +48,9 @@ class Document:
     data: Any
     positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     origin: Origin | None = None
+    # The text of every plain scalar YAML 1.1 read as a number, boolean or date (`012`,
+    # `0x1F`, `on`, `1_000`, `12:30`): a field meant as text keeps it as written.
+    written: dict[PathKey, str] = field(default_factory=dict)
 
     def source(self, path: Iterable[str | int]) -> tuple[Document, PathKey]:
         """The document and field path that ``path`` was written as."""
@@ -221,7 +224,7 @@ def load_yaml_text(text: str, name: str) -> tuple[list[Document], list[Problem]]
             data = walker.build(node)
             if walker.problems:
                 return documents, walker.problems
-            documents.append(Document(name, index, data, walker.positions))
+            documents.append(Document(name, index, data, walker.positions, written=walker.written))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -279,6 +282,11 @@ _SAFE_SCALAR_TAGS = frozenset(
 )
 
 
+_TYPED_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "timestamp")
+)
+
+
 class _NodeWalker:
     """Turns a YAML node tree into plain data while recording positions.
 
@@ -292,6 +300,7 @@ class _NodeWalker:
     def __init__(self, name: str) -> None:
         self.name = name
         self.positions: dict[PathKey, tuple[int, int]] = {}
+        self.written: dict[PathKey, str] = {}
         self.problems: list[Problem] = []
         self.nodes = 0
 
@@ -319,6 +328,8 @@ class _NodeWalker:
                 )
                 return None
             return [self.build(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
+        if node.tag in _TYPED_SCALAR_TAGS and not getattr(node, "style", None):  # plain
+            self.written[path] = node.value
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> Any:

@@ -23,6 +23,7 @@ from .models import (
 )
 from .partial import present, salvage
 from .routing import routing_checks
+from .scalars import as_written
 from .severities import severity_checks
 
 FOREIGN_HINT = " (Sloth, Pyrra and OpenSLO documents are recognised by their own version)"
@@ -97,7 +98,7 @@ def validate_document(document: Document) -> tuple[list[Located], list[Problem]]
     # A wrong or missing apiVersion is one problem; the kind still says which model
     # the rest must follow, so its mistakes are reported in the same run.
     model = KINDS[kind]
-    body = {**data, "apiVersion": API_VERSION}
+    body = as_written(model, {**data, "apiVersion": API_VERSION}, document.written)
     try:
         spec = model.model_validate(body)
     except ValidationError as exc:
@@ -176,7 +177,9 @@ def _validate_items(document: Document) -> tuple[list[Located], list[Problem]]:
     problems: list[Problem] = []
     for i, item in enumerate(document.data):
         positions = {key[1:]: pos for key, pos in document.positions.items() if key[:1] == (i,)}
-        got, errs = validate_document(Document(document.file, document.index, item, positions))
+        written = {key[1:]: text for key, text in document.written.items() if key[:1] == (i,)}
+        part = Document(document.file, document.index, item, positions, written=written)
+        got, errs = validate_document(part)
         located.extend(got)
         problems.extend(errs)
     return located, problems
