@@ -14,9 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sloforge.build.dashboards import build_dashboards
+from sloforge.build.dashboards import build_dashboards as _build_dashboards
 from sloforge.model import conventions as names
+from sloforge.model.domain import Project
+from sloforge.output.serialize import serialize
 from sloforge.pipeline import load
+
+
+def build_dashboards(project: Project) -> dict[str, bytes]:
+    """What the builder's files hold once written."""
+    return serialize(_build_dashboards(project))
+
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM_CACHE = ROOT / ".cache" / "npm"

@@ -15,10 +15,25 @@ import promql_parser
 import pytest
 import toolbox
 import yaml
-from sloforge.build.dashboards import build_dashboards, panel_queries, signal_unit
+from sloforge.build.dashboards import build_dashboards as _build_dashboards
+from sloforge.build.dashboards import panel_queries, signal_unit
 from sloforge.errors import SpecError
 from sloforge.model import conventions as names
-from sloforge.pipeline import load, prometheus_rules
+from sloforge.model.domain import Project
+from sloforge.output.serialize import serialize
+from sloforge.pipeline import load
+from sloforge.pipeline import prometheus_rules as _prometheus_rules
+
+
+def build_dashboards(project: Project) -> dict[str, bytes]:
+    """What the builder's files hold once written."""
+    return serialize(_build_dashboards(project))
+
+
+def prometheus_rules(project: Project) -> dict[str, bytes]:
+    """What the builder's files hold once written."""
+    return serialize(_prometheus_rules(project))
+
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "dashboards"

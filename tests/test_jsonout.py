@@ -12,7 +12,9 @@ from grafanalib._gen import DashboardEncoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sloforge.build import dashboards
+from sloforge.model.artifacts import JsonFile
 from sloforge.output import jsonout
+from sloforge.output.serialize import render
 from sloforge.pipeline import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +168,7 @@ def test_the_example_dashboards_are_written_as_json_dumps_with_grafanalib_writes
     built += [dashboards.service_dashboard(s, project.settings) for s in project.services]
     for dashboard in built:
         expected = _reference(dashboard, cls=DashboardEncoder) + "\n"
-        assert dashboards._encode(dashboard) == expected.encode("utf-8"), dashboard["title"]
+        assert render(JsonFile(dashboard)) == expected.encode("utf-8"), dashboard["title"]
 
 
 @pytest.mark.parametrize("first, then", [(1, 1.0), (1.0, 1), (0.0, -0.0), (-0.0, 0.0)])

@@ -8,10 +8,25 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sloforge.build.runbooks import block, build_runbooks
+from sloforge.build.runbooks import block
+from sloforge.build.runbooks import build_runbooks as _build_runbooks
 from sloforge.errors import CompileError, SpecError
 from sloforge.model import conventions as names
-from sloforge.pipeline import generate, load, prometheus_rules
+from sloforge.model.domain import Project
+from sloforge.output.serialize import serialize
+from sloforge.pipeline import generate, load
+from sloforge.pipeline import prometheus_rules as _prometheus_rules
+
+
+def build_runbooks(project: Project) -> dict[str, bytes]:
+    """What the builder's files hold once written."""
+    return serialize(_build_runbooks(project))
+
+
+def prometheus_rules(project: Project) -> dict[str, bytes]:
+    """What the builder's files hold once written."""
+    return serialize(_prometheus_rules(project))
+
 
 ROOT = Path(__file__).resolve().parent.parent
 

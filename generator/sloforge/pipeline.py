@@ -13,11 +13,14 @@ from .build.dashboards import build_dashboards
 from .build.promtests import test_documents
 from .build.rules import build_rules
 from .build.runbooks import build_runbooks
+from .build.targets import build_targets
 from .errors import CompileError, Location, Problem, SpecError
 from .model import conventions as names
+from .model.artifacts import Files, YamlFile
 from .model.domain import Project
 from .output import yamlout
 from .output.overlap import refuse_overlap
+from .output.serialize import serialize
 from .output.writer import write_tree
 from .spec.bundle import Bundle
 from .spec.foreign import TOOLS, convert_documents, convert_foreign
@@ -32,7 +35,7 @@ from .spec.userfiles import (
 )
 from .spec.validate import validate_document, validate_documents
 
-Artifact = Callable[[Project], dict[str, bytes]]
+Artifact = Callable[[Project], Files]
 
 
 @dataclass(frozen=True)
@@ -60,22 +63,20 @@ def load(paths: Iterable[str | os.PathLike[str]]) -> Loaded:
     return Loaded(project, (*bundle.warnings, *orphan_runbooks(project)))
 
 
-def prometheus_rules(project: Project) -> dict[str, bytes]:
+def prometheus_rules(project: Project) -> Files:
     return {
-        names.rules_file(s.name): yamlout.document(build_rules(s, project.settings), [s.source])
+        names.rules_file(s.name): YamlFile(build_rules(s, project.settings), (s.source,))
         for s in project.services
     }
 
 
-def promtool_tests(project: Project) -> dict[str, bytes]:
-    files = {}
+def promtool_tests(project: Project) -> Files:
+    files: Files = {}
     for service in project.services:
         docs, untested = test_documents(service, project.settings)
-        notes = "".join(f"# untested: {reason}\n" for reason in untested)
+        notes = tuple(f"untested: {reason}" for reason in untested)
         for path, doc in docs.items():
-            files[path] = (yamlout.header([service.source]) + notes + yamlout.dump(doc)).encode(
-                "utf-8"
-            )
+            files[path] = YamlFile(doc, (service.source,), notes)
     return files
 
 
@@ -85,13 +86,11 @@ def _artifacts() -> list[Artifact]:
 
 
 def build_outputs(project: Project, targets: Iterable[str] | None = None) -> dict[str, bytes]:
-    """Every artifact, then each deployment target's files (``targets`` overrides the settings)."""
-    from .build.targets import build_targets
-
+    """Every artifact, then each deployment target's files (``targets`` overrides the settings),
+    serialized: build -> serialize, the two steps before writing."""
     files: dict[str, bytes] = {}
-    for built in _build_artifacts(project):
+    for built in _build_artifacts(project, targets):
         files.update(built)
-    files.update(build_targets(project, files, targets))
     return dict(sorted(files.items()))
 
 
@@ -100,32 +99,40 @@ PARALLEL_FROM_SLOS = 500
 _forked_project: Project | None = None  # what a forked worker builds from
 
 
-def _build_artifacts(project: Project) -> list[dict[str, bytes]]:
+def _build_artifacts(project: Project, targets: Iterable[str] | None) -> list[dict[str, bytes]]:
     """Each artifact's files; large projects build the promtool tests (the biggest
     artifact) here while a forked worker builds the others on a second core."""
-    artifacts = _artifacts()
+    chosen = None if targets is None else list(targets)
     if _jobs(project) < 2:
-        return [artifact(project) for artifact in artifacts]
+        return [serialize(promtool_tests(project)), _the_rest(project, chosen)]
     global _forked_project
     _forked_project = project
-    elsewhere = [i for i, artifact in enumerate(artifacts) if artifact is not promtool_tests]
     try:
         with multiprocessing.get_context("fork").Pool(1) as pool:
-            pending = pool.apply_async(_build_in_worker, (elsewhere,))
-            here = promtool_tests(project)
+            pending = pool.apply_async(_build_in_worker, (chosen,))
+            here = serialize(promtool_tests(project))
             built = pending.get()
     finally:
         _forked_project = None
     if built is None:  # the worker failed: build here, so the error surfaces as it would
-        built = [artifacts[i](project) for i in elsewhere]
-    return [here, *built]
+        built = _the_rest(project, chosen)
+    return [here, built]
 
 
-def _build_in_worker(indices: list[int]) -> list[dict[str, bytes]] | None:
+def _the_rest(project: Project, targets: list[str] | None) -> dict[str, bytes]:
+    """Every artifact but the promtool tests, and the deployment targets made from their data."""
+    files: Files = {}
+    for artifact in _artifacts():
+        if artifact is not promtool_tests:
+            files.update(artifact(project))
+    files.update(build_targets(project, files, targets))
+    return serialize(files)
+
+
+def _build_in_worker(targets: list[str] | None) -> dict[str, bytes] | None:
     assert _forked_project is not None
-    artifacts = _artifacts()
     try:
-        return [artifacts[i](_forked_project) for i in indices]
+        return _the_rest(_forked_project, targets)
     except Exception:  # errors need not pickle; the parent rebuilds and raises them
         return None
 

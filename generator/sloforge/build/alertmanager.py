@@ -1,7 +1,7 @@
 """The Alertmanager configuration, its notification templates and routing tests, as data.
 
 A pure function of the ``Project``: ``build_alertmanager(project)`` returns
-``{path: bytes}`` for ``out/alertmanager/``. The AlertRouting document was
+the files of ``out/alertmanager/`` as data (model/artifacts.py). The AlertRouting document was
 checked by ``routing.py``; here it is only translated:
 
 - each route with several receivers becomes one sibling route per receiver,
@@ -22,12 +22,12 @@ from importlib import resources
 from typing import Any
 
 from ..model import conventions as names
+from ..model.artifacts import Files, TextFile, YamlFile
 from ..model.domain import Project, SeverityLevel
 from ..model.durations import format_duration
 from ..model.promql import Matcher
 from ..model.receivers import render_receiver
 from ..model.routing import Route, Routing, TimeInterval, Timing
-from ..output import yamlout
 
 TEMPLATE_SUFFIX = ".tmpl"
 TEMPLATE_KEY_PREFIX = "alertmanager/"  # under templates/, in the package and in a user's override
@@ -35,19 +35,19 @@ OBJECTIVES_TEMPLATE = "sloforge-objectives.tmpl"
 DEFAULT_GROUP_BY = [names.LABEL_ALERTNAME, names.LABEL_SERVICE, names.LABEL_SLO]
 
 
-def build_alertmanager(project: Project) -> dict[str, bytes]:
+def build_alertmanager(project: Project) -> Files:
     spec = project.routing
     if spec is None:
         return {}
-    sources = list(project.sources)
+    sources = tuple(project.sources)
     templates = notification_templates(project)
     config_dir = names.ALERTMANAGER_CONFIG.rsplit("/", 1)[0]
     config = build_config(spec, project.settings.severities)
-    files = {names.ALERTMANAGER_CONFIG: yamlout.document(config, sources)}
+    files: Files = {names.ALERTMANAGER_CONFIG: YamlFile(config, sources)}
     for name, text in templates.items():
         path = f"{config_dir}/{names.ALERTMANAGER_TEMPLATES}/{name}"
-        files[path] = (_template_header(sources) + text).encode("utf-8")
-    files[names.ALERTMANAGER_ROUTING_TESTS] = yamlout.document(routing_tests(spec), sources)
+        files[path] = TextFile(text, sources, "go-template")
+    files[names.ALERTMANAGER_ROUTING_TESTS] = YamlFile(routing_tests(spec), sources)
     return files
 
 
@@ -260,8 +260,3 @@ def objectives_template(project: Project) -> str:
 def _go_string(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
-
-
-def _template_header(sources: list[str]) -> str:
-    text = names.GENERATED_HEADER.format(sources=", ".join(sources) or "sloforge")
-    return "{{/* " + text.replace("*/", "* /") + " */}}\n"

@@ -25,6 +25,7 @@ from ..errors import CompileError
 from ..model import conventions as names
 from ..model import links
 from ..model import sli as sli_queries
+from ..model.artifacts import CopiedFile, Files, TextFile
 from ..model.domain import SLO, Alert, Project, Service, Settings
 from ..model.durations import format_duration, humanize
 from ..model.promql import number
@@ -52,10 +53,10 @@ class Verbatim(str):
     """Text sloforge built as Markdown (code, links): not escaped again."""
 
 
-def build_runbooks(project: Project) -> dict[str, bytes]:
+def build_runbooks(project: Project) -> Files:
     edited = dict(project.user_files.runbooks)
     env = _environment(dict(project.user_files.templates))
-    files: dict[str, bytes] = {}
+    files: Files = {}
     for service in project.services:
         settings = project.settings
         pages: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
@@ -71,7 +72,9 @@ def build_runbooks(project: Project) -> dict[str, bytes]:
             path = names.runbook_file(service.name, alert_name)
             key = path.removeprefix("runbooks/")
             files[path] = (
-                edited[key] if key in edited else _render(env, template, context()).encode()
+                CopiedFile(edited[key])
+                if key in edited
+                else TextFile(_render(env, template, context()))
             )
     return files
 

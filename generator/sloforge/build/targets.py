@@ -1,9 +1,10 @@
 """Deployment targets: the same rules and routing, packaged for what each team deploys through.
 
 One table, ``TARGETS``: a target is a pure function from the project and the
-base outputs already built (rule files, dashboards, the Alertmanager
-configuration) to more files under ``out/<target>/``. Adding a target is one
-entry here, not a branch in every builder.
+base artifacts already built, as data (rule files, dashboards, the Alertmanager
+configuration), to more files under ``out/<target>/``. Targets transform that
+data; they never parse generated text. Adding a target is one entry here, not
+a branch in every builder.
 
 ``prometheus`` is the plain rule files every other output is tested against,
 so it is always written; naming it in ``targets`` is allowed and adds nothing.
@@ -11,20 +12,16 @@ so it is always written; naming it in ``targets`` is allowed and adds nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import yaml
-
 from ..errors import CompileError
 from ..model import conventions as names
+from ..model.artifacts import Files, Inline, JsonFile, TextFile, YamlFile
 from ..model.domain import Project
 from ..model.routing import parse_matcher
-from ..output import yamlout
-from .rules import build_rules
 
-TargetBuilder = Callable[[Project, dict[str, bytes]], dict[str, bytes]]
+TargetBuilder = Callable[[Project, Files], Files]
 
 OPERATOR_RULES_API = "monitoring.coreos.com/v1"
 OPERATOR_ALERTMANAGER_API = "monitoring.coreos.com/v1alpha1"
@@ -34,60 +31,65 @@ OPERATOR_CONFIG_DIR = "/etc/alertmanager/config"
 THANOS_PARTIAL_RESPONSE = "abort"  # an SLO alert must not evaluate on partial data
 
 
-def _groups(project: Project) -> dict[str, list[dict[str, Any]]]:
-    """Each service's rule groups, exactly as in its Prometheus rule file."""
-    return {s.name: build_rules(s, project.settings)["groups"] for s in project.services}
+def _groups(project: Project, base: Files) -> dict[str, list[dict[str, Any]]]:
+    """Each service's rule groups: the data of its Prometheus rule file."""
+    return {s.name: _yaml(base, names.rules_file(s.name))["groups"] for s in project.services}
 
 
-def _sources(project: Project) -> list[str]:
-    return list(project.sources)
+def _yaml(base: Files, path: str) -> Any:
+    file = base[path]
+    assert isinstance(file, YamlFile), path
+    return file.data
 
 
-def _service_sources(project: Project, service: str) -> list[str]:
+def _sources(project: Project) -> tuple[str, ...]:
+    return tuple(project.sources)
+
+
+def _service_sources(project: Project, service: str) -> tuple[str, ...]:
     """A per-service file names the one source it comes from, like its Prometheus rule file."""
-    return [s.source for s in project.services if s.name == service]
+    return tuple(s.source for s in project.services if s.name == service)
 
 
 # --- Prometheus Operator ----------------------------------------------------------
 
 
-def prometheus_operator(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
-    files = {}
-    for service, groups in _groups(project).items():
+def prometheus_operator(project: Project, base: Files) -> Files:
+    files: Files = {}
+    for service, groups in _groups(project, base).items():
         resource = {
             "apiVersion": OPERATOR_RULES_API,
             "kind": "PrometheusRule",
             "metadata": {"name": names.operator_resource_name(service), "labels": dict(MANAGED_BY)},
             "spec": {"groups": groups},
         }
-        files[names.operator_rule_file(service)] = yamlout.document(
+        files[names.operator_rule_file(service)] = YamlFile(
             resource, _service_sources(project, service)
         )
-    config = base.get(names.ALERTMANAGER_CONFIG)
-    if config is not None:
-        files[names.OPERATOR_ALERTMANAGER_SECRET] = yamlout.document(
-            _config_secret(config, base), _sources(project)
+    if names.ALERTMANAGER_CONFIG in base:
+        config = _yaml(base, names.ALERTMANAGER_CONFIG)
+        files[names.OPERATOR_ALERTMANAGER_SECRET] = YamlFile(
+            _config_secret(config, base), _sources(project), inlines=True
         )
+        body: YamlFile | TextFile
         try:
-            body = yamlout.document(alertmanager_config(yaml.safe_load(config)), _sources(project))
+            body = YamlFile(alertmanager_config(config), _sources(project))
         except CompileError as exc:
             # Visible in the tree and in review, instead of failing the rule targets too.
-            body = (yamlout.header(_sources(project)) + f"# No AlertmanagerConfig: {exc}\n").encode(
-                "utf-8"
-            )
+            body = TextFile(f"# No AlertmanagerConfig: {exc}\n", _sources(project), "hash")
         files[names.OPERATOR_ALERTMANAGER_CONFIG] = body
     return files
 
 
-def _config_secret(config: bytes, base: dict[str, bytes]) -> dict[str, Any]:
+def _config_secret(config: dict[str, Any], base: Files) -> dict[str, Any]:
     """The whole configuration as the Secret an ``Alertmanager`` names in ``configSecret``."""
-    data = yaml.safe_load(config)
-    data["templates"] = [f"{OPERATOR_CONFIG_DIR}/*.tmpl"]
+    mounted = {**config, "templates": [f"{OPERATOR_CONFIG_DIR}/*.tmpl"]}
     prefix = names.ALERTMANAGER_CONFIG.rsplit("/", 1)[0] + f"/{names.ALERTMANAGER_TEMPLATES}/"
-    string_data = {"alertmanager.yaml": yamlout.dump(data)}
-    for path, body in sorted(base.items()):
+    string_data: dict[str, Any] = {"alertmanager.yaml": Inline(mounted)}
+    for path, file in sorted(base.items()):
         if path.startswith(prefix):
-            string_data[path.removeprefix(prefix)] = body.decode("utf-8")
+            assert isinstance(file, TextFile), path
+            string_data[path.removeprefix(prefix)] = Inline(file)
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -234,21 +236,21 @@ def _camel(snake: str) -> str:
 # --- Mimir / Cortex ruler and Thanos Ruler ----------------------------------------
 
 
-def mimir(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
+def mimir(project: Project, base: Files) -> Files:
     """One ruler namespace per service, in the file format ``mimirtool rules load`` reads."""
     return {
-        names.mimir_rules_file(service): yamlout.document(
+        names.mimir_rules_file(service): YamlFile(
             {"namespace": service, "groups": groups}, _service_sources(project, service)
         )
-        for service, groups in _groups(project).items()
+        for service, groups in _groups(project, base).items()
     }
 
 
-def thanos(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
-    files = {}
-    for service, groups in _groups(project).items():
+def thanos(project: Project, base: Files) -> Files:
+    files: Files = {}
+    for service, groups in _groups(project, base).items():
         tagged = [{**g, "partial_response_strategy": THANOS_PARTIAL_RESPONSE} for g in groups]
-        files[names.thanos_rules_file(service)] = yamlout.document(
+        files[names.thanos_rules_file(service)] = YamlFile(
             {"groups": tagged}, _service_sources(project, service)
         )
     return files
@@ -257,34 +259,28 @@ def thanos(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
 # --- monitoring mixin -------------------------------------------------------------
 
 
-def mixin(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
+def mixin(project: Project, base: Files) -> Files:
     """A monitoring-mixin: groups with alerts go to prometheusAlerts, the rest to prometheusRules.
 
     Groups are kept whole, so the recordings an alert reads are evaluated in the same group first.
     """
-    groups = [g for service_groups in _groups(project).values() for g in service_groups]
+    groups = [g for service_groups in _groups(project, base).values() for g in service_groups]
     alerts = [g for g in groups if any("alert" in r for r in g["rules"])]
     rules = [g for g in groups if not any("alert" in r for r in g["rules"])]
     prefix = names.dashboard_file("x").rsplit("/", 1)[0] + "/"
-    dashboards = {
-        path.removeprefix(prefix): json.loads(body)
-        for path, body in sorted(base.items())
-        if path.startswith(prefix) and path.endswith(".json")
-    }
-    header = "".join(
-        f"// {line.removeprefix('# ')}"
-        for line in yamlout.header(_sources(project)).splitlines(True)
-    )
+    dashboards = {}
+    for path, file in sorted(base.items()):
+        if path.startswith(prefix) and path.endswith(".json"):
+            assert isinstance(file, JsonFile), path
+            dashboards[path.removeprefix(prefix)] = file.data
+    sources = _sources(project)
     return {
-        names.MIXIN_RULES: (header + _jsonnet({"groups": rules})).encode("utf-8"),
-        names.MIXIN_ALERTS: (header + _jsonnet({"groups": alerts})).encode("utf-8"),
-        names.MIXIN_DASHBOARDS: (header + _jsonnet(dashboards)).encode("utf-8"),
-        names.MIXIN_MAIN: (header + _MIXIN_MAIN).encode("utf-8"),
+        names.MIXIN_RULES: JsonFile({"groups": rules}, sources, sort_keys=False),
+        names.MIXIN_ALERTS: JsonFile({"groups": alerts}, sources, sort_keys=False),
+        # Sorted like the dashboard files themselves.
+        names.MIXIN_DASHBOARDS: JsonFile(dashboards, sources, sort_keys=True),
+        names.MIXIN_MAIN: TextFile(_MIXIN_MAIN, sources, "slashes"),
     }
-
-
-def _jsonnet(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 _MIXIN_MAIN = """{
@@ -302,7 +298,7 @@ _MIXIN_MAIN = """{
 # --- the table --------------------------------------------------------------------
 
 
-def prometheus(project: Project, base: dict[str, bytes]) -> dict[str, bytes]:
+def prometheus(project: Project, base: Files) -> Files:
     return {}  # the base rule files themselves
 
 
@@ -323,11 +319,9 @@ def check_targets(targets: Iterable[str]) -> list[str]:
     return chosen
 
 
-def build_targets(
-    project: Project, base: dict[str, bytes], targets: Iterable[str] | None = None
-) -> dict[str, bytes]:
+def build_targets(project: Project, base: Files, targets: Iterable[str] | None = None) -> Files:
     """Files of every chosen target (``targets`` overrides the Settings document's list)."""
-    files: dict[str, bytes] = {}
+    files: Files = {}
     for target in check_targets(project.settings.targets if targets is None else targets):
         files.update(TARGETS[target](project, base))
     return files
