@@ -41,6 +41,7 @@ PROVISIONING_PATH = "/etc/grafana/dashboards"  # where out/grafana/dashboards la
 _S = names.LABEL_SERVICE
 _L = names.LABEL_SLO
 _BY_SLO = f"by ({_S}, {_L})"
+_VAR_SERVICE, _VAR_SLO = names.DASHBOARD_SERVICE_VARIABLE, names.DASHBOARD_SLO_VARIABLE
 
 Steps = list[tuple[float | None, str]]  # Grafana threshold steps: (from value, colour)
 
@@ -129,15 +130,18 @@ def overview(project: Project) -> dict[str, Any]:
             w=12,
         )
     alerts = _sel(
-        names.ALERTS_METRIC, (Matcher("alertstate", "=", "firing"), *filters, Matcher(_L, "!=", ""))
+        names.ALERTS_METRIC,
+        (Matcher(names.LABEL_ALERTSTATE, "=", "firing"), *filters, Matcher(_L, "!=", "")),
     )
     layout.add(_alert_table("Firing SLO alerts", alerts), w=24, h=8)
     if slos:
         _burn_downs(layout, slos)
     variables = [
         _datasource_variable(),
-        _query_variable("service", f"label_values({names.RECORD_OBJECTIVE}, {_S})"),
-        _query_variable("slo", f'label_values({names.RECORD_OBJECTIVE}{{{_S}=~"$service"}}, {_L})'),
+        _query_variable(_VAR_SERVICE, f"label_values({names.RECORD_OBJECTIVE}, {_S})"),
+        _query_variable(
+            _VAR_SLO, f'label_values({names.RECORD_OBJECTIVE}{{{_S}=~"$service"}}, {_L})'
+        ),
     ]
     return _dashboard(
         "SLO overview",
@@ -176,7 +180,8 @@ def _slo_table(title: str, slos: list[SLO], filters: tuple[Matcher, ...]) -> dic
     remaining = f"min {_BY_SLO} ({_sel(names.RECORD_BUDGET_REMAINING, filters)})"
     burn = f"max {_BY_SLO} ({_sel(names.RECORD_CURRENT_BURN, filters)})"
     firing = _sel(
-        names.ALERTS_METRIC, (Matcher("alertstate", "=", "firing"), *filters, Matcher(_L, "!=", ""))
+        names.ALERTS_METRIC,
+        (Matcher(names.LABEL_ALERTSTATE, "=", "firing"), *filters, Matcher(_L, "!=", "")),
     )
     alerts = f"count {_BY_SLO} ({firing})\nor\n0 * {objective}"
     budget_steps: Steps = [(None, "red"), (0.0, "orange"), (0.25, "green")]
@@ -263,7 +268,7 @@ def _service_layout(service: Service, settings: Settings) -> tuple[dict[str, Any
             w=24,
             h=4 + len(service.slos),
         )
-    alerts = _sel(names.ALERTS_METRIC, (Matcher("alertstate", "=", "firing"), *own))
+    alerts = _sel(names.ALERTS_METRIC, (Matcher(names.LABEL_ALERTSTATE, "=", "firing"), *own))
     layout.add(_alert_table("Firing alerts of this service", alerts), w=12, h=8)
     layout.add(_alert_state("Alert state over time", _sel(names.ALERTS_METRIC, own)), w=12, h=8)
     _red(layout, service)
@@ -272,9 +277,9 @@ def _service_layout(service: Service, settings: Settings) -> tuple[dict[str, Any
     for slo in service.slos:
         _slo_row(layout, slo, settings)
     _user_rows(layout, [r for r in service.dashboard_rows if not r.business])
-    variables = [_datasource_variable(), _constant_variable("service", service.name)]
+    variables = [_datasource_variable(), _constant_variable(_VAR_SERVICE, service.name)]
     if service.slos:
-        variables.append(_custom_variable("slo", [s.name for s in service.slos]))
+        variables.append(_custom_variable(_VAR_SLO, [s.name for s in service.slos]))
     description = service.description or f"SLOs and alerts of {service.name}."
     dashboard = _dashboard(
         f"SLOs: {service.name}",
@@ -423,7 +428,7 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
     own = (Matcher(_S, "=", "$service"), Matcher(_L, "=", slo.name))
     group = "".join(f" {{{{{label}}}}}" for label in slo.sli.group_by)
     base = base_window(slo)
-    objective = number(slo.objective / 100)
+    objective = number(slo.objective_ratio)
     layout.add(
         _timeseries(
             "SLI against its objective",
@@ -439,7 +444,7 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
                 _target(_sel(names.RECORD_OBJECTIVE, own), "objective"),
             ],
             unit="percentunit",
-            steps=[(None, "red"), (slo.objective / 100, "green")],
+            steps=[(None, "red"), (slo.objective_ratio, "green")],
             description=f"Good events as a share of all; the objective is {objective}.",
         ),
         w=8,
@@ -489,7 +494,9 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
         w=12,
     )
     if slo.tiers:
-        alerts = _sel(names.ALERTS_METRIC, (Matcher("alertname", "=", slo.alert_name), *own))
+        alerts = _sel(
+            names.ALERTS_METRIC, (Matcher(names.LABEL_ALERTNAME, "=", slo.alert_name), *own)
+        )
         layout.add(
             _timeseries(
                 f"Alert state: {slo.alert_name}",
@@ -708,7 +715,7 @@ def business_dashboard(project: Project) -> dict[str, Any] | None:
             names_re = "|".join(sorted(a.name for a in alerts))
             state = _sel(
                 names.ALERTS_METRIC,
-                (Matcher(_S, "=", service.name), Matcher("alertname", "=~", names_re)),
+                (Matcher(_S, "=", service.name), Matcher(names.LABEL_ALERTNAME, "=~", names_re)),
             )
             layout.add(
                 _alert_state(f"{service.name}: business alerts pending and firing", state),

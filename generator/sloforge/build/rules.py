@@ -60,7 +60,7 @@ def budget_rules(slo: SLO) -> list[Rule]:
     period = selector(names.error_ratio_record(slo.period), slo)
     budget = number(slo.error_budget)
     rules += [
-        _recording(names.RECORD_OBJECTIVE, f"vector({number(slo.objective / 100)})", labels),
+        _recording(names.RECORD_OBJECTIVE, f"vector({number(slo.objective_ratio)})", labels),
         _recording(names.RECORD_ERROR_BUDGET, f"vector({budget})", labels),
         _recording(names.RECORD_BUDGET_REMAINING, f"1 - {period} / {budget}", labels),
     ]

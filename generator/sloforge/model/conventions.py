@@ -15,6 +15,8 @@ LABEL_LONG_WINDOW = "long_window"
 LABEL_SHORT_WINDOW = "short_window"
 LABEL_SLO_TIER = "slo_tier"  # page | ticket, for routing and inhibition
 LABEL_ALERTNAME = "alertname"  # Prometheus' own label naming an alert
+LABEL_ALERTSTATE = "alertstate"  # pending | firing, on Prometheus' ALERTS series
+LABEL_BUCKET = "le"  # a classic histogram bucket's upper bound
 # An alert labelled category="business" watches a business metric (orders, payments):
 # it goes on the business-metrics dashboard (docs/dashboards.md).
 LABEL_CATEGORY = "category"
@@ -110,6 +112,14 @@ def runbook_file(service: str, alert: str) -> str:
 def dashboard_file(name: str) -> str:
     return f"grafana/dashboards/{name}.json"
 
+
+# Grafana dashboard uids (at most 40 characters; service names never contain "_", so the
+# fixed uids cannot collide with a service's) and the variable that selects one SLO.
+DASHBOARD_UID_PREFIX = "sloforge-"
+OVERVIEW_DASHBOARD_UID = "sloforge_slo-overview"
+BUSINESS_DASHBOARD_UID = "sloforge_business-metrics"
+DASHBOARD_SERVICE_VARIABLE = "service"
+DASHBOARD_SLO_VARIABLE = "slo"
 
 # The overview dashboard's file name; a service of this name would overwrite it.
 OVERVIEW_DASHBOARD = "slo-overview"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from . import conventions as names
 from .promql import Matcher, Selector
 from .routing import Routing
 
@@ -72,13 +73,18 @@ class SLO:
     evaluation_interval: int = 60  # seconds between evaluations of the SLO's rule group
 
     @property
+    def objective_ratio(self) -> float:
+        """The objective as a ratio (99.9 -> 0.999): the one place it is divided by 100."""
+        return self.objective / 100
+
+    @property
     def error_budget(self) -> float:
-        return round(1 - self.objective / 100, 12)
+        return round(1 - self.objective_ratio, 12)
 
     @property
     def selector_labels(self) -> tuple[tuple[str, str], ...]:
         """Labels that identify this SLO's recorded series."""
-        return tuple((k, v) for k, v in self.labels if k in ("slo_service", "slo"))
+        return tuple((k, v) for k, v in self.labels if k in (names.LABEL_SERVICE, names.LABEL_SLO))
 
     @property
     def windows(self) -> tuple[int, ...]:

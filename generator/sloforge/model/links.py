@@ -8,11 +8,10 @@ from urllib.parse import quote
 from . import conventions as names
 from .domain import Settings
 
-# Grafana dashboard uids are at most 40 characters of [a-zA-Z0-9_-]. Service
-# names never contain "_", so the overview's uid cannot collide with a service's.
+# Grafana dashboard uids are at most 40 characters of [a-zA-Z0-9_-].
 _UID_LIMIT = 40
-OVERVIEW_UID = "sloforge_slo-overview"
-BUSINESS_UID = "sloforge_business-metrics"
+OVERVIEW_UID = names.OVERVIEW_DASHBOARD_UID
+BUSINESS_UID = names.BUSINESS_DASHBOARD_UID
 
 
 def runbook_url(settings: Settings, service: str, alert: str) -> str:
@@ -24,7 +23,7 @@ def runbook_url(settings: Settings, service: str, alert: str) -> str:
 
 
 def dashboard_uid(service: str) -> str:
-    uid = f"sloforge-{service}"
+    uid = f"{names.DASHBOARD_UID_PREFIX}{service}"
     if len(uid) <= _UID_LIMIT:
         return uid
     # Truncating alone would give two long service names the same uid.
@@ -39,7 +38,11 @@ def dashboard_url(settings: Settings, service: str, slo: str | None = None) -> s
     own path ``/d/<uid>``, which works inside Grafana and which notification
     templates can prefix with their Grafana address.
     """
-    return _grafana_url(settings, dashboard_uid(service), {"var-slo": slo} if slo else {})
+    return _grafana_url(
+        settings,
+        dashboard_uid(service),
+        {f"var-{names.DASHBOARD_SLO_VARIABLE}": slo} if slo else {},
+    )
 
 
 def overview_url(settings: Settings) -> str:

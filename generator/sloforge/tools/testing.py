@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ToolError
+from ..model import conventions as names
 from . import binaries as tools
 from .alertmanager_check import testing_checks as alertmanager_checks
 from .report import Check, CheckProvider, Report
@@ -139,11 +140,11 @@ def _alert_sets(text: str) -> set[str]:
     found = set()
     for labels in re.findall(r"Labels:\{(.*?)\}", text):
         pairs = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels))
-        pairs.pop("alertname", None)
-        if "long_window" in pairs:
+        pairs.pop(names.LABEL_ALERTNAME, None)
+        if names.LABEL_LONG_WINDOW in pairs:
             found.add(
-                f"{pairs.get('severity', '?')} "
-                f"{pairs['long_window']}/{pairs.get('short_window', '?')}"
+                f"{pairs.get(names.LABEL_SEVERITY, '?')} "
+                f"{pairs[names.LABEL_LONG_WINDOW]}/{pairs.get(names.LABEL_SHORT_WINDOW, '?')}"
             )
         else:
             found.add("{" + ", ".join(f"{k}={v}" for k, v in sorted(pairs.items())) + "}")
