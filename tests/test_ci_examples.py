@@ -17,11 +17,11 @@ HOOKS = ROOT / ".pre-commit-hooks.yaml"
 
 
 def readme_commands() -> list[str]:
-    """The sloforge commands of the README's "Use in CI" console block, comments removed."""
+    """The sloforge commands of the README's "Use in CI" block, comments removed."""
     text = (ROOT / "README.md").read_text()
     section = text.split("\n## Use in CI\n", 1)[1]
-    block = section.split("```console\n", 1)[1].split("```", 1)[0]
-    return [line[2:].split("#")[0].strip() for line in block.splitlines() if line.startswith("$ ")]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
 
 
 def github_steps() -> list[str]:
