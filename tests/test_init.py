@@ -178,3 +178,40 @@ def test_every_make_target_of_the_new_repository_passes_with_real_promtool_and_a
     assert "6 passed, 0 failed" in result.stdout
     diff = sloforge("diff", "out", "out", cwd=repo)
     assert diff.returncode == 0, diff.stderr
+
+
+class _Installed:
+    def __init__(self, direct_url: str | None) -> None:
+        self.direct_url = direct_url
+
+    def read_text(self, name: str) -> str | None:
+        assert name == "direct_url.json"
+        return self.direct_url
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "pinned"),
+    [
+        (
+            '{"url": "https://github.com/acme/sloforge.git", '
+            '"vcs_info": {"vcs": "git", "commit_id": "75e8d08", "requested_revision": "v1"}}',
+            "sloforge @ git+https://github.com/acme/sloforge.git@75e8d08",
+        ),
+        ('{"url": "file:///home/me/sloforge", "dir_info": {"editable": true}}', None),
+        ('{"url": "file:///tmp/sloforge-0.1.0-py3-none-any.whl", "archive_info": {}}', None),
+        (None, None),
+    ],
+    ids=[
+        "a pipx install from git pins its URL and commit",
+        "an editable install pins nothing",
+        "a wheel pins nothing",
+        "an install without PEP 610 data pins nothing",
+    ],
+)
+def test_the_ci_files_pin_the_git_commit_sloforge_was_installed_from(
+    monkeypatch: pytest.MonkeyPatch, direct_url: str | None, pinned: str | None
+) -> None:
+    from sloforge import init
+
+    monkeypatch.setattr(init.metadata, "distribution", lambda name: _Installed(direct_url))
+    assert init.installed_from() == pinned
