@@ -10,13 +10,74 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from . import __version__
 from .errors import Problem, SloforgeError, SpecError
 
+_state = {"debug": False}
+GLOBAL_FLAGS = ("--debug", "-V", "--version")
+
+
+class _Commands(TyperGroup):
+    """``--debug`` and ``-V``/``--version`` are read anywhere before ``--``, so they work
+    after the command too (``sloforge validate slo --debug``), as the contract says."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        head, tail = args[:end], args[end:]
+        _state["debug"] = "--debug" in head
+        if "-V" in head or "--version" in head:
+            typer.echo(f"sloforge {__version__}")
+            ctx.exit(0)
+        if ctx.resilient_parsing:  # shell completion: leave the words as typed
+            return super().parse_args(ctx, args)
+        return super().parse_args(ctx, [a for a in head if a != "--debug"] + tail)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        return _plain(super().get_params(ctx))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _plain(command.params)
+        return command
+
+
+class _PlainArgument(TyperArgument):
+    """Help names an argument by its metavar alone: no Python type such as <list[Path]>."""
+
+    def display_type_rich(self, ctx: click.Context) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+
+
+class _PlainOption(TyperOption):
+    """An option's value is shown as its metavar (``--out DIR``), never as a Python type."""
+
+    def display_type_rich(self, ctx: click.Context) -> str | None:
+        if self.metavar:
+            return self.metavar
+        longest = max(self.opts, key=len)
+        return longest.lstrip("-").replace("-", "_").upper()
+
+
+def _plain(params: list[click.Parameter]) -> list[click.Parameter]:
+    for param in params:
+        if type(param) is TyperArgument:
+            param.__class__ = _PlainArgument
+        elif type(param) is TyperOption:
+            param.__class__ = _PlainOption
+    return params
+
+
 app = typer.Typer(
-    add_completion=False,
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -26,13 +87,16 @@ app = typer.Typer(
     ),
 )
 
-_state = {"debug": False}
 T = TypeVar("T")
 
 Paths = Annotated[
-    list[Path], typer.Argument(help="SLO files or directories (searched recursively).")
+    list[Path],
+    typer.Argument(
+        metavar="PATH...",
+        help="SLO files or directories (searched recursively); - reads standard input.",
+    ),
 ]
-OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]
+OutDir = Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output directory.")]
 
 
 def _known_targets(values: list[str] | None) -> list[str] | None:
@@ -50,6 +114,7 @@ TargetOption = Annotated[
     typer.Option(
         "--target",
         "-t",
+        metavar="NAME",
         help="Deployment target (repeatable): prometheus, prometheus-operator, mimir, thanos, "
         "mixin. Overrides `targets:` of the Settings document.",
         callback=_known_targets,
@@ -94,25 +159,20 @@ def run(action: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"sloforge {__version__}")
-        raise typer.Exit(0)
-
-
 @app.callback()
 def _main(
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show Python tracebacks for internal errors.")
-    ] = False,
-    version: Annotated[
         bool,
         typer.Option(
-            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+            "--debug", help="Show Python tracebacks for internal errors (before or after COMMAND)."
         ),
     ] = False,
+    version: Annotated[
+        bool, typer.Option("-V", "--version", help="Print the version and exit.")
+    ] = False,
 ) -> None:
-    _state["debug"] = debug
+    # Both are read by _Commands.parse_args wherever they stand; declared here for --help.
+    del debug, version
 
 
 @app.command()
@@ -126,9 +186,13 @@ def validate(paths: Paths) -> None:
     slos = sum(len(s.slos) for s in project.services)
     alerts = sum(len(s.alerts) for s in project.services)
     typer.echo(
-        f"ok: {len(project.sources)} files, {len(project.services)} services, "
-        f"{slos} SLOs, {alerts} plain alerts"
+        f"ok: {_count(len(project.sources), 'file')}, {_count(len(project.services), 'service')}, "
+        f"{_count(slos, 'SLO')}, {_count(alerts, 'plain alert')}"
     )
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 @app.command()
@@ -169,7 +233,10 @@ def check(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) 
 def lint(
     paths: Paths,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="text, json, or github (workflow annotations).")
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="text, json, or github (workflow annotations)."
+        ),
     ] = "text",
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
@@ -191,13 +258,22 @@ def lint(
 @app.command()
 def diff(
     old: Annotated[
-        str, typer.Argument(help="Output directory, or a git commit (e.g. origin/main).")
+        str,
+        typer.Argument(metavar="OLD", help="Output directory, or a git commit (e.g. origin/main)."),
     ],
-    new: Annotated[str, typer.Argument(help="Output directory, or a git commit (e.g. HEAD).")],
+    new: Annotated[
+        str,
+        typer.Argument(metavar="NEW", help="Output directory, or a git commit (e.g. HEAD)."),
+    ],
     out_dir: Annotated[
-        str, typer.Option("--path", help="The committed output directory read from git commits.")
+        str,
+        typer.Option(
+            "--path", metavar="DIR", help="The committed output directory read from git commits."
+        ),
     ] = "out",
-    repo: Annotated[Path, typer.Option("--repo", help="Git repository for commits.")] = Path("."),
+    repo: Annotated[
+        Path, typer.Option("--repo", metavar="DIR", help="Git repository for commits.")
+    ] = Path("."),
 ) -> None:
     """Markdown for a pull request: the SLOs, budgets, alerts, rules and routes that changed."""
     from .review.diff import diff as do_diff
@@ -209,9 +285,10 @@ def diff(
 
 @app.command()
 def explain(
-    path: Annotated[list[Path], typer.Argument(help="SLO files or directories.")],
+    path: Paths,
     slo: Annotated[
-        str | None, typer.Option("--slo", help="Only this SLO (name or service/name).")
+        str | None,
+        typer.Option("--slo", metavar="NAME", help="Only this SLO (name or service/name)."),
     ] = None,
 ) -> None:
     """Per tier: windows, burn rate, threshold, budget spent, detection and reset time."""
@@ -221,7 +298,8 @@ def explain(
     loaded = run(lambda: load(path))
     text = do_explain(loaded.project, slo)
     if not text:
-        _err(f"error: no SLO named {slo!r}")
+        known = [f"{s.name}/{o.name}" for s in loaded.project.services for o in s.slos]
+        _err(f"error: no SLO named {slo!r}; choose from {', '.join(known) or 'none (no SLOs)'}")
         raise typer.Exit(1)
     typer.echo(text)
 
@@ -234,8 +312,13 @@ class ForeignTool(StrEnum):
 
 @app.command("import")
 def import_(
-    tool: Annotated[ForeignTool, typer.Argument(help="The format FILE is written in.")],
-    file: Annotated[Path, typer.Argument(help="A Sloth, Pyrra or OpenSLO YAML file.")],
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[FORMAT] FILE",
+            help="FORMAT is sloth, pyrra or openslo; detected from the file when left out.",
+        ),
+    ],
 ) -> None:
     """Print the sloforge/v1 equivalent of a Sloth, Pyrra or OpenSLO file.
 
@@ -243,17 +326,29 @@ def import_(
     """
     from .pipeline import import_file
 
-    typer.echo(run(lambda: import_file(tool.value, str(file))), nl=False)
+    formats = [t.value for t in ForeignTool]
+    if len(words) > 2 or (len(words) == 2 and words[0] not in formats):
+        raise typer.BadParameter(
+            f"give FILE, or FORMAT FILE with FORMAT one of {', '.join(formats)} "
+            f"(got {' '.join(words)})",
+            param_hint="[FORMAT] FILE",
+        )
+    tool, file = (words[0], words[1]) if len(words) == 2 else (None, words[0])
+    typer.echo(run(lambda: import_file(tool, file)), nl=False)
 
 
 @app.command()
 def test(
     out: OutDir = Path("out"),
     junit: Annotated[
-        Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")
+        Path | None,
+        typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report here."),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="promtool runs at once (default: CPU count).")
+        int | None,
+        typer.Option(
+            "--jobs", "-j", metavar="N", help="promtool runs at once (default: CPU count)."
+        ),
     ] = None,
 ) -> None:
     """promtool check + test rules, amtool check-config and routing expectations on DIR;
@@ -503,7 +598,9 @@ def _live_project(paths: list[Path], service: str | None) -> Any:
 
 @app.command()
 def init(
-    directory: Annotated[Path, typer.Argument(help="Where to create the repository.")],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Where to create the repository.")
+    ],
     force: Annotated[
         bool, typer.Option("--force", help="Add to a non-empty DIR (existing files are kept).")
     ] = False,
@@ -511,6 +608,7 @@ def init(
         str | None,
         typer.Option(
             "--install",
+            metavar="REQUIREMENT",
             help="What the CI files pip-install, e.g. 'sloforge @ git+https://…/sloforge@v1.2'.",
         ),
     ] = None,

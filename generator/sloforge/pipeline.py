@@ -23,8 +23,8 @@ from .output.overlap import refuse_overlap
 from .output.serialize import serialize
 from .output.writer import write_tree
 from .spec.bundle import Bundle
-from .spec.foreign import TOOLS, convert_documents, convert_foreign
-from .spec.loader import Document, discover, load_file, load_paths, source_namer
+from .spec.foreign import TOOLS, convert_documents, convert_foreign, expand, format_key
+from .spec.loader import Document, discover, is_stdin, load_file, load_paths, source_namer
 from .spec.plan import plan
 from .spec.userfiles import (
     RUNBOOKS_DIR,
@@ -164,27 +164,36 @@ def generate(
     return loaded, files
 
 
+def _detected_tool(documents: list[Document]) -> str | None:
+    """The one foreign tool whose documents these are (None: unknown or mixed)."""
+    keys = {format_key(d.data) for doc in documents for d in expand(doc)}
+    tools = {t for t, accepted in TOOLS.items() for key in keys if key in accepted}
+    return tools.pop() if len(tools) == 1 and None not in keys else None
+
+
 def separate(paths: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str]) -> None:
     """Refuse an output directory that overlaps the inputs (see output/overlap.py)."""
-    given = [Path(p) for p in paths]
+    given = [Path(p) for p in paths if not is_stdin(p)]
     beside = [root / d for root in input_roots(given) for d in (RUNBOOKS_DIR, TEMPLATES_DIR)]
     refuse_overlap([*given, *discover(given), *beside], Path(out))
 
 
-def import_file(tool: str, path: str) -> str:
-    """``sloforge import TOOL FILE``: the equivalent sloforge/v1 YAML, validated first."""
-    if tool not in TOOLS:
+def import_file(tool: str | None, path: str) -> str:
+    """``sloforge import [TOOL] FILE``: the equivalent sloforge/v1 YAML, validated first.
+    Without ``tool`` the format is read from the documents' version fields."""
+    if tool is not None and tool not in TOOLS:
         raise CompileError(f"unknown format {tool!r}; choose from {', '.join(TOOLS)}")
     documents, problems = load_file(Path(path))
     if problems:
         raise SpecError(problems)
+    tool = tool or _detected_tool(documents)
     converted, problems = convert_documents(documents, tool)
     if not problems and not converted:
         problems.append(
             Problem(
                 Location(path),
                 "",
-                f"holds no {tool} SLO to convert (OpenSLO SLI, AlertPolicy… are read "
+                f"holds no {tool or 'foreign'} SLO to convert (OpenSLO SLI, AlertPolicy… are read "
                 f"only inlined in an SLO)",
             )
         )
@@ -192,8 +201,6 @@ def import_file(tool: str, path: str) -> str:
         problems += validate_document(document)[1]
     if problems:
         raise SpecError(problems)
-    header = (
-        f"# Converted by `sloforge import {tool}` from {path}. "
-        "Review, then commit it as your source.\n"
-    )
+    command = f"sloforge import {tool}" if tool else "sloforge import"
+    header = f"# Converted by `{command}` from {path}. Review, then commit it as your source.\n"
     return header + "---\n".join(yamlout.dump(document.data) for document in converted)

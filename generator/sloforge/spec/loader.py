@@ -150,7 +150,7 @@ def source_namer(paths: Iterable[str | os.PathLike[str]]) -> Callable[[str], str
     ``check`` in CI agrees with ``generate`` on a laptop. Problems keep the path as typed:
     that is the one a terminal can open.
     """
-    inputs = [os.path.abspath(p) for p in paths if str(p) != "-"]
+    inputs = [os.path.abspath(p) for p in paths if not is_stdin(p)]
     if not inputs:
         return str
     common = os.path.commonpath(inputs)
@@ -160,7 +160,7 @@ def source_namer(paths: Iterable[str | os.PathLike[str]]) -> Callable[[str], str
         root = cwd if os.path.commonpath([cwd, common]) == cwd else os.path.dirname(common)
 
     def name(file: str) -> str:
-        if file.startswith("<"):  # <stdin>
+        if file == STDIN_NAME:
             return file
         return Path(os.path.relpath(os.path.abspath(file), root)).as_posix()
 
@@ -176,12 +176,23 @@ def _repository_root(path: str) -> str | None:
     return None
 
 
+STDIN = "-"  # the input path that reads one YAML stream from standard input
+STDIN_NAME = "<stdin>"
+
+
+def is_stdin(path: str | os.PathLike[str]) -> bool:
+    return str(path) == STDIN
+
+
 def load_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Document], list[Problem]]:
-    """Load every document under ``paths``; problems are collected, not raised."""
-    given = [Path(p) for p in paths]
+    """Load every document under ``paths`` (``-``: standard input); problems are collected."""
+    paths = list(paths)
+    given = [Path(p) for p in paths if not is_stdin(p)]
     roots = [p if p.is_dir() else p.parent for p in given]
     documents: list[Document] = []
     problems: list[Problem] = []
+    if len(given) < len(paths):
+        documents, problems = load_yaml_text(sys.stdin.read(), STDIN_NAME)
     for path in discover(given):
         docs, errs = load_file(path, roots)
         documents.extend(docs)

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import Location, Problem, SpecError
 from ..model import conventions as names
 from ..model.domain import Project, UserFiles
-from .loader import dangling
+from .loader import dangling, is_stdin
 
 RUNBOOKS_DIR = "runbooks"
 TEMPLATES_DIR = "templates"
@@ -34,6 +34,8 @@ def input_roots(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The directories holding the input: each directory given, or a file's own directory."""
     roots: list[Path] = []
     for raw in paths:
+        if is_stdin(raw):  # a document on standard input has no folder of its own
+            continue
         path = Path(raw)
         root = path if path.is_dir() else path.parent
         if all(root.resolve() != seen.resolve() for seen in roots):
