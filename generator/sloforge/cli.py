@@ -8,14 +8,16 @@ import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import click
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from . import __version__
 from .errors import Problem, SloforgeError, SpecError
+
+if TYPE_CHECKING:  # typer 0.29 carries its own click; its classes are these
+    from typer._click import Command, Context, Parameter
 
 _state = {"debug": False}
 GLOBAL_FLAGS = ("--debug", "-V", "--version")
@@ -25,7 +27,7 @@ class _Commands(TyperGroup):
     """``--debug`` and ``-V``/``--version`` are read anywhere before ``--``, so they work
     after the command too (``sloforge validate slo --debug``), as the contract says."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         end = args.index("--") if "--" in args else len(args)
         head, tail = args[:end], args[end:]
         _state["debug"] = "--debug" in head
@@ -36,10 +38,10 @@ class _Commands(TyperGroup):
             return super().parse_args(ctx, args)
         return super().parse_args(ctx, [a for a in head if a != "--debug"] + tail)
 
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+    def get_params(self, ctx: Context) -> list[Parameter]:
         return _plain(super().get_params(ctx))
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             _plain(command.params)
@@ -49,7 +51,7 @@ class _Commands(TyperGroup):
 class _PlainArgument(TyperArgument):
     """Help names an argument by its metavar alone: no Python type such as <list[Path]>."""
 
-    def display_type_rich(self, ctx: click.Context) -> str | None:
+    def display_type_rich(self, ctx: Context) -> str | None:
         return None
 
     def _usage_display_name(self) -> str:
@@ -59,14 +61,14 @@ class _PlainArgument(TyperArgument):
 class _PlainOption(TyperOption):
     """An option's value is shown as its metavar (``--out DIR``), never as a Python type."""
 
-    def display_type_rich(self, ctx: click.Context) -> str | None:
+    def display_type_rich(self, ctx: Context) -> str | None:
         if self.metavar:
             return self.metavar
         longest = max(self.opts, key=len)
         return longest.lstrip("-").replace("-", "_").upper()
 
 
-def _plain(params: list[click.Parameter]) -> list[click.Parameter]:
+def _plain(params: list[Parameter]) -> list[Parameter]:
     for param in params:
         if type(param) is TyperArgument:
             param.__class__ = _PlainArgument
