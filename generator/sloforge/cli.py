@@ -180,7 +180,7 @@ def _main(
 @app.command()
 def validate(paths: Paths) -> None:
     """Check every document; print each problem as file:line:col: field.path: message."""
-    from .pipeline import load
+    from . import load
 
     loaded = run(lambda: load(paths))
     _print_problems(list(loaded.warnings))
@@ -200,9 +200,16 @@ def _count(n: int, word: str) -> str:
 @app.command()
 def generate(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) -> None:
     """Validate, then write every output into DIR atomically (stale files are removed)."""
-    from .pipeline import generate as do_generate
+    from . import compile, load, write
+    from .pipeline import Loaded
 
-    loaded, files = run(lambda: do_generate(paths, out, target or None))
+    def body() -> tuple[Loaded, dict[str, bytes]]:
+        loaded = load(paths, out=out)
+        files = compile(loaded.project, target or None)
+        write(files, out)
+        return loaded, files
+
+    loaded, files = run(body)
     _print_problems(list(loaded.warnings))
     typer.echo(f"wrote {len(files)} files to {out}")
 
@@ -211,13 +218,12 @@ def generate(paths: Paths, out: OutDir = Path("out"), target: TargetOption = Non
 def check(paths: Paths, out: OutDir = Path("out"), target: TargetOption = None) -> None:
     """Exit 1 when DIR is not exactly what generate would write;
     name every stale, missing or extra file."""
-    from .pipeline import build_outputs, load, separate
+    from . import compile, load
     from .review.check import compare
 
     def body() -> bool:
-        separate(paths, out)
-        loaded = load(paths)
-        report = compare(build_outputs(loaded.project, target or None), out)
+        loaded = load(paths, out=out)
+        report = compare(compile(loaded.project, target or None), out)
         if report.ok:
             typer.echo(f"ok: {out} is up to date")
             return True
@@ -294,7 +300,7 @@ def explain(
     ] = None,
 ) -> None:
     """Per tier: windows, burn rate, threshold, budget spent, detection and reset time."""
-    from .pipeline import load
+    from . import load
     from .review.explain import explain as do_explain
 
     loaded = run(lambda: load(path))
@@ -455,8 +461,8 @@ def verify(
 ) -> None:
     """Check against a running Prometheus that every selector finds series, histogram buckets
     exist at each threshold, and the generated rules are loaded and recording."""
+    from . import load
     from .live.verify import verify as do_verify
-    from .pipeline import load
 
     loaded = run(lambda: load(paths))
     prom = _prometheus(
@@ -574,8 +580,8 @@ def report(
 ) -> None:
     """Write a self-contained static HTML report: budget burn-down per SLO over its period,
     error ratio per alert window, alert timeline."""
+    from . import load
     from .live.report import report as do_report
-    from .pipeline import load
 
     loaded = run(lambda: load(paths))
     prom = _prometheus(
@@ -587,7 +593,7 @@ def report(
 
 
 def _live_project(paths: list[Path], service: str | None) -> Any:
-    from .pipeline import load
+    from . import load
 
     project = run(lambda: load(paths)).project
     known = [s.name for s in project.services]
