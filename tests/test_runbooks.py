@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -14,7 +16,7 @@ from sloforge.errors import CompileError, SpecError
 from sloforge.model import conventions as names
 from sloforge.model.domain import Project
 from sloforge.output.serialize import serialize
-from sloforge.pipeline import generate, load
+from sloforge.pipeline import build_outputs, generate, load
 from sloforge.pipeline import prometheus_rules as _prometheus_rules
 
 
@@ -260,3 +262,74 @@ def test_runbook_percentages_are_rounded_for_people(tmp_path):
     ].decode()
     assert "| page | critical | 1h | 5m | 14.4x | 7.2% | 2.14% | 1.9d |" in page
     assert "| ticket | warning | 1d | 2h | 3x | 1.5% | 10.7% | 9.3d |" in page
+
+
+# --- links to dashboard panels ----------------------------------------------------------------
+
+PANEL_LINK = re.compile(r"\[([^\]]+)\]\(<([^>]*)/d/([A-Za-z0-9_-]+)\?viewPanel=(\d+)>\)")
+QUOTED_PANEL = re.compile(r'"([^"\n]+)" panel')
+
+
+def _panels(files: dict[str, bytes]) -> dict[tuple[str, int], str]:
+    """(dashboard uid, panel id) -> title, for every generated dashboard."""
+    found = {}
+    for path, content in files.items():
+        if path.startswith("grafana/dashboards/"):
+            dashboard = json.loads(content)
+            for panel in dashboard["panels"]:
+                found[(dashboard["uid"], panel["id"])] = panel["title"]
+    return found
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        pytest.param(ROOT / "slo", id="the example's runbooks"),
+        pytest.param(ROOT / "tests/fixtures/dashboards", id="a service with panels of its own"),
+    ],
+)
+def test_every_panel_a_runbook_links_to_exists(inputs):
+    project = load([inputs]).project
+    files = build_outputs(project)
+    panels = _panels(files)
+    runbooks = {p: c.decode() for p, c in files.items() if p.startswith("runbooks/")}
+    links = [(p, *m.groups()) for p, text in runbooks.items() for m in PANEL_LINK.finditer(text)]
+    assert len(links) >= len(runbooks) // 2
+    broken = [
+        f"{path}: [{title}] -> {uid} panel {panel}"
+        for path, title, _, uid, panel in links
+        if panels.get((uid, int(panel))) != title.replace("\\", "")
+    ]
+    assert broken == []
+
+
+def test_every_panel_a_runbook_names_in_quotes_exists():
+    """Diagnosis steps name panels as "Title" panel: each must be on a generated dashboard."""
+    files = build_outputs(load([ROOT / "slo"]).project)
+    titles = set(_panels(files).values())
+    named = {
+        (path, m.group(1))
+        for path, text in files.items()
+        if path.startswith("runbooks/")
+        for m in QUOTED_PANEL.finditer(text.decode())
+    }
+    assert len(named) >= 4
+    assert sorted(n for n in named if n[1] not in titles) == []
+
+
+def test_a_structured_alert_links_to_its_signal_panel(tmp_path):
+    text = SERVICE + (
+        "  - name: ShopCpuHigh\n"
+        '    metric: node_cpu_utilisation_ratio{job="node"}\n'
+        "    above: 0.9\n"
+        "    severity: warning\n"
+    )
+    pages = build_runbooks(load([_repo(tmp_path, text)]).project)
+    page = pages["runbooks/shop/ShopCpuHigh.md"].decode()
+    section = page.split("## Panels\n", 1)[1].split("\n## ", 1)[0]
+    assert section.strip().splitlines() == ["- [ShopCpuHigh](</d/sloforge-shop?viewPanel=10>)"]
+    down = pages["runbooks/shop/ShopDown.md"].decode()
+    assert (
+        "_No dashboard panel shows this alert's signal: add one under `dashboard:` in the "
+        "service's file with `alerts: [ShopDown]`._"
+    ) in down

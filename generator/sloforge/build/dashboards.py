@@ -50,26 +50,76 @@ Steps = list[tuple[float | None, str]]  # Grafana threshold steps: (from value, 
 BURN_UNIT = "suffix:x"
 COUNT_UNIT = "short"
 TEXT_UNIT = "string"  # a table's label columns; its number columns carry their own units
+# A dashboard of thousands of panels does not load: past this many SLOs the overview's
+# burn-down row stops (each service dashboard has every SLO's burn-down).
+BURN_DOWN_PANELS = 60
 
 
 def build_dashboards(project: Project) -> Files:
+    # JSON files (keys sorted, jsonout writes them), then Grafana's provisioning file.
+    files: Files = {path: JsonFile(data) for path, data in _built(project).dashboards.items()}
+    files[names.GRAFANA_PROVISIONING_FILE] = provisioning(project)
+    return files
+
+
+@dataclass(frozen=True)
+class PanelRef:
+    """A panel of a generated dashboard, which a link can open alone (``viewPanel``)."""
+
+    uid: str
+    panel_id: int
+    title: str
+
+
+PanelIndex = dict[tuple[str, str], tuple[PanelRef, ...]]  # (service, alert) -> its panels
+
+
+def panel_index(project: Project) -> PanelIndex:
+    """The panels that show each alert's signal, for its runbook to link to."""
+    return _built(project).index
+
+
+@dataclass(frozen=True)
+class _Built:
+    project: Project
+    dashboards: dict[str, dict[str, Any]]  # file -> Grafana JSON data
+    index: PanelIndex
+
+
+# The last project built: runbooks link to its panels without laying out every dashboard a
+# second time (in one run both builders get the same Project object).
+_last: list[_Built] = []
+
+
+def _built(project: Project) -> _Built:
+    if _last and _last[0].project is project:
+        return _last[0]
     for reserved in (names.OVERVIEW_DASHBOARD, names.BUSINESS_DASHBOARD):
         if any(s.name == reserved for s in project.services):
             raise CompileError(
                 f"service {reserved!r} would overwrite the dashboard "
                 f"{names.dashboard_file(reserved)}: rename the service"
             )
-    # JSON files (keys sorted, jsonout writes them), then Grafana's provisioning file.
-    files: Files = {names.dashboard_file(names.OVERVIEW_DASHBOARD): JsonFile(overview(project))}
-    business = business_dashboard(project)
+    dashboards = {names.dashboard_file(names.OVERVIEW_DASHBOARD): overview(project)}
+    index: dict[tuple[str, str], list[PanelRef]] = {}
+
+    def collect(service: str, uid: str, layout: _Layout) -> None:
+        for alert, ids in layout.anchors.items():
+            refs = index.setdefault((service, alert), [])
+            refs += [PanelRef(uid, i, layout.panels[i - 1]["title"]) for i in ids]
+
+    business, business_layouts = _business(project)
     if business is not None:
-        files[names.dashboard_file(names.BUSINESS_DASHBOARD)] = JsonFile(business)
+        dashboards[names.dashboard_file(names.BUSINESS_DASHBOARD)] = business
+        for name, layout in business_layouts.items():
+            collect(name, links.BUSINESS_UID, layout)
     for service in project.services:
-        files[names.dashboard_file(service.name)] = JsonFile(
-            service_dashboard(service, project.settings)
-        )
-    files[names.GRAFANA_PROVISIONING_FILE] = provisioning(project)
-    return files
+        data, own = _service_layout(service, project.settings)
+        dashboards[names.dashboard_file(service.name)] = data
+        collect(service.name, links.dashboard_uid(service.name), own)
+    built = _Built(project, dashboards, {k: tuple(v) for k, v in index.items()})
+    _last[:] = [built]
+    return built
 
 
 def provisioning(project: Project) -> YamlFile:
@@ -158,7 +208,7 @@ def _burn_downs(layout: _Layout, slos: list[SLO]) -> None:
     """Per SLO, the error budget left over the whole of its own period (each panel's time
     range is the SLO's period, whatever the dashboard's range)."""
     layout.row("Error budget burn-down, each over its SLO period")
-    for slo in slos:
+    for slo in slos[:BURN_DOWN_PANELS]:
         own = (Matcher(_S, "=", slo.service), Matcher(_L, "=", slo.name))
         group = "".join(f" {{{{{label}}}}}" for label in slo.sli.group_by)
         panel = _timeseries(
@@ -169,8 +219,8 @@ def _burn_downs(layout: _Layout, slos: list[SLO]) -> None:
             steps=[(None, "red"), (0.0, "orange"), (0.25, "green")],
             description="Share of the period's error budget not yet spent (1 = untouched, "
             "below 0 = the SLO is missed).",
+            time_from=format_duration(slo.period),
         )
-        panel["timeFrom"] = format_duration(slo.period)
         layout.add(panel, w=8, h=6)
 
 
@@ -397,6 +447,7 @@ def _red(layout: _Layout, service: Service) -> None:
                 f"for the whole {format_duration(slo.period)} misses the SLO.",
             ),
             w=8,
+            alerts=[slo.alert_name],
         )
     for slo in latencies:
         bucket = Selector(f"{slo.sli.histogram}_bucket", slo.sli.matchers)
@@ -416,6 +467,7 @@ def _red(layout: _Layout, service: Service) -> None:
                 f"{slo.sli.histogram}.",
             ),
             w=8,
+            alerts=[slo.alert_name],
         )
 
 
@@ -448,6 +500,7 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
             description=f"Good events as a share of all; the objective is {objective}.",
         ),
         w=8,
+        alerts=[slo.alert_name],
     )
     layout.add(
         _timeseries(
@@ -456,7 +509,8 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
             unit="percentunit",
             steps=[(None, "red"), (0.0, "orange"), (0.25, "green")],
             description=f"Share of the {format_duration(slo.period)} error budget not yet spent; "
-            "below 0 the SLO is missed.",
+            "below 0 the SLO is missed. The panel always shows the whole period.",
+            time_from=format_duration(slo.period),
         ),
         w=8,
     )
@@ -488,6 +542,7 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
             links=_runbook_links(slo, settings),
         ),
         w=8,
+        alerts=[slo.alert_name],
     )
     layout.add(
         _timeseries("Events per second", _event_targets(slo, own, group), unit=event_unit(slo)),
@@ -700,11 +755,18 @@ def _user_panel(panel: Panel) -> dict[str, Any]:
 
 
 def business_dashboard(project: Project) -> dict[str, Any] | None:
+    return _business(project)[0]
+
+
+def _business(project: Project) -> tuple[dict[str, Any] | None, dict[str, _Layout]]:
     """Business metrics of every service: its alerts labelled category=business (their
-    metrics with thresholds, their state) and its dashboard rows marked business."""
+    metrics with thresholds, their state) and its dashboard rows marked business. Also the
+    layout as each service's alerts see it (alert names are unique within a service only)."""
     layout = _Layout()
     sources = []
+    anchors: dict[str, _Layout] = {}
     for service in project.services:
+        layout.anchors = {}
         alerts = [a for a in service.alerts if _is_business(a)]
         rows = [r for r in service.dashboard_rows if r.business]
         if not (alerts or rows):
@@ -730,9 +792,10 @@ def business_dashboard(project: Project) -> dict[str, Any] | None:
             for (metric, op), group in by_metric.items():
                 layout.add(_signal_panel(metric, op, group), w=8, alerts=[a.name for a in group])
         _user_rows(layout, rows)
+        anchors[service.name] = _Layout(panels=layout.panels, anchors=layout.anchors)
     if not layout.panels:
-        return None
-    return _dashboard(
+        return None, {}
+    dashboard = _dashboard(
         "Business metrics",
         links.BUSINESS_UID,
         layout,
@@ -741,6 +804,7 @@ def business_dashboard(project: Project) -> dict[str, Any] | None:
         f"{names.LABEL_CATEGORY}={names.CATEGORY_BUSINESS} and dashboard rows marked business.",
         sorted(sources),
     )
+    return dashboard, anchors
 
 
 # --- building blocks -----------------------------------------------------------------------
@@ -823,8 +887,11 @@ def _timeseries(
     description: str = "",
     draw: str = "line",
     links: list[dict[str, Any]] | None = None,
+    time_from: str | None = None,
 ) -> dict[str, Any]:
     panel = dict(_look(unit, steps or [], draw))
+    if time_from:
+        panel["timeFrom"] = time_from  # this panel's range, whatever the dashboard shows
     panel.update(
         title=title,
         description=description or None,

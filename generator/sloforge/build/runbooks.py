@@ -30,6 +30,7 @@ from ..model.domain import SLO, Alert, Project, Service, Settings
 from ..model.durations import format_duration, humanize
 from ..model.promql import number
 from ..model.windows import base_window, selector
+from .dashboards import PanelIndex, PanelRef, panel_index
 
 BURN_RATE_TEMPLATE = "runbooks/burn-rate.md.j2"
 ALERT_TEMPLATE = "runbooks/alert.md.j2"
@@ -56,16 +57,21 @@ class Verbatim(str):
 def build_runbooks(project: Project) -> Files:
     edited = dict(project.user_files.runbooks)
     env = _environment(dict(project.user_files.templates))
+    panels = panel_index(project)
     files: Files = {}
     for service in project.services:
         settings = project.settings
         pages: list[tuple[str, str, Callable[[], dict[str, Any]]]] = [
-            (s.alert_name, BURN_RATE_TEMPLATE, partial(_burn_rate_context, service, s, settings))
+            (
+                s.alert_name,
+                BURN_RATE_TEMPLATE,
+                partial(_burn_rate_context, service, s, settings, panels),
+            )
             for s in service.slos
             if s.tiers
         ]
         pages += [
-            (a.name, ALERT_TEMPLATE, partial(_alert_context, service, a, settings))
+            (a.name, ALERT_TEMPLATE, partial(_alert_context, service, a, settings, panels))
             for a in service.alerts
         ]
         for alert_name, template, context in pages:
@@ -82,9 +88,14 @@ def build_runbooks(project: Project) -> Files:
 # --- context: plain data, so templates can reach nothing else ---------------------------------
 
 
-def _common(service: Service, alert: str, settings: Settings, slo: str | None) -> dict[str, Any]:
+def _common(
+    service: Service, alert: str, settings: Settings, slo: str | None, panels: PanelIndex
+) -> dict[str, Any]:
     title = f"{service.name} dashboard"
+    refs: tuple[PanelRef, ...] = panels.get((service.name, alert), ())
     return {
+        # Only panels the generated dashboards have (tests/test_runbooks.py checks each link).
+        "panels": [_link(r.title, links.panel_url(settings, r.uid, r.panel_id)) for r in refs],
         "alert": alert,
         "service": service.name,
         "owner": service.owner or "no owner set (add `owner:` to the service)",
@@ -103,7 +114,9 @@ def _common(service: Service, alert: str, settings: Settings, slo: str | None) -
     }
 
 
-def _burn_rate_context(service: Service, slo: SLO, settings: Settings) -> dict[str, Any]:
+def _burn_rate_context(
+    service: Service, slo: SLO, settings: Settings, panels: PanelIndex
+) -> dict[str, Any]:
     budget = slo.error_budget
     tiers = [
         {
@@ -128,7 +141,7 @@ def _burn_rate_context(service: Service, slo: SLO, settings: Settings) -> dict[s
         for kind, severity in dict.fromkeys((t.kind, t.severity) for t in slo.tiers)
     ]
     return {
-        **_common(service, slo.alert_name, settings, slo.name),
+        **_common(service, slo.alert_name, settings, slo.name, panels),
         "slo": {
             "name": slo.name,
             "description": slo.description,
@@ -148,7 +161,9 @@ def _burn_rate_context(service: Service, slo: SLO, settings: Settings) -> dict[s
     }
 
 
-def _alert_context(service: Service, alert: Alert, settings: Settings) -> dict[str, Any]:
+def _alert_context(
+    service: Service, alert: Alert, settings: Settings, panels: PanelIndex
+) -> dict[str, Any]:
     labels = dict(alert.labels)
     queries = [{"title": "The alert's expression", "promql": alert.expr}]
     condition = ""
@@ -160,7 +175,7 @@ def _alert_context(service: Service, alert: Alert, settings: Settings) -> dict[s
     alerts = f'ALERTS{{alertname="{alert.name}", {names.LABEL_SERVICE}="{service.name}"}}'
     queries.append({"title": "When it was pending and firing", "promql": alerts})
     return {
-        **_common(service, alert.name, settings, None),
+        **_common(service, alert.name, settings, None, panels),
         "severity": alert.severity,
         "summary": alert.summary,
         "description": dict(alert.annotations).get(names.ANNOTATION_DESCRIPTION, ""),

@@ -45,6 +45,11 @@ def dashboard_url(settings: Settings, service: str, slo: str | None = None) -> s
     )
 
 
+def panel_url(settings: Settings, uid: str, panel_id: int) -> str:
+    """One panel of a dashboard, opened alone (Grafana's ``viewPanel``)."""
+    return _grafana_url(settings, uid, {"viewPanel": str(panel_id)})
+
+
 def overview_url(settings: Settings) -> str:
     return _grafana_url(settings, OVERVIEW_UID, {})
 
