@@ -2445,7 +2445,7 @@
           "type": "prometheus",
           "uid": "${datasource}"
         },
-        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed.",
+        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed. The panel always shows the whole period.",
         "fieldConfig": {
           "defaults": {
             "color": {
@@ -2533,6 +2533,7 @@
             "refId": "A"
           }
         ],
+        "timeFrom": "30d",
         "title": "Error budget left (burn-down)",
         "transformations": [],
         "transparent": false,
@@ -3042,7 +3043,7 @@
           "type": "prometheus",
           "uid": "${datasource}"
         },
-        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed.",
+        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed. The panel always shows the whole period.",
         "fieldConfig": {
           "defaults": {
             "color": {
@@ -3130,6 +3131,7 @@
             "refId": "A"
           }
         ],
+        "timeFrom": "30d",
         "title": "Error budget left (burn-down)",
         "transformations": [],
         "transparent": false,
@@ -3639,7 +3641,7 @@
           "type": "prometheus",
           "uid": "${datasource}"
         },
-        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed.",
+        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed. The panel always shows the whole period.",
         "fieldConfig": {
           "defaults": {
             "color": {
@@ -3727,6 +3729,7 @@
             "refId": "A"
           }
         ],
+        "timeFrom": "30d",
         "title": "Error budget left (burn-down)",
         "transformations": [],
         "transparent": false,
@@ -4236,7 +4239,7 @@
           "type": "prometheus",
           "uid": "${datasource}"
         },
-        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed.",
+        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed. The panel always shows the whole period.",
         "fieldConfig": {
           "defaults": {
             "color": {
@@ -4324,6 +4327,7 @@
             "refId": "A"
           }
         ],
+        "timeFrom": "30d",
         "title": "Error budget left (burn-down)",
         "transformations": [],
         "transparent": false,
@@ -4833,7 +4837,7 @@
           "type": "prometheus",
           "uid": "${datasource}"
         },
-        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed.",
+        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed. The panel always shows the whole period.",
         "fieldConfig": {
           "defaults": {
             "color": {
@@ -4921,6 +4925,7 @@
             "refId": "A"
           }
         ],
+        "timeFrom": "30d",
         "title": "Error budget left (burn-down)",
         "transformations": [],
         "transparent": false,

@@ -972,7 +972,7 @@
           "type": "prometheus",
           "uid": "${datasource}"
         },
-        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed.",
+        "description": "Share of the 30d error budget not yet spent; below 0 the SLO is missed. The panel always shows the whole period.",
         "fieldConfig": {
           "defaults": {
             "color": {
@@ -1060,6 +1060,7 @@
             "refId": "A"
           }
         ],
+        "timeFrom": "30d",
         "title": "Error budget left (burn-down)",
         "transformations": [],
         "transparent": false,

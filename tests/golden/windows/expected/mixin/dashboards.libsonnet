@@ -975,7 +975,7 @@
           "type": "prometheus",
           "uid": "${datasource}"
         },
-        "description": "Share of the 7d error budget not yet spent; below 0 the SLO is missed.",
+        "description": "Share of the 7d error budget not yet spent; below 0 the SLO is missed. The panel always shows the whole period.",
         "fieldConfig": {
           "defaults": {
             "color": {
@@ -1063,6 +1063,7 @@
             "refId": "A"
           }
         ],
+        "timeFrom": "7d",
         "title": "Error budget left (burn-down)",
         "transformations": [],
         "transparent": false,
@@ -1572,7 +1573,7 @@
           "type": "prometheus",
           "uid": "${datasource}"
         },
-        "description": "Share of the 28d error budget not yet spent; below 0 the SLO is missed.",
+        "description": "Share of the 28d error budget not yet spent; below 0 the SLO is missed. The panel always shows the whole period.",
         "fieldConfig": {
           "defaults": {
             "color": {
@@ -1660,6 +1661,7 @@
             "refId": "A"
           }
         ],
+        "timeFrom": "28d",
         "title": "Error budget left (burn-down)",
         "transformations": [],
         "transparent": false,
@@ -2125,7 +2127,7 @@
           "type": "prometheus",
           "uid": "${datasource}"
         },
-        "description": "Share of the 90d error budget not yet spent; below 0 the SLO is missed.",
+        "description": "Share of the 90d error budget not yet spent; below 0 the SLO is missed. The panel always shows the whole period.",
         "fieldConfig": {
           "defaults": {
             "color": {
@@ -2213,6 +2215,7 @@
             "refId": "A"
           }
         ],
+        "timeFrom": "90d",
         "title": "Error budget left (burn-down)",
         "transformations": [],
         "transparent": false,
