@@ -14,13 +14,19 @@ Version facts were checked against the real ``amtool check-config`` of 0.25
 
 from __future__ import annotations
 
+import difflib
 import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from typing import Any
 
+import yaml
+
 from ..errors import excerpt
+from .durations import parse_duration
 
 Version = tuple[int, int]
 
@@ -251,6 +257,91 @@ def check_receiver(receiver: dict[str, Any], version: Version) -> list[Finding]:
     return found
 
 
+@cache
+def _field_table() -> dict[str, dict[str, tuple[str, Version]]]:
+    """integration -> field -> (kind, first version), from data/receiver_fields.yaml."""
+    text = resources.files("sloforge").joinpath("model/data/receiver_fields.yaml").read_text()
+    table: dict[str, dict[str, tuple[str, Version]]] = {}
+    for key, fields in yaml.safe_load(text).items():
+        table[key] = {"send_resolved": ("bool", MIN_VERSION)}
+        for name, spec in fields.items():
+            table[key][name] = (spec["kind"], parse_version(spec["since"]))
+    return table
+
+
+def _check_fields(
+    integration: Integration, item: dict[str, Any], path: Path, version: Version
+) -> Iterator[Finding]:
+    """Every field of the block is one Alertmanager knows, holds the right kind of value and
+    exists in the targeted version (amtool check-config refuses anything else)."""
+    fields = _field_table().get(integration.key)
+    if fields is None:
+        return
+    secret_files = {s.file for s in integration.secrets}
+    for name, value in item.items():
+        where = (*path, name)
+        if name not in fields:
+            close = difflib.get_close_matches(str(name), list(fields), n=1, cutoff=0.6)
+            hint = f", did you mean `{close[0]}`?" if close else ""
+            yield Finding(where, f"unknown {integration.title} field `{name}`{hint}")
+            continue
+        kind, since = fields[name]
+        if since > version and name not in secret_files:  # _check_secret words those
+            yield Finding(where, _too_new(f"`{name}`", since, version))
+        elif not _is_kind(value, kind):
+            yield Finding(where, f"must be {_KIND_WORDS[kind]} (got {_shape(value)})")
+
+
+_KIND_WORDS = {
+    "text": "text",
+    "bool": "true or false",
+    "integer": "a whole number",
+    "duration": "a duration like 30s or 5m",
+    "text list": "a list of text",
+    "text mapping": "a mapping of text",
+    "list": "a list",
+    "mapping": "a mapping",
+    "any": "any value",
+}
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
+    if kind == "text":
+        return scalar
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "duration":
+        return isinstance(value, str) and _is_duration(value)
+    if kind == "text list":
+        return isinstance(value, list) and all(_is_kind(v, "text") for v in value)
+    if kind == "text mapping":
+        return isinstance(value, dict) and all(_is_kind(v, "text") for v in value.values())
+    if kind == "list":
+        return isinstance(value, list)
+    if kind == "mapping":
+        return isinstance(value, dict)
+    return True
+
+
+def _is_duration(text: str) -> bool:
+    try:
+        parse_duration(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return excerpt(value)
+
+
 def _too_new(subject: str, since: Version, version: Version) -> str:
     return (
         f"{subject} needs Alertmanager {show(since)} or newer; this configuration targets "
@@ -261,6 +352,7 @@ def _too_new(subject: str, since: Version, version: Version) -> str:
 def _check_config(
     integration: Integration, item: dict[str, Any], path: Path, version: Version
 ) -> Iterator[Finding]:
+    yield from _check_fields(integration, item, path, version)
     for secret in integration.secrets:
         yield from _check_secret(secret, item, path, version)
     http = item.get("http_config")

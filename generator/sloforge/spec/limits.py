@@ -60,8 +60,13 @@ def limit_checks(bundle: Any) -> list[Problem]:
     if bundle.settings is not None:
         found.append((bundle.settings.document, _settings(bundle.settings.spec)))
     for document, findings in found:
-        for path, message in findings:
-            problems.append(Problem(document.locate(path), document.show(path), message))
+        try:
+            for path, message in findings:
+                problems.append(Problem(document.locate(path), document.show(path), message))
+        except (AttributeError, TypeError, ValueError):
+            # A document the models refused is salvaged field by field (partial.py) and may
+            # hold values as written; its errors are reported already, so its checks stop here.
+            continue
     return problems
 
 

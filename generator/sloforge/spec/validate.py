@@ -252,12 +252,11 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
         alert_name = slo.alerting.name or names.default_alert_name(spec.service, slo.name)
         if slo.alerting.name or not repeated_slo:  # a repeated SLO name already says it all
             dup("alert name", alert_names, alert_name, ("slos", i, "alerting", "name"))
-        group_by = []
-        if slo.sli.ratio:
-            group_by = slo.sli.ratio.group_by
-        elif slo.sli.latency:
-            group_by = slo.sli.latency.group_by
-        kind = "ratio" if slo.sli.ratio else "latency"
+        # A salvaged SLO may hold its refused sli as written (text, None…).
+        ratio, latency = getattr(slo.sli, "ratio", None), getattr(slo.sli, "latency", None)
+        measured = ratio or latency
+        group_by = measured.group_by if measured is not None else []
+        kind = "ratio" if ratio else "latency"
         for j, label in enumerate(group_by):
             if label in RESERVED_LABELS:
                 path: PathKey = ("slos", i, "sli", kind, "group_by", j)
