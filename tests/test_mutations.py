@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from sloforge.model.durations import format_duration, parse_duration
 from sloforge_testlib import FIXTURES, compile_to, promtool_test
 from toolbox import binaries, require
 
@@ -189,3 +192,145 @@ def test_scale_numbers_leaves_selectors_and_record_names_alone() -> None:
         'slo:sli_error:ratio_rate1h{slo="a", code=~"5.."} > 0.0072\nand\n'
         'slo:sli_error:ratio_rate5m{slo="a"} > 0.0072'
     )
+
+
+# --- severity ladders (and escalation, which reads their alerts) --------------------------
+
+LADDER = FIXTURES / "ladder"
+LADDER_ALERT = "ShopAvailabilityBudgetBurn"
+# (severity label, long window) of each rung of the fixture's four-level ladder.
+RUNGS = [("critical", "1h"), ("high", "6h"), ("warning", "1d"), ("info", "3d")]
+
+
+def _tests_expecting(
+    out: Path, service: str, wanted: Callable[[dict[str, Any]], bool]
+) -> list[Path]:
+    """Each generated test file, cut down to the groups where some check expects an alert
+    whose labels ``wanted`` accepts to fire."""
+    files = []
+    for path in sorted((out / "prometheus" / "tests").glob(f"{service}.*test.yml")):
+        doc = yaml.safe_load(path.read_text())
+        doc["tests"] = [
+            g
+            for g in doc["tests"]
+            if any(
+                wanted({"alertname": c.get("alertname"), **a.get("exp_labels", {})})
+                for c in g.get("alert_rule_test", [])
+                for a in c.get("exp_alerts", [])
+            )
+        ]
+        if doc["tests"]:
+            trimmed = path.with_name(f"mutation-{path.name}")
+            trimmed.write_text(yaml.safe_dump(doc, sort_keys=False))
+            files.append(trimmed)
+    assert files, "no generated test expects the alert to fire"
+    return files
+
+
+def _survivors(
+    tmp_path: Path,
+    out: Path,
+    service: str,
+    files: list[Path],
+    rule_of: Callable[[dict[str, Any]], bool],
+    mutations: dict[str, Callable[[dict[str, Any]], None]],
+) -> dict[str, list[str]]:
+    """{mutation: the promtools on which the trimmed tests still pass}; each mutation edits
+    the one rule ``rule_of`` picks, in a copy of ``out``."""
+    promtools = binaries("promtool")
+    rules_path = out / "prometheus" / "rules" / f"{service}.rules.yml"
+    original = rules_path.read_text()
+    for label, promtool in promtools:
+        assert _run_all(promtool, files), f"generated tests fail on {label} promtool"
+
+    def survives(name: str) -> list[str]:
+        copy = tmp_path / f"mutant-{re.sub(r'[^a-z0-9]+', '-', name)}"
+        shutil.copytree(out, copy)
+        mutated = yaml.safe_load(original)
+        (rule,) = [r for g in mutated["groups"] for r in g["rules"] if rule_of(r)]
+        before = dict(rule)
+        mutations[name](rule)
+        assert rule != before
+        (copy / rules_path.relative_to(out)).write_text(yaml.safe_dump(mutated, sort_keys=False))
+        mutant_files = [copy / f.relative_to(out) for f in files]
+        return [label for label, promtool in promtools if _run_all(promtool, mutant_files)]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(mutations, pool.map(survives, mutations), strict=True))
+    return {name: on for name, on in results.items() if on}
+
+
+def _on_expr(mutate: Callable[[str], str]) -> Callable[[dict[str, Any]], None]:
+    def apply(rule: dict[str, Any]) -> None:
+        rule["expr"] = mutate(rule["expr"])
+
+    return apply
+
+
+EXPR_MUTATIONS = {name: _on_expr(mutate) for name, mutate in MUTATIONS.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("severity", "window"), RUNGS, ids=[f"the {s} rung over {w}" for s, w in RUNGS]
+)
+def test_generated_tests_of_every_ladder_rung_catch_every_mutation(
+    tmp_path: Path, severity: str, window: str
+) -> None:
+    if not binaries("promtool"):
+        pytest.skip("promtool is not installed (run `make setup`)")
+    out = tmp_path / "out"
+    compile_to([LADDER], out)
+
+    def rung(labels: dict[str, Any]) -> bool:
+        return labels.get("alertname") == LADDER_ALERT and labels.get("severity") == severity
+
+    def rule_of(rule: dict[str, Any]) -> bool:
+        return rule.get("alert") == LADDER_ALERT and rule["labels"]["severity"] == severity
+
+    files = _tests_expecting(out, "shop", rung)
+    survivors = _survivors(tmp_path, out, "shop", files, rule_of, EXPR_MUTATIONS)
+    assert not survivors, f"tests of the {severity} rung ({window}) survived: {survivors}"
+
+
+def _scale_for(factor: float) -> Callable[[dict[str, Any]], None]:
+    def apply(rule: dict[str, Any]) -> None:
+        seconds = parse_duration(rule["for"]) * factor
+        rule["for"] = format_duration(int(seconds))
+
+    return apply
+
+
+def _never(rule: dict[str, Any]) -> None:
+    rule["expr"] = NEVER
+
+
+def _watch_other_severity(rule: dict[str, Any]) -> None:
+    rule["expr"] = rule["expr"].replace('severity="critical"', 'severity="high"')
+
+
+ESCALATION_MUTATIONS = {
+    "delay halved": _scale_for(0.5),
+    "delay doubled": _scale_for(2),
+    "never fires": _never,
+    "watches another severity": _watch_other_severity,
+}
+ESCALATIONS = ["ShopAvailabilityBudgetBurnEscalated", "ShopDownEscalated"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "alert", ESCALATIONS, ids=[f"{a} around its 5m delay" for a in ESCALATIONS]
+)
+def test_generated_tests_of_escalations_catch_every_mutation(tmp_path: Path, alert: str) -> None:
+    if not binaries("promtool"):
+        pytest.skip("promtool is not installed (run `make setup`)")
+    out = tmp_path / "out"
+    compile_to([LADDER], out)
+    files = _tests_expecting(out, "shop", lambda labels: labels.get("alertname") == alert)
+
+    def rule_of(rule: dict[str, Any]) -> bool:
+        return rule.get("alert") == alert
+
+    survivors = _survivors(tmp_path, out, "shop", files, rule_of, ESCALATION_MUTATIONS)
+    assert not survivors, f"tests of {alert} survived: {survivors}"

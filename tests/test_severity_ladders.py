@@ -1,8 +1,10 @@
 # ruff: noqa: E501 - whole messages read best on one line each
-"""Severity ladders and the severity catalog: syntax, located refusals, rules, routes, lint.
+"""Severity ladders, the severity catalog and escalation: syntax, located refusals, rules,
+routes, lint.
 
 The fixture tests/fixtures/ladder/ is the delivery platform's four-level ladder
-(error rate above 10% / 5% / 2% / 0.5%) on one SLO, with a P1-P4 catalog.
+(error rate above 10% / 5% / 2% / 0.5%) on one SLO, with a P1-P4 catalog whose
+P1 escalates to P0 after 5 minutes.
 """
 
 from __future__ import annotations
@@ -58,21 +60,21 @@ BAD = [
         "a tier naming a severity the catalog lacks is refused at the tier",
         {"shop.yaml": ("severity: P3,", "severity: P5,")},
         [
-            "in/shop.yaml:18:12: slos[0].alerting.tiers[2].severity: unknown severity `P5`; the severity catalog in in/settings.yaml defines P1 (critical), P2 (high), P3 (warning), P4 (info)",
+            "in/shop.yaml:18:12: slos[0].alerting.tiers[2].severity: unknown severity `P5`; the severity catalog in in/settings.yaml defines P1 (critical), P2 (high), P3 (warning), P4 (info), P0 (escalated)",
         ],
     ),
     Bad(
         "a plain alert naming neither a catalog name nor a catalog label is refused",
         {"shop.yaml": ("severity: P1\n", "severity: urgent\n")},
         [
-            "in/shop.yaml:25:5: alerts[0].severity: unknown severity `urgent`; the severity catalog in in/settings.yaml defines P1 (critical), P2 (high), P3 (warning), P4 (info)",
+            "in/shop.yaml:25:5: alerts[0].severity: unknown severity `urgent`; the severity catalog in in/settings.yaml defines P1 (critical), P2 (high), P3 (warning), P4 (info), P0 (escalated)",
         ],
     ),
     Bad(
         "a misspelt severity gets a suggestion",
         {"shop.yaml": ("severity: P1\n", "severity: p1\n")},
         [
-            "in/shop.yaml:25:5: alerts[0].severity: unknown severity `p1`; the severity catalog in in/settings.yaml defines P1 (critical), P2 (high), P3 (warning), P4 (info); did you mean `P1`?",
+            "in/shop.yaml:25:5: alerts[0].severity: unknown severity `p1`; the severity catalog in in/settings.yaml defines P1 (critical), P2 (high), P3 (warning), P4 (info), P0 (escalated); did you mean `P1`?",
         ],
     ),
     Bad(
@@ -131,15 +133,20 @@ BAD = [
     ),
     Bad(
         "an escalation to a severity the catalog lacks is refused",
-        {
-            "settings.yaml": (
-                "receivers: [pager, sms]}",
-                "receivers: [pager, sms], escalate: {after: 5m, to: P0}}",
-            )
-        },
+        {"settings.yaml": ("to: P0}", "to: P9}")},
         [
-            "in/settings.yaml:6:133: severities[0].escalate.to: unknown severity `P0`; defined: P1, P2, P3, P4",
+            "in/settings.yaml:6:133: severities[0].escalate.to: unknown severity `P9`; defined: P1, P2, P3, P4, P0",
         ],
+    ),
+    Bad(
+        "a severity escalating to itself is refused",
+        {"settings.yaml": ("to: P0}", "to: P1}")},
+        ["in/settings.yaml:6:133: severities[0].escalate.to: `P1` cannot escalate to itself"],
+    ),
+    Bad(
+        "an escalation after no time at all is refused",
+        {"settings.yaml": ("after: 5m", "after: 0s")},
+        ["in/settings.yaml:6:122: severities[0].escalate.after: must be longer than 0s"],
     ),
     Bad(
         "page tiers with no page severity in the catalog are refused at the SLO",
@@ -204,6 +211,32 @@ def test_an_alert_may_name_its_severity_by_the_catalog_label(tmp_path: Path) -> 
     assert _rules(root) == _rules()
 
 
+def test_an_escalating_severity_watches_its_alerts_in_their_own_group() -> None:
+    files = build_outputs(load([LADDER]).project)
+    groups = yaml.safe_load(files["prometheus/rules/shop.rules.yml"])["groups"]
+    where = {
+        r["alert"]: (g["name"], i) for g in groups for i, r in enumerate(g["rules"]) if "alert" in r
+    }
+    # Right after the alerts they read, in the same group: same evaluation, no lag.
+    assert where["ShopAvailabilityBudgetBurnEscalated"][0] == "sloforge-shop-slo-availability"
+    assert where["ShopDownEscalated"] == ("sloforge-shop-rules", where["ShopDown"][1] + 1)
+    (rule,) = [r for g in groups for r in g["rules"] if r.get("alert") == "ShopDownEscalated"]
+    assert rule["expr"] == (
+        'max without (alertstate) (ALERTS{alertname="ShopDown", alertstate="firing", '
+        'severity="critical", slo_service="shop"})'
+    )
+    assert (rule["for"], rule["labels"]) == (
+        "5m",
+        {"escalated_from": "critical", "severity": "escalated"},
+    )
+
+
+def test_only_escalating_severities_get_escalation_alerts() -> None:
+    escalations = [r["alert"] for r in _rules() if r["alert"].endswith("Escalated")]
+    # P2-P4 rungs do not escalate: one escalation for the P1 rung, one for the P1 plain alert.
+    assert escalations == ["ShopAvailabilityBudgetBurnEscalated", "ShopDownEscalated"]
+
+
 def _alertmanager() -> dict[str, object]:
     files = build_outputs(load([LADDER]).project)
     return yaml.safe_load(files["alertmanager/alertmanager.yml"])
@@ -222,6 +255,7 @@ def test_the_catalog_becomes_routes_after_the_routing_documents_with_its_repeat_
         ("chat", ['severity="high"'], "15m", False),
         ("chat", ['severity="warning"'], "1h", False),
         ("mail", ['severity="info"'], "1d", False),
+        ("lead", ['severity="escalated"'], "5m", False),
     ]
 
 

@@ -25,11 +25,18 @@ from ..model import burnmodel
 from ..model import conventions as names
 from ..model.domain import SLO, Alert, Service, Settings, Tier
 from ..model.durations import format_duration, parse_duration
+from ..model.escalation import Escalation
 from ..model.promql import Selector, parse_selector, quote, substitute_window
 from ..model.sli import bucket_bounds
 from ..model.windows import base_window, selector
 from . import promtemplate, seriesgen
-from .rules import burn_rate_alert, plain_alert_rule
+from .rules import (
+    burn_rate_alert,
+    escalation_rule,
+    plain_alert_rule,
+    plain_escalations,
+    slo_escalations,
+)
 from .seriesgen import Phase, Unsatisfiable
 
 SAMPLE = 60  # spacing of synthetic input samples
@@ -78,6 +85,11 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
             out.fast.extend(alert_tests(alert, settings))
         except (Untestable, Unsatisfiable, promtemplate.Unsupported) as exc:
             out.untested.append(f"{alert.name}: {exc}")
+    for escalation, group in escalation_tests(service, settings):
+        if isinstance(group, Exception):
+            out.untested.append(f"{escalation.alert}: {group}")
+        else:
+            out.fast.append(group)
     return out
 
 
@@ -855,3 +867,90 @@ def _stable_annotations(
                 "cannot be predicted to; use humanize or printf"
             )
     return rendered
+
+
+# --- escalation alerts ----------------------------------------------------------------
+
+ESCALATION_START = 5 * FAST_STEP  # when the injected source alert starts firing
+ESCALATION_HOLD = 10 * FAST_STEP  # how long it keeps firing after the escalation fires
+
+
+def escalation_tests(
+    service: Service, settings: Settings
+) -> list[tuple[Escalation, Group | Exception]]:
+    """One group per escalation rule: its source's firing ``ALERTS`` series, injected.
+
+    The source alerts of each escalation carry exactly the labels their own generated
+    tests expect, so the escalation's matchers are checked against what the source
+    really produces; the rule itself is checked around its delay: pending one step
+    before ``after``, firing at ``after``, gone once the source resolves.
+    """
+    found: list[tuple[Escalation, Group | Exception]] = []
+    for slo in service.slos:
+        rule_of = {t: burn_rate_alert(slo, t, settings) for t in slo.tiers}
+        series_labels = {**dict(slo.labels), **SLISeries.burning_group(slo)}
+        for e in slo_escalations(slo, settings):
+            sources = [
+                {**series_labels, **rule_of[t]["labels"]}
+                for t in slo.tiers
+                if t.severity == e.from_label
+            ]
+            rule = escalation_rule(e, settings, service.name, slo.name)
+            found.append((e, _escalation_group(e, sources, rule)))
+    alerts = {a.name: a for a in service.alerts}
+    for e in plain_escalations(service, settings):
+        source = plain_alert_rule(alerts[e.source], settings)["labels"]
+        rule = escalation_rule(e, settings, service.name)
+        found.append((e, _escalation_group(e, [source], rule)))
+    return found
+
+
+def _escalation_group(
+    e: Escalation, sources: list[dict[str, str]], rule: dict[str, Any]
+) -> Group | Exception:
+    step = FAST_STEP
+    start, fired = ESCALATION_START, ESCALATION_START + e.after
+    if e.after < 2 * step:
+        return Untestable(
+            f"escalation delay {format_duration(e.after)} is shorter than two evaluation "
+            "intervals, so halving it could not be told apart"
+        )
+    stop = fired + ESCALATION_HOLD  # last sample of the source; stale after it
+    values = f"_x{start // step} 1x{(stop - start) // step} stale"
+    series = []
+    expected = []
+    for labels in sources:
+        alert_labels = {
+            **labels,
+            names.LABEL_ALERTNAME: e.source,
+            names.LABEL_ALERTSTATE: "firing",
+        }
+        series.append(
+            {"series": seriesgen.series_text(names.ALERTS_METRIC, alert_labels), "values": values}
+        )
+        try:
+            annotations = {
+                k: promtemplate.render(v, 0.0, labels) for k, v in rule["annotations"].items()
+            }
+        except promtemplate.Unsupported as exc:
+            return exc
+        expected.append(
+            {
+                "exp_labels": dict(sorted({**labels, **rule["labels"]}.items())),
+                "exp_annotations": annotations,
+            }
+        )
+
+    def check(t: int, alerts: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"eval_time": format_duration(t), "alertname": e.alert, "exp_alerts": alerts}
+
+    return {
+        "interval": format_duration(step),
+        "input_series": series,
+        "alert_rule_test": [
+            check(fired - step, []),
+            check(fired, expected),
+            check(stop, expected),
+            check(stop + step, []),
+        ],
+    }

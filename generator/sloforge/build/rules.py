@@ -8,6 +8,7 @@ from ..model import conventions as names
 from ..model import links
 from ..model.domain import SLO, Alert, Service, Settings, Tier
 from ..model.durations import format_duration, humanize
+from ..model.escalation import Escalation, escalations
 from ..model.promql import number
 from ..model.windows import STRATEGIES, base_window, budget_interval, selector
 
@@ -35,6 +36,9 @@ def build_rules(service: Service, settings: Settings) -> dict[str, Any]:
         )
     plain = [_recording(r.record, r.expr, dict(r.labels)) for r in service.recording_rules]
     plain += [plain_alert_rule(a, settings) for a in service.alerts]
+    plain += [
+        escalation_rule(e, settings, service.name) for e in plain_escalations(service, settings)
+    ]
     if plain:
         groups.append({"name": names.service_rules_group_name(service.name), "rules": plain})
     return {"groups": groups}
@@ -50,6 +54,9 @@ def slo_rules(slo: SLO, settings: Settings) -> list[Rule]:
         _recording(names.RECORD_CURRENT_BURN, f"{current} / {number(slo.error_budget)}", labels)
     )
     rules += [burn_rate_alert(slo, tier, settings) for tier in slo.tiers]
+    rules += [
+        escalation_rule(e, settings, slo.service, slo.name) for e in slo_escalations(slo, settings)
+    ]
     return rules
 
 
@@ -121,6 +128,51 @@ def burn_description(slo: SLO, tier: Tier) -> str:
         f"is gone in {exhaustion}; "
         f"this tier fires once {_percent(tier.budget_consumed)} of it is spent."
     )
+
+
+# --- escalation ----------------------------------------------------------------------
+
+
+def slo_escalations(slo: SLO, settings: Settings) -> list[Escalation]:
+    """Escalations of the SLO's burn-rate alert, one per escalating severity of its tiers."""
+    return escalations(
+        settings, slo.alert_name, [t.severity for t in slo.tiers], dict(slo.selector_labels)
+    )
+
+
+def plain_escalations(service: Service, settings: Settings) -> list[Escalation]:
+    scope = {names.LABEL_SERVICE: service.name}
+    return [e for a in service.alerts for e in escalations(settings, a.name, [a.severity], scope)]
+
+
+def escalation_rule(
+    escalation: Escalation, settings: Settings, service: str, slo: str | None = None
+) -> Rule:
+    """Fires once the source has fired for ``after``; routed by the target severity."""
+    e = escalation
+    after = format_duration(e.after)
+    target = settings.severity(e.to_name)
+    summary = (
+        f"{e.source} has been firing at {e.from_name} for more than {after}; "
+        f"escalated to {e.to_name}."
+    )
+    description = (
+        f"{e.source} ({names.LABEL_SEVERITY}={e.from_label}) is still firing {after} after it "
+        f"started, so it escalates to {e.to_name} ({names.LABEL_SEVERITY}={e.to_label})"
+        + (f": {target.description}" if target is not None and target.description else ".")
+    )
+    return {
+        "alert": e.alert,
+        "expr": e.expr(),
+        "for": after,
+        "labels": _sorted(e.labels()),
+        "annotations": {
+            names.ANNOTATION_SUMMARY: summary,
+            names.ANNOTATION_DESCRIPTION: description,
+            # The source's runbook: the escalation adds urgency, not a new diagnosis.
+            **_link_annotations(settings, service, e.source, slo),
+        },
+    }
 
 
 def plain_alert_rule(alert: Alert, settings: Settings) -> Rule:

@@ -126,6 +126,13 @@ OVERVIEW_DASHBOARD = "slo-overview"
 BUSINESS_DASHBOARD = "business-metrics"
 GRAFANA_PROVISIONING_FILE = "grafana/provisioning/dashboards/sloforge.yaml"
 ALERTS_METRIC = "ALERTS"  # Prometheus' own series of pending and firing alerts
+LABEL_ALERTSTATE = "alertstate"  # on ALERTS: pending | firing
+LABEL_ESCALATED_FROM = "escalated_from"  # on an escalation alert: the source's severity label
+
+
+def escalation_alert_name(source: str) -> str:
+    """The alert raised when ``source`` keeps firing past its severity's escalation delay."""
+    return f"{source}Escalated"
 
 
 # Alertmanager output; templates are referenced relative to the configuration's directory.
