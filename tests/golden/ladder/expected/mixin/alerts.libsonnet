@@ -172,6 +172,21 @@
             "runbook_url": "runbooks/shop/ShopAvailabilityBudgetBurn.md",
             "dashboard_url": "/d/sloforge-shop?var-slo=availability"
           }
+        },
+        {
+          "alert": "ShopAvailabilityBudgetBurnEscalated",
+          "expr": "max without (alertstate) (ALERTS{alertname=\"ShopAvailabilityBudgetBurn\", alertstate=\"firing\", severity=\"critical\", slo_service=\"shop\", slo=\"availability\"})",
+          "for": "5m",
+          "labels": {
+            "escalated_from": "critical",
+            "severity": "escalated"
+          },
+          "annotations": {
+            "summary": "ShopAvailabilityBudgetBurn has been firing at P1 for more than 5m; escalated to P0.",
+            "description": "ShopAvailabilityBudgetBurn (severity=critical) is still firing 5m after it started, so it escalates to P0 (severity=escalated).",
+            "runbook_url": "runbooks/shop/ShopAvailabilityBudgetBurn.md",
+            "dashboard_url": "/d/sloforge-shop?var-slo=availability"
+          }
         }
       ]
     },
@@ -190,6 +205,21 @@
           "annotations": {
             "summary": "The shop is down.",
             "description": "The shop's scrape target is down.",
+            "runbook_url": "runbooks/shop/ShopDown.md",
+            "dashboard_url": "/d/sloforge-shop"
+          }
+        },
+        {
+          "alert": "ShopDownEscalated",
+          "expr": "max without (alertstate) (ALERTS{alertname=\"ShopDown\", alertstate=\"firing\", severity=\"critical\", slo_service=\"shop\"})",
+          "for": "5m",
+          "labels": {
+            "escalated_from": "critical",
+            "severity": "escalated"
+          },
+          "annotations": {
+            "summary": "ShopDown has been firing at P1 for more than 5m; escalated to P0.",
+            "description": "ShopDown (severity=critical) is still firing 5m after it started, so it escalates to P0 (severity=escalated).",
             "runbook_url": "runbooks/shop/ShopDown.md",
             "dashboard_url": "/d/sloforge-shop"
           }
