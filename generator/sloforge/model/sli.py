@@ -6,6 +6,7 @@ error and total series of the same group match one-to-one.
 
 from __future__ import annotations
 
+from . import conventions as names
 from .domain import SLI
 from .durations import format_duration
 from .promql import Matcher, Selector, number, rate, substitute_window, sum_by
@@ -103,7 +104,7 @@ def bucket_bounds(threshold: float) -> list[str]:
 def _bucket(sli: SLI) -> Selector:
     bounds = bucket_bounds(sli.threshold)
     if len(bounds) == 1:
-        le = Matcher("le", "=", bounds[0])
+        le = Matcher(names.LABEL_BUCKET, "=", bounds[0])
     else:
-        le = Matcher("le", "=~", "|".join(b.replace(".", "\\.") for b in bounds))
+        le = Matcher(names.LABEL_BUCKET, "=~", "|".join(b.replace(".", "\\.") for b in bounds))
     return Selector(f"{sli.histogram}_bucket", (*sli.matchers, le))
