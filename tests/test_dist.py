@@ -75,6 +75,6 @@ def test_pipx_installed_sdist_starts_a_repository(dist: Path, tmp_path: Path) ->
     sloforge = pipx(tmp_path, sdist)
     run(sloforge, "init", tmp_path / "slos", cwd=tmp_path)
     assert run(sloforge, "validate", "slo", cwd=tmp_path / "slos") == (
-        "ok: 3 files, 1 services, 2 SLOs, 0 plain alerts\n"
+        "ok: 3 files, 1 service, 2 SLOs, 0 plain alerts\n"
     )
     run(sloforge, "check", "slo", "--out", "out", cwd=tmp_path / "slos")

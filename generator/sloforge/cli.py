@@ -362,13 +362,13 @@ def test(
     """promtool check + test rules, amtool check-config and routing expectations on DIR;
     one summary."""
     from .tools import testing
+    from .tools.progress import FileProgress
 
-    def progress(check: testing.Check) -> None:
-        state = "skipped" if check.skipped else ("ok" if check.passed else "FAILED")
-        _err(f"  {state:7} {check.suite}: {check.name} ({check.seconds:.1f}s)")
-
-    _err(f"testing {out} ...")
-    report = run(lambda: testing.run_all(out, progress, jobs))
+    progress = FileProgress(sys.stderr, f"testing {out}")
+    try:
+        report = run(lambda: testing.run_all(out, progress, jobs))
+    finally:
+        progress.close()
     typer.echo(testing.summary(report))
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ class Check:
 class Report:
     checks: list[Check] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)  # tool -> "promtool 2.42.0"
 
     @property
     def ok(self) -> bool:

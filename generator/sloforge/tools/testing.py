@@ -29,9 +29,11 @@ TEST_TIMEOUT = 1800.0  # multi-day scenarios of a large service take minutes
 EXTRA_CHECKS: list[CheckProvider] = [alertmanager_checks]
 
 
-def run_all(
-    out: Path, progress: Callable[[Check], None] | None = None, jobs: int | None = None
-) -> Report:
+# Called as each file's checks finish: (files done, files in all, that file's checks).
+Progress = Callable[[int, int, list[Check]], None]
+
+
+def run_all(out: Path, progress: Progress | None = None, jobs: int | None = None) -> Report:
     out = Path(out)
     if not out.is_dir():
         raise ToolError(
@@ -56,14 +58,24 @@ def run_all(
     workers = max(1, jobs or os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(step) for step in steps]
-        for future in as_completed(futures):
-            for check in future.result():
-                if progress:
-                    progress(check)
+        for done, future in enumerate(as_completed(futures), 1):
+            if progress:
+                progress(done, len(futures), future.result())
     results = [check for future in futures for check in future.result()]
     report.checks = sorted(results, key=lambda c: (c.suite, c.name))
     report.untested = untested_alerts(rule_files, test_files, out)
+    report.versions = {tool: tool_version(tool) for tool in ("promtool", "amtool")}
     return report
+
+
+def tool_version(tool: str) -> str:
+    """``promtool 2.42.0`` from the tool's --version banner; says so when it is absent."""
+    try:
+        banner = tools.version(tool)
+    except ToolError:
+        return f"{tool} not found"
+    found = re.search(r"version (\S+)", banner)
+    return f"{tool} {found.group(1)}" if found else banner
 
 
 def check_rules(path: Path, out: Path) -> Check:
@@ -204,6 +216,8 @@ def summary(report: Report) -> str:
     tail = f"{passed} passed, {failed} failed"
     if skipped:
         tail += f", {skipped} skipped"
+    if report.versions:
+        tail += f" ({', '.join(report.versions.values())})"
     lines.append(tail)
     return "\n".join(lines)
 
