@@ -279,13 +279,52 @@ CASES = [
         only(service("    objective: 99.9", "    objective: 99.9\n    window: 30days")),
         [
             "in/shop.yaml:8:5: slos[0].window: invalid duration '30days': "
-            "use a Prometheus duration like 5m, 1h or 30d"
+            "use a Prometheus duration like 5m, 1h or 30d, or month or week for a calendar period"
         ],
     ),
     Case(
         "a window without a unit",
         only(service("    objective: 99.9", "    objective: 99.9\n    window: 30")),
-        ["in/shop.yaml:8:5: slos[0].window: must be a duration like 5m, 1h or 30d (got 30)"],
+        [
+            "in/shop.yaml:8:5: slos[0].window: must be a duration like 30d, "
+            "or month or week for a calendar period (got 30)"
+        ],
+    ),
+    Case(
+        "a calendar window in a zone with daylight saving time",
+        only(
+            service(
+                "    objective: 99.9",
+                "    objective: 99.9\n    window: month\n    time_zone: Europe/Berlin",
+            )
+        ),
+        [
+            "in/shop.yaml:9:5: slos[0].time_zone: time zone 'Europe/Berlin' changes its UTC "
+            "offset (UTC+01:00 and UTC+02:00, daylight saving time); PromQL on Prometheus 2.42 "
+            "has no time-zone functions, so a calendar period needs a zone with one offset all "
+            "year: use UTC or a fixed-offset zone (e.g. Asia/Tehran, Asia/Kolkata, Etc/GMT-1)"
+        ],
+    ),
+    Case(
+        "a calendar window in an unknown time zone",
+        only(
+            service(
+                "    objective: 99.9",
+                "    objective: 99.9\n    window: week\n    time_zone: Mars/Olympus",
+            )
+        ),
+        [
+            "in/shop.yaml:9:5: slos[0].time_zone: unknown time zone 'Mars/Olympus': "
+            "use an IANA name such as UTC or Asia/Tehran"
+        ],
+    ),
+    Case(
+        "a time zone on a rolling window",
+        only(service("    objective: 99.9", "    objective: 99.9\n    time_zone: Asia/Tehran")),
+        [
+            "in/shop.yaml:8:5: slos[0].time_zone: applies only to calendar periods "
+            "(window: month or week; got window 30d)"
+        ],
     ),
     Case(
         "a for: in words",

@@ -60,7 +60,8 @@ def test_validate_reports_five_mistakes_with_locations(tmp_path: Path) -> None:
         "invalid PromQL: unexpected end of input inside braces",
         "payments.yaml:12:5: slos[1].objective: must be less than 100 (got 100)",
         "payments.yaml:13:5: slos[1].window: "
-        "invalid duration '30x': use a Prometheus duration like 5m, 1h or 30d",
+        "invalid duration '30x': use a Prometheus duration like 5m, 1h or 30d, "
+        "or month or week for a calendar period",
         "5 problems in 1 file",
     ]
 

@@ -78,7 +78,8 @@ def test_a_changed_objective_shows_the_budget_in_minutes_before_and_after(
     text = markdown(base / "out", generate(changed))
     assert section(text, "SLOs") == [
         "- **changed** `payments-api` / `availability`: objective 99.9% → 99.5%: "
-        "budget 43.2 → 216 minutes per 30d (4 recording rules follow the new budget)"
+        "budget 43.2 → 216 minutes per calendar month (30d) "
+        "(4 recording rules follow the new budget)"
     ]
     alerts = section(text, "Alerts")
     assert alerts[:3] == [
@@ -96,6 +97,17 @@ def test_a_changed_window_shows_both_budgets_with_their_windows(base: Path, chan
     assert section(text, "SLOs")[0] == (
         "- **changed** `checkout` / `availability`: window 28d → 30d: "
         "budget 201.6 minutes per 28d → 216 minutes per 30d"
+    )
+
+
+def test_a_rolling_window_made_a_calendar_month_shows_the_new_period(
+    base: Path, changed: Path
+) -> None:
+    edit(changed, "checkout.yaml", "window: 28d", "window: month")
+    text = markdown(base / "out", generate(changed))
+    assert section(text, "SLOs")[0] == (
+        "- **changed** `checkout` / `availability`: window 28d → calendar month: "
+        "budget 201.6 minutes per 28d → 216 minutes per calendar month (30d)"
     )
 
 
@@ -234,7 +246,7 @@ def test_two_git_commits_compare_their_committed_output(base: Path, tmp_path: Pa
 
     assert (code, err) == (0, "")
     assert out.startswith("## sloforge diff: `HEAD~1` → `HEAD`\n")
-    assert "objective 99.9% → 99.5%: budget 43.2 → 216 minutes per 30d" in out
+    assert "objective 99.9% → 99.5%: budget 43.2 → 216 minutes per calendar month (30d)" in out
 
 
 def test_a_commit_without_committed_output_is_noted(base: Path, tmp_path: Path) -> None:

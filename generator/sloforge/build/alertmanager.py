@@ -243,7 +243,7 @@ def objectives_template(project: Project) -> str:
                 f"and (eq .Labels.{names.LABEL_SERVICE} {_go_string(slo.service)}) "
                 f"(eq .Labels.{names.LABEL_SLO} {_go_string(slo.name)})"
             )
-            objective = f"{slo.objective:g}% over {format_duration(slo.period)}"
+            objective = f"{slo.objective:g}% over {slo.period_text}"
             branches.append((condition, objective))
     lines = ['{{ define "sloforge.objective" -}}']
     for index, (condition, objective) in enumerate(branches):

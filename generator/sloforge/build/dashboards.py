@@ -30,7 +30,7 @@ from ..model.artifacts import Files, JsonFile, YamlFile
 from ..model.domain import SLI, SLO, Alert, DashboardRow, Panel, Project, Service, Settings
 from ..model.durations import format_duration
 from ..model.promql import Matcher, Selector, number
-from ..model.windows import base_window
+from ..model.windows import base_window, period_record
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -204,6 +204,12 @@ def overview(project: Project) -> dict[str, Any]:
     )
 
 
+def _shown_period(slo: SLO) -> str:
+    """A panel's time range: the SLO period; a calendar period's longest length, which shows
+    the current period and the last reset."""
+    return format_duration(slo.calendar.longest if slo.calendar is not None else slo.period)
+
+
 def _burn_downs(layout: _Layout, slos: list[SLO]) -> None:
     """Per SLO, the error budget left over the whole of its own period (each panel's time
     range is the SLO's period, whatever the dashboard's range)."""
@@ -212,14 +218,13 @@ def _burn_downs(layout: _Layout, slos: list[SLO]) -> None:
         own = (Matcher(_S, "=", slo.service), Matcher(_L, "=", slo.name))
         group = "".join(f" {{{{{label}}}}}" for label in slo.sli.group_by)
         panel = _timeseries(
-            f"{slo.service} / {slo.name}: {number(slo.objective)}% over "
-            f"{format_duration(slo.period)}",
+            f"{slo.service} / {slo.name}: {number(slo.objective)}% over {slo.period_text}",
             [_target(_sel(names.RECORD_BUDGET_REMAINING, own), f"budget left{group}")],
             unit="percentunit",
             steps=[(None, "red"), (0.0, "orange"), (0.25, "green")],
             description="Share of the period's error budget not yet spent (1 = untouched, "
             "below 0 = the SLO is missed).",
-            time_from=format_duration(slo.period),
+            time_from=_shown_period(slo),
         )
         layout.add(panel, w=8, h=6)
 
@@ -271,17 +276,17 @@ def _slo_table(title: str, slos: list[SLO], filters: tuple[Matcher, ...]) -> dic
 
 def _period_ratios(slos: list[SLO], filters: tuple[Matcher, ...]) -> str:
     """The error ratio over each SLO's own period (periods differ: 28d, 30d, 7d...)."""
-    groups: dict[tuple[int, str], list[str]] = {}
+    groups: dict[tuple[int, str, str], list[str]] = {}
     for slo in slos:
-        groups.setdefault((slo.period, slo.service), []).append(slo.name)
+        groups.setdefault((slo.period, period_record(slo), slo.service), []).append(slo.name)
     parts = []
-    for (period, service), slo_names in sorted(groups.items()):
+    for (_, record, service), slo_names in sorted(groups.items()):
         matchers = (
             *filters,
             Matcher(_S, "=", service),
             Matcher(_L, "=~", "|".join(sorted(slo_names))),
         )
-        parts.append(_sel(names.error_ratio_record(period), matchers))
+        parts.append(_sel(record, matchers))
     return "\nor\n".join(parts)
 
 
@@ -444,7 +449,7 @@ def _red(layout: _Layout, service: Service) -> None:
                 steps=[(None, "green"), (budget, "red")],
                 description=f"Share of failed events; the line is the error budget "
                 f"(100% - {number(slo.objective)}% = {_percent(budget)}). Staying above it "
-                f"for the whole {format_duration(slo.period)} misses the SLO.",
+                f"for the whole {slo.period_text} misses the SLO.",
             ),
             w=8,
             alerts=[slo.alert_name],
@@ -476,7 +481,7 @@ def _percent(ratio: float) -> str:
 
 
 def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
-    layout.row(f"SLO {slo.name}: {number(slo.objective)}% over {format_duration(slo.period)}")
+    layout.row(f"SLO {slo.name}: {number(slo.objective)}% over {slo.period_text}")
     own = (Matcher(_S, "=", "$service"), Matcher(_L, "=", slo.name))
     group = "".join(f" {{{{{label}}}}}" for label in slo.sli.group_by)
     base = base_window(slo)
@@ -490,8 +495,8 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
                     f"SLI over {format_duration(base)}{group}",
                 ),
                 _target(
-                    f"1 - {_sel(names.error_ratio_record(slo.period), own)}",
-                    f"SLI over {format_duration(slo.period)}{group}",
+                    f"1 - {_sel(period_record(slo), own)}",
+                    f"SLI over {slo.period_text}{group}",
                 ),
                 _target(_sel(names.RECORD_OBJECTIVE, own), "objective"),
             ],
@@ -508,9 +513,9 @@ def _slo_row(layout: _Layout, slo: SLO, settings: Settings) -> None:
             [_target(_sel(names.RECORD_BUDGET_REMAINING, own), f"budget left{group}")],
             unit="percentunit",
             steps=[(None, "red"), (0.0, "orange"), (0.25, "green")],
-            description=f"Share of the {format_duration(slo.period)} error budget not yet spent; "
+            description=f"Share of the {slo.period_text} error budget not yet spent; "
             "below 0 the SLO is missed. The panel always shows the whole period.",
-            time_from=format_duration(slo.period),
+            time_from=_shown_period(slo),
         ),
         w=8,
     )

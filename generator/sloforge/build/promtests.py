@@ -28,7 +28,7 @@ from ..model.durations import format_duration, parse_duration
 from ..model.escalation import Escalation
 from ..model.promql import Selector, parse_selector, quote, substitute_window
 from ..model.sli import bucket_bounds
-from ..model.windows import base_window, selector
+from ..model.windows import base_window, period_record, selector
 from . import promtemplate, seriesgen
 from .rules import (
     burn_rate_alert,
@@ -43,6 +43,7 @@ SAMPLE = 60  # spacing of synthetic input samples
 FAST_STEP = 60  # evaluation interval of <service>.test.yml
 SLOW_STEP = 300  # evaluation interval of <service>.slow.test.yml: tiers with day-long windows
 SLOW_WINDOW = 86400
+CALENDAR_STEP = 3600  # evaluation interval of <service>.calendar.test.yml: a month of steps
 ABOVE = (1.1, 1.15, 1.2, 1.25, 1.05)
 BELOW = (0.9, 0.85, 0.8, 0.95)
 WARMUPS = (0.15, 0.3, 0.5, 1.0)  # healthy traffic before the errors, as a share of the long window
@@ -60,6 +61,7 @@ class Untestable(ValueError):
 class TestFile:
     fast: list[Group] = field(default_factory=list)
     slow: list[Group] = field(default_factory=list)
+    calendar: list[Group] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
 
 
@@ -75,6 +77,8 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
             out.untested.append(f"{slo.alert_name} (SLO {slo.name}): {exc}")
             continue
         reads[slo.alert_name] = sli_selectors(slo)
+        if slo.calendar is not None:
+            out.calendar.append(calendar_test(slo))
         fast_slo += [_Owned(g, slo.alert_name) for g in fast]
         slow_slo += [_Owned(g, slo.alert_name) for g in slow]
     readers = _Readers(reads)
@@ -111,6 +115,12 @@ def test_documents(
             "rule_files": rule_files,
             "evaluation_interval": format_duration(SLOW_STEP),
             "tests": built.slow,
+        }
+    if built.calendar:
+        docs[names.calendar_tests_file(service.name)] = {
+            "rule_files": rule_files,
+            "evaluation_interval": format_duration(CALENDAR_STEP),
+            "tests": built.calendar,
         }
     return docs, built.untested
 
@@ -440,6 +450,41 @@ def _tier_name(tier: Tier) -> str:
     return f"{tier.kind} {format_duration(tier.long_window)}/{format_duration(tier.short_window)}"
 
 
+# --- calendar budgets --------------------------------------------------------------
+
+
+def calendar_test(slo: SLO) -> Group:
+    """Half the budget spent before a period boundary; the next period starts with all of it.
+
+    Errors run at half the error budget from the first sample until the first
+    period boundary at least six hours in, then stop. Checked on the hourly
+    steps just before and just after the boundary: the period's error ratio and
+    budget remaining for the burning group (0.5, then 1) and any healthy group
+    (1, then 1). Hourly steps sample one budget-interval tile an hour, which
+    changes no ratio of constant traffic (see docs/budgets.md).
+    """
+    cal = slo.calendar
+    assert cal is not None
+    boundary = cal.next_start(6 * CALENDAR_STEP)
+    before = (boundary - 1) // CALENDAR_STEP * CALENDAR_STEP
+    after = -(-(boundary + base_window(slo)) // CALENDAR_STEP) * CALENDAR_STEP
+    ratio = _ratio(slo.error_budget / 2)
+    scenario = burnmodel.Scenario(ratio, 0, boundary, after + CALENDAR_STEP)
+    series = SLISeries.for_slo(slo)
+    group = series.group(slo, scenario)
+    checks = []
+    for t, burning in ((before, ratio), (after, 0.0)):
+        values = {
+            period_record(slo): burning,
+            names.RECORD_BUDGET_REMAINING: 1 - burning / slo.error_budget,
+        }
+        healthy = {period_record(slo): 0.0, names.RECORD_BUDGET_REMAINING: 1.0}
+        for record in values:
+            checks.append(series.record_check(slo, record, t, values[record], healthy[record]))
+    group["promql_expr_test"] = checks
+    return group
+
+
 # --- synthetic SLI series -----------------------------------------------------------
 
 
@@ -534,10 +579,13 @@ class SLISeries:
 
     def sli_check(self, slo: SLO, window: int, t: int, ratio: float) -> Group:
         """The recorded error ratio equals the injected one (and the healthy group's is 0)."""
-        record = names.error_ratio_record(window)
-        expected = [(self.burning_group(slo), ratio)]
+        return self.record_check(slo, names.error_ratio_record(window), t, ratio, 0.0)
+
+    def record_check(self, slo: SLO, record: str, t: int, burning: float, healthy: float) -> Group:
+        """``record`` holds ``burning`` for the burning group (and ``healthy`` for the other)."""
+        expected = [(self.burning_group(slo), burning)]
         if slo.sli.group_by:
-            expected.append(({label: GROUP_VALUES[1] for label in slo.sli.group_by}, 0.0))
+            expected.append(({label: GROUP_VALUES[1] for label in slo.sli.group_by}, healthy))
         samples = []
         for group, value in expected:
             labels = {**dict(slo.labels), **group}

@@ -10,7 +10,7 @@ from ..model.domain import SLO, Alert, Service, Settings, Tier
 from ..model.durations import format_duration, humanize
 from ..model.escalation import Escalation, escalations
 from ..model.promql import number
-from ..model.windows import STRATEGIES, base_window, budget_interval, selector
+from ..model.windows import STRATEGIES, base_window, budget_interval, period_record, selector
 
 Rule = dict[str, Any]
 
@@ -63,8 +63,11 @@ def slo_rules(slo: SLO, settings: Settings) -> list[Rule]:
 def budget_rules(slo: SLO) -> list[Rule]:
     strategy = STRATEGIES[slo.strategy]
     labels = dict(slo.labels)
-    rules = [_recording(r.record, r.expr, labels) for r in strategy.period_recordings(slo)]
-    period = selector(names.error_ratio_record(slo.period), slo)
+    rules = [
+        _recording(r.record, r.expr, {**labels, **dict(r.labels)})
+        for r in strategy.period_recordings(slo)
+    ]
+    period = selector(period_record(slo), slo)
     budget = number(slo.error_budget)
     rules += [
         _recording(names.RECORD_OBJECTIVE, f"vector({number(slo.objective_ratio)})", labels),
@@ -119,12 +122,13 @@ def burn_description(slo: SLO, tier: Tier) -> str:
     group = "".join(f"{label}={{{{ $labels.{label} }}}} " for label in slo.sli.group_by)
     scope = f"For {group.strip()}, the" if group else "The"
     exhaustion = humanize(slo.period / tier.burn_rate)
+    period = format_duration(slo.period) if slo.calendar is None else f"{slo.calendar.kind}'s"
     return (
         f"{scope} error ratio over both the last {format_duration(tier.long_window)} and the last "
         f"{format_duration(tier.short_window)} is above {_percent(tier.threshold(budget))} "
         f"({number(tier.burn_rate)}x the {_percent(budget)} error budget "
         f"of the {number(slo.objective)}% objective). "
-        f"At this burn rate the {format_duration(slo.period)} error budget "
+        f"At this burn rate the {period} error budget "
         f"is gone in {exhaustion}; "
         f"this tier fires once {_percent(tier.budget_consumed)} of it is spent."
     )

@@ -29,7 +29,7 @@ from ..model.artifacts import CopiedFile, Files, TextFile
 from ..model.domain import SLO, Alert, Project, Service, Settings
 from ..model.durations import format_duration, humanize
 from ..model.promql import number
-from ..model.windows import base_window, selector
+from ..model.windows import base_window, period_record, selector
 from .dashboards import PanelIndex, PanelRef, panel_index
 
 BURN_RATE_TEMPLATE = "runbooks/burn-rate.md.j2"
@@ -146,7 +146,7 @@ def _burn_rate_context(
             "name": slo.name,
             "description": slo.description,
             "objective": f"{number(slo.objective)}%",
-            "window": format_duration(slo.period),
+            "window": slo.period_text,
             "error_budget": _percent(budget),
             "budget_time": humanize(budget * slo.period),
             "unit": _UNITS[slo.sli.kind],
@@ -219,10 +219,14 @@ def _sli_summary(slo: SLO) -> Verbatim:
 
 def _slo_queries(slo: SLO) -> list[dict[str, str]]:
     base = base_window(slo)
-    windows = "|".join(format_duration(w) for w in sorted({base, *slo.windows, slo.period}))
+    rolling = {base, *slo.windows, *([slo.period] if slo.calendar is None else [])}
+    windows = "|".join(format_duration(w) for w in sorted(rolling))
     matchers = ", ".join(f'{k}="{v}"' for k, v in slo.selector_labels)
     prefix = names.error_ratio_record(60).removesuffix("1m")  # the record name without its window
-    every = f'{{__name__=~"{prefix}({windows})", {matchers}}}'
+    pattern = f"{prefix}({windows})"
+    if slo.calendar is not None:
+        pattern += f"|{period_record(slo)}"
+    every = f'{{__name__=~"{pattern}", {matchers}}}'
     b = format_duration(base)
     return [
         {

@@ -17,6 +17,7 @@ from ..model import conventions as names
 from ..model.domain import SLO, Project
 from ..model.durations import format_duration
 from ..model.sli import error_events, total_events
+from ..model.windows import period_record
 from ..model.windows import selector as record_selector
 from .client import Prometheus, Sample
 
@@ -82,7 +83,7 @@ def _slo_rows(prom: Prometheus, slo: SLO) -> list[Row]:
     def by_group(expr: str) -> dict[tuple[str, ...], float]:
         return {_key(s, group_by): s.value for s in prom.instant(expr)}
 
-    error_ratio = by_group(record_selector(names.error_ratio_record(slo.period), slo))
+    error_ratio = by_group(record_selector(period_record(slo), slo))
     remaining = by_group(record_selector(names.RECORD_BUDGET_REMAINING, slo))
     total_rate = by_group(total_events(slo.sli, slo.period))
     bad_rate = by_group(error_events(slo.sli, slo.period))
@@ -106,7 +107,7 @@ def _slo_rows(prom: Prometheus, slo: SLO) -> list[Row]:
                 slo=slo.name,
                 group=dict(zip(group_by, key, strict=True)),
                 objective=slo.objective,
-                period=format_duration(slo.period),
+                period=slo.period_text,
                 sli=None if ratio is None else 100 * (1 - ratio),
                 budget_remaining=left,
                 time_remaining_seconds=None if left is None else left * budget * slo.period,

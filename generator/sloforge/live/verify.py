@@ -23,6 +23,7 @@ from ..model import conventions as names
 from ..model.domain import SLO, Alert, Project, Service
 from ..model.promql import Matcher, Selector, parse_selector, quote, substitute_window
 from ..model.sli import bucket_bounds
+from ..model.windows import period_record
 from ..model.windows import selector as record_selector
 from .client import Prometheus
 from .locations import Locator
@@ -293,7 +294,7 @@ def _check_group(expected: dict, loaded: dict | None, where: Location) -> list[F
 
 def _check_records(prom: Prometheus, slo: SLO, where: Location) -> list[Finding]:
     findings = []
-    for record in (names.error_ratio_record(slo.period), names.RECORD_BUDGET_REMAINING):
+    for record in (period_record(slo), names.RECORD_BUDGET_REMAINING):
         text = record_selector(record, slo)
         if not _count(prom, text):
             findings.append(Finding(where, text, "the generated recording has no samples"))

@@ -25,6 +25,7 @@ CATEGORY_BUSINESS = "business"
 # Default severities of the page and ticket tiers (an SLO's alerting may choose others).
 PAGE_SEVERITY = "critical"
 TICKET_SEVERITY = "warning"
+LABEL_PERIOD_SLOT = "slo_period_slot"  # calendar tiles: which period they belong to (calendar.py)
 
 # Public recording rules (SPEC section 4).
 RECORD_OBJECTIVE = "slo:objective:ratio"
@@ -36,6 +37,14 @@ RECORD_CURRENT_BURN = "slo:current_burn_rate:ratio"
 _RECORD_ERROR_RATIO = "slo:sli_error:ratio_rate{window}"
 _RECORD_ERROR_EVENTS = "slo:sli_error_events:rate{window}"
 _RECORD_TOTAL_EVENTS = "slo:sli_total_events:rate{window}"
+
+# Calendar periods (calendar.py): events per budget interval, then the same filed by slot.
+_RECORD_ERROR_TILE = "slo:sli_error_events:increase{window}"
+_RECORD_TOTAL_TILE = "slo:sli_total_events:increase{window}"
+_RECORD_PERIOD_ERRORS = "slo:period_error_events:increase{window}"
+_RECORD_PERIOD_TOTAL = "slo:period_total_events:increase{window}"
+# The error ratio since the calendar period began (public, like ratio_rate<window>).
+_RECORD_CALENDAR_RATIO = "slo:sli_error:ratio_{calendar}"
 
 # Annotations on generated alerts.
 ANNOTATION_SUMMARY = "summary"
@@ -65,6 +74,27 @@ def error_events_record(window_seconds: int) -> str:
 
 def total_events_record(window_seconds: int) -> str:
     return _RECORD_TOTAL_EVENTS.format(window=format_duration(window_seconds))
+
+
+def error_tile_record(window_seconds: int) -> str:
+    return _RECORD_ERROR_TILE.format(window=format_duration(window_seconds))
+
+
+def total_tile_record(window_seconds: int) -> str:
+    return _RECORD_TOTAL_TILE.format(window=format_duration(window_seconds))
+
+
+def period_errors_record(window_seconds: int) -> str:
+    return _RECORD_PERIOD_ERRORS.format(window=format_duration(window_seconds))
+
+
+def period_total_record(window_seconds: int) -> str:
+    return _RECORD_PERIOD_TOTAL.format(window=format_duration(window_seconds))
+
+
+def calendar_ratio_record(calendar: str) -> str:
+    """``slo:sli_error:ratio_month``: the error ratio since the month (or week) began."""
+    return _RECORD_CALENDAR_RATIO.format(calendar=calendar)
 
 
 def camel(name: str) -> str:
@@ -97,6 +127,11 @@ def rules_file(service: str) -> str:
 
 def tests_file(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
+
+
+def calendar_tests_file(service: str) -> str:
+    """Tests of calendar budgets across a period boundary, evaluated hourly: a month is long."""
+    return f"prometheus/tests/{service}.calendar.test.yml"
 
 
 def slow_tests_file(service: str) -> str:

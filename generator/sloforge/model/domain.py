@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import conventions as names
+from .calendar import Calendar
+from .durations import format_duration
 from .promql import Matcher, Selector
 from .routing import Routing
 
@@ -71,6 +73,13 @@ class SLO:
     owner: str | None = None
     custom_tiers: bool = False  # tiers given in the SLO rather than the workbook defaults
     evaluation_interval: int = 60  # seconds between evaluations of the SLO's rule group
+    # window: month|week; ``period`` is then its nominal length (30d, 7d), which the tiers use
+    calendar: Calendar | None = None
+
+    @property
+    def period_text(self) -> str:
+        """How prose names the SLO period: ``30d`` or ``calendar month (UTC)``."""
+        return self.calendar.describe() if self.calendar else format_duration(self.period)
 
     @property
     def objective_ratio(self) -> float:

@@ -190,6 +190,10 @@ def by(labels: Iterable[str]) -> str:
     return f" by ({', '.join(names)})" if names else ""
 
 
+def without(labels: Iterable[str]) -> str:
+    return f" without ({', '.join(labels)})"
+
+
 def on(labels: Iterable[str]) -> str:
     return f"on ({', '.join(labels)})"
 

@@ -86,6 +86,51 @@ def error_tile(sli: SLI, window: int, total: str) -> str | None:
     return None
 
 
+def total_count(sli: SLI, interval: int, bridge: int) -> str:
+    """All events since the previous evaluation ``interval`` ago (a calendar tile).
+
+    Counters are read against their last value before ``interval`` ago within
+    ``bridge``, so after a gap in the data (a Prometheus restart) the first tile
+    counts the events of the whole gap once, and no later tile counts them again.
+    """
+    if sli.kind == "ratio":
+        assert sli.total is not None
+        return _bridged(sli.total, sli.group_by, interval, bridge)
+    if sli.kind == "latency":
+        count = Selector(f"{sli.histogram}_count", sli.matchers)
+        return _bridged(count, sli.group_by, interval, bridge)
+    if sli.kind == "probe":
+        assert sli.probe is not None
+        return f"sum(count_over_time({sli.probe.render()}[{format_duration(interval)}]))"
+    return f"({substitute_window(sli.query_total, format_duration(interval))}) * {interval}"
+
+
+def error_count(sli: SLI, interval: int, bridge: int, total: str) -> str:
+    """Bad events of the same tile; ``total`` is the recorded total tile with group_by labels."""
+    if sli.kind == "ratio" and sli.errors is not None:
+        return f"{_bridged(sli.errors, sli.group_by, interval, bridge)}\nor\n0 * {total}"
+    if sli.kind == "ratio":
+        assert sli.good is not None
+        good = _bridged(sli.good, sli.group_by, interval, bridge)
+        return f"{total}\n-\n({good} or 0 * {total})"
+    if sli.kind == "latency":
+        good = _bridged(_bucket(sli), sli.group_by, interval, bridge)
+        return f"{total}\n-\n({good} or 0 * {total})"
+    if sli.kind == "probe":
+        assert sli.probe is not None
+        sel, w = sli.probe.render(), format_duration(interval)
+        return f"sum(count_over_time({sel}[{w}]) - sum_over_time({sel}[{w}]))"
+    w = format_duration(interval)
+    errors = substitute_window(sli.query_errors, w)
+    return f"(({errors})\nor\n0 * ({substitute_window(sli.query_total, w)})) * {interval}"
+
+
+def _bridged(counter: Selector, group_by: tuple[str, ...], interval: int, bridge: int) -> str:
+    sel = counter.render()
+    before = f"last_over_time({sel}[{format_duration(bridge)}] offset {format_duration(interval)})"
+    return sum_by(group_by, f"clamp_min({sel} - {before}, 0)")
+
+
 def _increase(counter: Selector, group_by: tuple[str, ...], window: int) -> str:
     # After a counter reset the difference is negative: that tile counts no events.
     sel = counter.render()

@@ -22,16 +22,20 @@ from . import conventions as names
 from . import sli as sli_queries
 from .domain import SLO
 from .durations import format_duration
-from .promql import Selector, label_matchers, on, sum_by
+from .promql import Selector, label_matchers, on, sum_by, without
 
 CURRENT_WINDOW = 300  # the window of slo:current_burn_rate:ratio
 BUDGET_INTERVAL = 300  # the period-long recordings change slowly: evaluated every 5m
+
+
+BRIDGE = 3600  # calendar tiles count across gaps in the data up to this long
 
 
 @dataclass(frozen=True)
 class Recording:
     record: str
     expr: str
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 def base_window(slo: SLO) -> int:
@@ -97,6 +101,8 @@ class Exact:
         return [self._ratio(slo, w) for w in _ratio_windows(slo)]
 
     def period_recordings(self, slo: SLO) -> list[Recording]:
+        if slo.calendar is not None:
+            return calendar_recordings(slo)
         if slo.period in _ratio_windows(slo):
             return []
         return [self._ratio(slo, slo.period)]
@@ -144,6 +150,8 @@ class Efficient:
         return out
 
     def period_recordings(self, slo: SLO) -> list[Recording]:
+        if slo.calendar is not None:
+            return calendar_recordings(slo)
         if slo.period in _ratio_windows(slo):
             return []
         tile = budget_interval(slo)
@@ -162,6 +170,61 @@ class Efficient:
     def traffic(self, slo: SLO, window: int) -> str:
         total = selector(names.total_events_record(tile_window(slo)), slo)
         return f"avg_over_time({total}[{format_duration(window)}])"
+
+
+def period_record(slo: SLO) -> str:
+    """The error ratio over the SLO period: ``…_rate30d``, or ``…_month`` since the month began."""
+    if slo.calendar is not None:
+        return names.calendar_ratio_record(slo.calendar.kind)
+    return names.error_ratio_record(slo.period)
+
+
+def calendar_recordings(slo: SLO) -> list[Recording]:
+    """Tiles of the budget interval's events, filed by period slot, and the period's ratio.
+
+    Both strategies count a calendar period alike (see calendar.py): each tile
+    is filed under the slot of the period holding its midpoint, and the ratio
+    reads the slot of the period holding the same instant, so the two agree
+    at every evaluation and a period's first tile is where its budget starts.
+    """
+    cal = slo.calendar
+    assert cal is not None
+    tile = budget_interval(slo)
+    half = tile // 2
+    total, errors = names.total_tile_record(tile), names.error_tile_record(tile)
+    grouped = sum_by(slo.sli.group_by, selector(total, slo))
+    out = [
+        Recording(total, sli_queries.total_count(slo.sli, tile, BRIDGE)),
+        Recording(errors, sli_queries.error_count(slo.sli, tile, BRIDGE, grouped)),
+    ]
+    slot_now = cal.slot_expr(half)
+    by_slot = (names.period_errors_record(tile), names.period_total_record(tile))
+    for record, tile_record in zip(by_slot, (errors, total), strict=True):
+        for slot in range(cal.slots):
+            out.append(
+                Recording(
+                    record,
+                    f"{selector(tile_record, slo)}\nand on () {slot_now} == {slot}",
+                    ((names.LABEL_PERIOD_SLOT, str(slot)),),
+                )
+            )
+    longest = format_duration(cal.longest)
+    branches = []
+    for slot in range(cal.slots):
+        errors_k, total_k = (_slot_selector(record, slo, slot) for record in by_slot)
+        branches.append(
+            f"  sum_over_time({errors_k}[{longest}])\n  /\n"
+            f"  sum_over_time({total_k}[{longest}])\n"
+            f"  and on () {slot_now} == {slot}"
+        )
+    body = "\nor\n".join(branches)
+    ratio = f"sum{without([names.LABEL_PERIOD_SLOT])} (\n{body}\n)"
+    return [*out, Recording(period_record(slo), ratio)]
+
+
+def _slot_selector(record: str, slo: SLO, slot: int) -> str:
+    labels = {**dict(slo.selector_labels), names.LABEL_PERIOD_SLOT: str(slot)}
+    return Selector(record, label_matchers(labels)).render()
 
 
 def _sum_ratio(slo: SLO, tile: int, window: int) -> Recording:

@@ -25,6 +25,7 @@ import promql_parser
 import yaml
 
 from ..errors import SloforgeError
+from ..model import calendar
 from ..model import conventions as names
 from ..model.durations import format_duration, parse_duration
 from ..model.promql import PromQLError, number, parse
@@ -140,6 +141,13 @@ class Rule:
 class Objective:
     ratio: float
     window: int | None  # seconds; None when the rules do not say
+    calendar: str | None = None  # month or week: window is then its nominal length
+
+    @property
+    def period(self) -> str:
+        if self.calendar is not None:
+            return f"calendar {self.calendar}"
+        return format_duration(self.window) if self.window is not None else "unknown"
 
 
 RuleKey = tuple[str, ...]
@@ -224,7 +232,7 @@ def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
 
 def _objectives(records: Iterable[Rule]) -> dict[tuple[str, str], Objective]:
     ratios: dict[tuple[str, str], float] = {}
-    windows: dict[tuple[str, str], int] = {}
+    windows: dict[tuple[str, str], int | str] = {}
     for rule in records:
         slo = rule.slo
         if slo is None:
@@ -237,7 +245,13 @@ def _objectives(records: Iterable[Rule]) -> dict[tuple[str, str], Objective]:
             window = _period_window(rule.expr)
             if window is not None:
                 windows[slo] = window
-    return {slo: Objective(ratio, windows.get(slo)) for slo, ratio in sorted(ratios.items())}
+    return {slo: _objective(ratio, windows.get(slo)) for slo, ratio in sorted(ratios.items())}
+
+
+def _objective(ratio: float, window: int | str | None) -> Objective:
+    if isinstance(window, str):
+        return Objective(ratio, calendar.NOMINAL[window], window)  # type: ignore[index]
+    return Objective(ratio, window)
 
 
 def _nodes(expr: str) -> list[Any]:
@@ -256,10 +270,14 @@ def _constant(expr: str) -> float | None:
     return float(literals[0].val) if len(literals) == 1 else None
 
 
-def _period_window(expr: str) -> int | None:
+def _period_window(expr: str) -> int | str | None:
+    """The period the budget rule reads: seconds, or ``month``/``week`` for a calendar period."""
     for node in _nodes(expr):
         if isinstance(node, promql_parser.VectorSelector) and node.name:
             name = str(node.name)
+            for kind in calendar.KINDS:
+                if name == names.calendar_ratio_record(kind):
+                    return kind
             if name.startswith(ERROR_RATIO_PREFIX):
                 try:
                     return parse_duration(name.removeprefix(ERROR_RATIO_PREFIX))
@@ -414,7 +432,7 @@ def _slo_lines(
             records = sum(1 for r in side.records.values() if r.slo == key)
             text = (
                 f"- **{change}** {name}: objective {_percent(value.ratio)}: "
-                f"budget {_budget(value)}{_per(value.window)} "
+                f"budget {_budget(value)}{_per(value)} "
                 f"({_plural(alerts, 'alert rule')}, {_plural(records, 'recording rule')})"
             )
         lines.append(text)
@@ -425,12 +443,12 @@ def _objective_change(old: Objective, new: Objective) -> str:
     parts = []
     if old.ratio != new.ratio:
         parts.append(f"objective {_percent(old.ratio)} → {_percent(new.ratio)}")
-    if old.window != new.window:
-        parts.append(f"window {_window(old.window)} → {_window(new.window)}")
-    if old.window == new.window:
-        budget = f"budget {_budget(old)} → {_budget(new)}{_per(new.window)}"
+    if old.period != new.period:
+        parts.append(f"window {old.period} → {new.period}")
+    if old.window == new.window and old.calendar == new.calendar:
+        budget = f"budget {_budget(old)} → {_budget(new)}{_per(new)}"
     else:
-        budget = f"budget {_budget(old)}{_per(old.window)} → {_budget(new)}{_per(new.window)}"
+        budget = f"budget {_budget(old)}{_per(old)} → {_budget(new)}{_per(new)}"
     return ", ".join(parts) + ": " + budget
 
 
@@ -445,12 +463,14 @@ def _budget(value: Objective) -> str:
     return number(round((1 - value.ratio) * value.window / 60, 2))
 
 
-def _per(window: int | None) -> str:
-    return f" minutes per {format_duration(window)}" if window is not None else " of events"
-
-
-def _window(window: int | None) -> str:
-    return format_duration(window) if window is not None else "unknown"
+def _per(value: Objective) -> str:
+    if value.calendar is not None:
+        return f" minutes per {value.period} ({format_duration(value.window or 0)})"
+    return (
+        f" minutes per {format_duration(value.window)}"
+        if value.window is not None
+        else " of events"
+    )
 
 
 def _plural(n: int, word: str) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from ..model import conventions as names
+from ..model.calendar import offset_text
 from ..model.domain import SLO, Project, Tier
 from ..model.durations import format_duration, humanize
 from ..model.promql import number
+from ..model.windows import budget_interval, period_record
 
 COLUMNS = (
     "tier",
@@ -44,9 +47,12 @@ def _span(seconds: float) -> str:
 def explain_slo(slo: SLO) -> str:
     budget = slo.error_budget
     period = format_duration(slo.period)
+    outage = f"{humanize(budget * slo.period)} of full outage"
+    if slo.calendar is not None:
+        outage += f" per {period}"
     head = (
-        f"{slo.service}/{slo.name}: {number(slo.objective)}% over {period} "
-        f"(error budget {number(budget * 100)}% = {humanize(budget * slo.period)} of full outage), "
+        f"{slo.service}/{slo.name}: {number(slo.objective)}% over {slo.period_text} "
+        f"(error budget {number(budget * 100)}% = {outage}), "
         f"alert {slo.alert_name}, {slo.strategy} windows"
     )
     rows = [COLUMNS]
@@ -77,6 +83,8 @@ def explain_slo(slo: SLO) -> str:
             f"  traffic guard: a tier fires only above {number(slo.traffic_guard)} events/s "
             "over its long window"
         )
+    if slo.calendar is not None:
+        notes.append(calendar_note(slo))
     if slo.period != 30 * 86400 and not slo.custom_tiers:
         notes.append(
             "  windows and burn rates are the 30d defaults; "
@@ -84,3 +92,16 @@ def explain_slo(slo: SLO) -> str:
             "burn rate x long window / period of the budget is spent"
         )
     return "\n".join([head, *lines, *notes])
+
+
+def calendar_note(slo: SLO) -> str:
+    cal = slo.calendar
+    assert cal is not None
+    start = "the 1st of the month" if cal.kind == "month" else "Monday"
+    zone = "UTC" if cal.time_zone == "UTC" else f"{cal.time_zone} ({offset_text(cal)})"
+    return (
+        f"  budget: spent since {start} 00:00 {zone}, in full again at each boundary "
+        f"({period_record(slo)}, {names.RECORD_BUDGET_REMAINING}; counted in "
+        f"{format_duration(budget_interval(slo))} tiles); burn-rate tiers are planned on "
+        f"{format_duration(slo.period)} and read the rolling windows above"
+    )

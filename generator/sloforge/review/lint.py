@@ -23,6 +23,7 @@ import promql_parser
 from ..errors import Location, Problem
 from ..model import conventions as names
 from ..model import promql
+from ..model.calendar import period_seconds
 from ..model.domain import Project
 from ..model.durations import format_duration, parse_duration
 from ..model.promql import Matcher
@@ -405,7 +406,7 @@ def check_late_tiers(inputs: Inputs) -> Iterator[Finding]:
     """A tier that fires only after the whole budget is spent warns nobody in time."""
     for spec, doc in inputs.service_items():
         for i, slo in enumerate(spec.slos):
-            period = parse_duration(slo.window)
+            period = period_seconds(slo.window)
             budget = round(1 - slo.objective / 100, 12)
             tiers: list[tuple[PathKey, TierSpec]]
             if slo.alerting.tiers is not None:

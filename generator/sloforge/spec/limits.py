@@ -21,6 +21,7 @@ import yaml
 
 from ..errors import Problem, excerpt
 from ..model import conventions as names
+from ..model.calendar import period_seconds
 from ..model.durations import format_duration, parse_duration
 from ..model.promql import number
 from ..model.receivers import configs, integration_blocks
@@ -145,7 +146,7 @@ def _tiers_that_cannot_fire(slo: Any, base: PathKey) -> Iterator[Finding]:
 def _tier_burn_rates(slo: Any) -> Iterator[tuple[int | None, str, int, float]]:
     """(index in alerting.tiers or None for a default tier, kind, long window, burn rate) of
     every tier plan.py would build, computed the same way."""
-    period = parse_duration(slo.window)
+    period = period_seconds(slo.window)
     alerting = slo.alerting
     if alerting.tiers is None:
         chosen: list[tuple[int | None, dict[str, Any]]] = [

@@ -21,8 +21,8 @@ from pydantic import (
 )
 
 from ..errors import excerpt
+from ..model import calendar, promql
 from ..model import conventions as names
-from ..model import promql
 from ..model.durations import parse_duration
 
 API_VERSION = "sloforge/v1"
@@ -82,6 +82,25 @@ def _duration(value: Any) -> str:
     return value
 
 
+def _window(value: Any) -> str:
+    if value in calendar.KINDS:
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(
+            f"must be a duration like 30d, or month or week for a calendar period (got {value!r})"
+        )
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}, or month or week for a calendar period") from None
+    return value
+
+
+def _time_zone(value: str) -> str:
+    calendar.fixed_offset(value)
+    return value
+
+
 def _number(value: Any) -> Any:
     if isinstance(value, (bool, str)):
         raise ValueError(f"must be a number (got {excerpt(value)})")
@@ -125,6 +144,8 @@ AlertName = Annotated[
 LabelName = Annotated[str, AfterValidator(_pattern(names.LABEL_NAME_PATTERN, "label name"))]
 RecordName = Annotated[str, AfterValidator(_pattern(names.RECORD_NAME_PATTERN, "record name"))]
 Duration = Annotated[str, BeforeValidator(_duration)]
+Window = Annotated[str, BeforeValidator(_window)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
 Number = Annotated[float, BeforeValidator(_number)]
 PromQL = Annotated[str, AfterValidator(_promql)]
 SeriesSelector = Annotated[str, AfterValidator(_selector)]
@@ -289,7 +310,16 @@ class SLOSpec(Spec):
     name: Name
     description: str = ""
     objective: Annotated[Number, Field(gt=0, lt=100)]
-    window: Duration = "30d"
+    window: Window = Field(
+        "30d",
+        description="The SLO period: a rolling duration (30d), or `month` or `week` for a "
+        "calendar period whose budget resets when the period begins (see docs/budgets.md).",
+    )
+    time_zone: TimeZone | None = Field(
+        None,
+        description="IANA time zone whose midnight starts a calendar period (default UTC); "
+        "only with window: month or week, and only zones with one UTC offset all year.",
+    )
     sli: SLISpec
     alerting: AlertingSpec = Field(default_factory=AlertingSpec)
     labels: Labels = Field(default_factory=dict)

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import yaml
 
+from ..model import calendar, promql
 from ..model import conventions as names
-from ..model import promql
 from ..model import routing as r
 from ..model.domain import (
     SLI,
@@ -130,7 +130,13 @@ def plan_panel(spec: PanelSpec) -> Panel:
 def plan_slo(
     service: ServiceLevelsSpec, spec: SLOSpec, base: dict[str, str], settings: Settings
 ) -> SLO:
-    period = parse_duration(spec.window)
+    cal = None
+    if spec.window in calendar.KINDS:
+        zone = spec.time_zone or "UTC"
+        cal = calendar.Calendar(spec.window, zone, calendar.fixed_offset(zone))  # type: ignore[arg-type]
+        period = cal.nominal
+    else:
+        period = parse_duration(spec.window)
     labels = {names.LABEL_SERVICE: service.service, names.LABEL_SLO: spec.name}
     labels.update({k: v for k, v in base.items() if k != names.LABEL_SERVICE})
     labels.update(spec.labels)
@@ -153,6 +159,7 @@ def plan_slo(
         owner=service.owner,
         custom_tiers=alerting.tiers is not None,
         evaluation_interval=settings.evaluation_interval,
+        calendar=cal,
     )
 
 

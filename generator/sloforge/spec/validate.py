@@ -37,6 +37,7 @@ RESERVED_LABELS = frozenset(
         names.LABEL_LONG_WINDOW,
         names.LABEL_SHORT_WINDOW,
         names.LABEL_SLO_TIER,
+        names.LABEL_PERIOD_SLOT,
     }
 )
 
@@ -267,6 +268,16 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
                         f"`{label}` is set by sloforge and cannot be a group_by label",
                     )
                 )
+        if slo.time_zone is not None and slo.window not in ("month", "week"):
+            path = ("slos", i, "time_zone")
+            problems.append(
+                Problem(
+                    doc.locate(path),
+                    doc.show(path),
+                    f"applies only to calendar periods (window: month or week; got window "
+                    f"{slo.window})",
+                )
+            )
     for i, alert in present(spec.alerts):
         dup("alert name", alert_names, alert.name, ("alerts", i, "name"))
     rows = spec.dashboard.rows if spec.dashboard is not None else None  # may be salvaged
