@@ -666,46 +666,56 @@ def _is_business(alert: Alert) -> bool:
 def _use(
     layout: _Layout, alerts: list[Alert], title: str = "Saturation and dependencies (USE)"
 ) -> None:
-    """One panel per metric a structured alert watches, every alert's threshold drawn on it
-    (a busy and a saturated CPU alert share the CPU panel)."""
-    by_metric: dict[tuple[str, str], list[Alert]] = {}
-    for alert in alerts:
-        if alert.threshold is not None:
-            key = (alert.threshold.metric.render(), alert.threshold.op)
-            by_metric.setdefault(key, []).append(alert)
-    if not by_metric:
+    """One panel per value structured alerts compare (a metric, or a histogram's percentile),
+    every alert's threshold drawn on it (a busy and a saturated CPU alert share a panel)."""
+    signals = _signals(alerts)
+    if not signals:
         return
     layout.row(title)
-    for (metric, op), group in by_metric.items():
-        layout.add(_signal_panel(metric, op, group), w=8, alerts=[a.name for a in group])
+    for (expr, op, unit), group in signals.items():
+        layout.add(_signal_panel(expr, op, unit, group), w=8, alerts=[a.name for a, _ in group])
 
 
-def _signal_panel(metric: str, op: str, alerts: list[Alert]) -> dict[str, Any]:
-    ordered = sorted(alerts, key=lambda a: a.threshold.value if a.threshold else 0.0)
+Signal = tuple[str, str, str]  # (PromQL of the value, ">" or "<", Grafana unit)
+
+
+def _signals(alerts: Iterable[Alert]) -> dict[Signal, list[tuple[Alert, float]]]:
+    found: dict[Signal, list[tuple[Alert, float]]] = {}
+    for alert in alerts:
+        if alert.threshold is not None:
+            t = alert.threshold
+            key = (t.metric.render(), t.op, signal_unit(t.metric.metric))
+            found.setdefault(key, []).append((alert, t.value))
+        elif alert.percentile is not None:
+            p = alert.percentile
+            by = ", ".join((names.LABEL_BUCKET, *p.group_by))
+            rate = f"rate({p.buckets.render()}[{format_duration(p.window)}])"
+            expr = f"histogram_quantile({number(p.quantile)}, sum by ({by}) ({rate}))"
+            found.setdefault((expr, ">", signal_unit(p.histogram)), []).append((alert, p.value))
+    return found
+
+
+def _signal_panel(
+    expr: str, op: str, unit: str, alerts: list[tuple[Alert, float]]
+) -> dict[str, Any]:
+    ordered = sorted(alerts, key=lambda pair: pair[1])
     if op == ">":
         steps: Steps = [(None, "green")]
-        steps += [
-            (a.threshold.value, _SEVERITY_COLOURS.get(a.severity, "orange"))
-            for a in ordered
-            if a.threshold
-        ]
+        steps += [(v, _SEVERITY_COLOURS.get(a.severity, "orange")) for a, v in ordered]
     else:  # below: red under the lowest threshold, green above the highest
         steps = [(None, "red")]
-        steps += [(a.threshold.value, "orange") for a in ordered[:-1] if a.threshold]
-        steps += [(a.threshold.value, "green") for a in ordered[-1:] if a.threshold]
+        steps += [(v, "orange") for _, v in ordered[:-1]]
+        steps += [(v, "green") for _, v in ordered[-1:]]
     word = "above" if op == ">" else "below"
     lines = [
-        f"{a.name} ({a.severity}) fires {word} "
-        f"{number(a.threshold.value)} for {format_duration(a.for_) or '0s'}."
-        for a in ordered
-        if a.threshold
+        f"{a.name} ({a.severity}) fires {word} {number(v)} for {format_duration(a.for_) or '0s'}."
+        for a, v in ordered
     ]
-    summary = next((a.summary for a in ordered if a.summary), "")
-    assert ordered[0].threshold is not None
+    summary = next((a.summary for a, _ in ordered if a.summary), "")
     return _timeseries(
-        ", ".join(a.name for a in ordered),
-        [_target(metric, "")],
-        unit=signal_unit(ordered[0].threshold.metric.metric),
+        ", ".join(a.name for a, _ in ordered),
+        [_target(expr, "")],
+        unit=unit,
         steps=_distinct(steps),
         description=" ".join([summary, *lines]).strip(),
     )
@@ -789,13 +799,9 @@ def _business(project: Project) -> tuple[dict[str, Any] | None, dict[str, _Layou
                 w=8,
                 alerts=[a.name for a in alerts],
             )
-            by_metric: dict[tuple[str, str], list[Alert]] = {}
-            for alert in alerts:
-                if alert.threshold is not None:
-                    key = (alert.threshold.metric.render(), alert.threshold.op)
-                    by_metric.setdefault(key, []).append(alert)
-            for (metric, op), group in by_metric.items():
-                layout.add(_signal_panel(metric, op, group), w=8, alerts=[a.name for a in group])
+            for (expr, op, unit), group in _signals(alerts).items():
+                panel = _signal_panel(expr, op, unit, group)
+                layout.add(panel, w=8, alerts=[a.name for a, _ in group])
         _user_rows(layout, rows)
         anchors[service.name] = _Layout(panels=layout.panels, anchors=layout.anchors)
     if not layout.panels:
