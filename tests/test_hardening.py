@@ -330,6 +330,55 @@ REFUSED_BY_THE_TOOLS = [
     ),
 ]
 
+TEMPLATES = [
+    Case(
+        "arithmetic in an annotation template",
+        shop(append="    alerting:\n      annotations: {hint: '{{ 7*7 }}'}\n"),
+        [
+            "in/shop.yaml:13:21: slos[0].alerting.annotations.hint: Prometheus cannot parse this template: bad character U+002A '*'"
+        ],
+    ),
+    Case(
+        "an unknown function in a plain alert's description",
+        shop(
+            append="alerts:\n  - {name: A, expr: up == 0, severity: warning, description: '{{ $value | humanise }}'}\n"
+        ),
+        [
+            'in/shop.yaml:13:49: alerts[0].description: Prometheus cannot parse this template: function "humanise" not defined'
+        ],
+    ),
+    Case(
+        "an if never closed in a label value",
+        shop("owner: shop", "owner: shop\nlabels: {env: '{{ if $labels.env }}prod'}"),
+        [
+            "in/shop.yaml:5:10: labels.env: Prometheus cannot parse this template: unexpected EOF: {{if}} is not closed by {{end}}"
+        ],
+    ),
+    Case(
+        "an undeclared variable in the owner, which becomes the team label",
+        shop("owner: shop", "owner: '{{ $team }}'"),
+        [
+            'in/shop.yaml:4:1: owner: Prometheus cannot parse this template: undefined variable "$team"'
+        ],
+    ),
+    Case(
+        "an Alertmanager template override that does not parse",
+        {
+            "in/templates/alertmanager/slack.tmpl": '{{ define "sloforge.slack.title" }}{{ .Status | toUpper }}\n'
+        },
+        [
+            "in/templates/alertmanager/slack.tmpl: Alertmanager cannot parse this template: unexpected EOF: {{define}} is not closed by {{end}}"
+        ],
+    ),
+    Case(
+        "a runbook template override that does not parse",
+        {"in/templates/runbooks/burn-rate.md.j2": "# {{ alert }}\n{% for step in steps %}\n"},
+        [
+            "in/templates/runbooks/burn-rate.md.j2:2:1: Jinja2 syntax error: Unexpected end of template. Jinja was looking for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'."
+        ],
+    ),
+]
+
 SILENTLY_WRONG = [
     Case(
         "an objective written as a fraction",
@@ -411,6 +460,11 @@ def test_links_must_be_http_or_https(case: Case, tmp_path: Path) -> None:
 def test_what_promtool_or_amtool_would_refuse_is_refused_by_validate(
     case: Case, tmp_path: Path
 ) -> None:
+    refused(case, tmp_path)
+
+
+@pytest.mark.parametrize("case", TEMPLATES, ids=[c.id for c in TEMPLATES])
+def test_templates_that_would_not_parse_are_refused_by_validate(case: Case, tmp_path: Path) -> None:
     refused(case, tmp_path)
 
 

@@ -21,8 +21,10 @@ import yaml
 
 from ..errors import Problem, excerpt
 from ..model import conventions as names
+from ..model import gotemplate
 from ..model.calendar import period_seconds
 from ..model.durations import format_duration, parse_duration
+from ..model.gotemplate import PROMETHEUS_VARIABLES
 from ..model.promql import number
 from ..model.receivers import configs, integration_blocks
 from .loader import Document, PathKey
@@ -92,6 +94,8 @@ def _service(spec: ServiceLevelsSpec) -> Iterator[Finding]:
             for key in ("long_window", "short_window"):
                 path = (*base, "alerting", "tiers", j, key)
                 yield from _duration(getattr(tier, key), path, positive=True)
+            tier_labels = (*base, "alerting", "tiers", j, "labels")
+            yield from _label_names(tier_labels, tier.labels, owned=True)
         if 1 < slo.objective < 100 and _plannable(alerting.tiers):
             yield from _tiers_that_cannot_fire(slo, base)
     for i, alert in present(spec.alerts):
@@ -99,6 +103,42 @@ def _service(spec: ServiceLevelsSpec) -> Iterator[Finding]:
         yield from _label_names(("alerts", i, "labels"), alert.labels, owned=True)
     for i, rule in present(spec.recording_rules):
         yield from _label_names(("recording_rules", i, "labels"), rule.labels, owned=False)
+    yield from _templates(spec)
+
+
+def _templates(spec: ServiceLevelsSpec) -> Iterator[Finding]:
+    """Every value Prometheus expands as a Go template on an alert (labels, annotations, the
+    owner and severities, which become labels) must parse, or promtool refuses the file."""
+    texts: list[tuple[PathKey, Any]] = [(("owner",), spec.owner)]
+    texts += [(("labels", k), v) for k, v in spec.labels.items()]
+    for i, slo in present(spec.slos):
+        base: PathKey = ("slos", i)
+        alerting = slo.alerting
+        texts += [((*base, "labels", k), v) for k, v in slo.labels.items()]
+        for key in ("labels", "annotations"):
+            texts += [((*base, "alerting", key, k), v) for k, v in getattr(alerting, key).items()]
+        for kind in ("page", "ticket"):
+            policy = getattr(alerting, kind)
+            texts.append(((*base, "alerting", kind, "severity"), policy.severity))
+            for key in ("labels", "annotations"):
+                where = (*base, "alerting", kind, key)
+                texts += [((*where, k), v) for k, v in getattr(policy, key).items()]
+        for j, tier in present(alerting.tiers):
+            where = (*base, "alerting", "tiers", j)
+            texts.append(((*where, "severity"), tier.severity))
+            for key in ("labels", "annotations"):
+                texts += [((*where, key, k), v) for k, v in getattr(tier, key).items()]
+    for i, alert in present(spec.alerts):
+        for key in ("severity", "summary", "description"):
+            texts.append((("alerts", i, key), getattr(alert, key)))
+        for key in ("labels", "annotations"):
+            texts += [(("alerts", i, key, k), v) for k, v in getattr(alert, key).items()]
+    for path, text in texts:
+        if isinstance(text, str) and "{{" in text:
+            try:
+                gotemplate.check(text, gotemplate.PROMETHEUS_FUNCTIONS, PROMETHEUS_VARIABLES)
+            except gotemplate.TemplateError as exc:
+                yield path, f"Prometheus cannot parse this template: {exc}"
 
 
 def _plannable(tiers: list[Any] | None) -> bool:
@@ -162,6 +202,8 @@ def _tier_burn_rates(slo: Any) -> Iterator[tuple[int | None, str, int, float]]:
         long_window = parse_duration(tier["long_window"])
         if tier.get("burn_rate") is not None:
             burn = float(tier["burn_rate"])
+        elif tier.get("error_rate") is not None:
+            burn = float(tier["error_rate"]) / 100 / (1 - slo.objective / 100)
         elif tier.get("budget_consumed") is not None:
             burn = float(tier["budget_consumed"]) / 100 * period / long_window
         else:

@@ -20,8 +20,11 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import jinja2
+
 from ..errors import Location, Problem, SpecError
 from ..model import conventions as names
+from ..model import gotemplate
 from ..model.domain import Project, UserFiles
 from .loader import dangling, is_stdin
 
@@ -67,6 +70,10 @@ def load_user_files(paths: Iterable[str | os.PathLike[str]]) -> UserFiles:
                     Problem(Location(file.as_posix()), "", "template is not valid UTF-8 text")
                 )
                 continue
+            broken = template_problem(file, text)
+            if broken is not None:
+                problems.append(broken)
+                continue
             _add(templates, origins, problems, key, f"{TEMPLATES_DIR}/{key}", file, text)
     if problems:
         raise SpecError(problems)
@@ -75,6 +82,25 @@ def load_user_files(paths: Iterable[str | os.PathLike[str]]) -> UserFiles:
         templates=tuple(sorted(templates.items())),
         origins=tuple(sorted(origins.items())),
     )
+
+
+def template_problem(file: Path, text: str) -> Problem | None:
+    """A template override that would not parse where it is used: Alertmanager's Go templates
+    (``*.tmpl``; amtool check-config refuses them) and runbook Jinja2 templates (``*.j2``)."""
+    where = file.as_posix()
+    if file.suffix == ".tmpl":
+        try:
+            gotemplate.check(text, gotemplate.ALERTMANAGER_FUNCTIONS)
+        except gotemplate.TemplateError as exc:
+            return Problem(Location(where), "", f"Alertmanager cannot parse this template: {exc}")
+    elif file.suffix == ".j2":
+        try:
+            jinja2.Environment().parse(text)
+        except jinja2.TemplateSyntaxError as exc:
+            return Problem(
+                Location(where, exc.lineno, 1), "", f"Jinja2 syntax error: {exc.message}"
+            )
+    return None
 
 
 def _refused(file: Path, real_roots: list[Path], problems: list[Problem]) -> bool:
