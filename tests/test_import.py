@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sloforge.errors import SpecError
+from sloforge.migrate.importer import Imported, import_paths, render
 from sloforge.pipeline import build_outputs, import_file, load
 from toolbox import ROOT, require
 
@@ -34,6 +35,8 @@ EXPECTED: dict[str, str | None] = {
     "sloth/openslo-v1alpha.yml": None,
     # only the sloth.dev/core/debug plugin, which changes nothing
     "sloth/debug-plugin.yml": None,
+    "sloth/alerting-severity.yml": None,
+    "sloth/trailing-separator.yml": None,
     "sloth/sli-plugin.yml": (
         f"{{file}}:8:7: {_SLOTH}: slos[0].sli.plugin: Sloth SLI plugin "
         "'sloth-common/kubernetes/apiserver/availability' is Go code sloforge cannot run; "
@@ -72,6 +75,7 @@ EXPECTED: dict[str, str | None] = {
     "pyrra/latency-histogram.yaml": None,
     "pyrra/latency-and-errors.yaml": None,
     "pyrra/probe-grouped.yaml": None,
+    "pyrra/kubectl-list.yaml": None,
     "pyrra/native-latency.yaml": (
         "{file}:11:5: cannot convert Pyrra document: spec.indicator.latencyNative: "
         "native-histogram latency SLOs are not supported; use a classic histogram (`latency`)"
@@ -85,10 +89,15 @@ EXPECTED: dict[str, str | None] = {
         "supported; sloforge budgets Occurrences (good events over all events)"
     ),
     "openslo/calendar-window.yaml": (
-        f"{{file}}:22:7: {_OPENSLO}: spec.timeWindow[0].isRolling: calendar-aligned windows "
-        "are not supported; use a rolling window"
+        "{file}:21:7: spec.timeWindow[0].duration: invalid duration 'month': use a Prometheus "
+        "duration like 5m, 1h or 30d"
     ),
     "openslo/parts-only.yaml": NOTHING,
+    "openslo/references": None,
+    "openslo/bad-missing-reference.yaml": (
+        f"{{file}}:8:3: {_OPENSLO}: spec.indicatorRef: refers to SLI 'order-errors', which no "
+        "document in the same file or directories defines (known: order-error)"
+    ),
 }
 
 
@@ -168,7 +177,13 @@ def test_import_command_prints_a_document_that_compiles_to_the_same_rules(
     path: str, tmp_path: Path
 ) -> None:
     source = FOREIGN / path
-    text = import_file(_tool(path), str(source))
+    (result,) = (
+        {r.target: r for r in import_paths([source])}.values()
+        if source.is_file()
+        else [_merged(import_paths([source]))]
+    )
+    assert result.converted, result.problems
+    text = render(result, "sloforge import")
     assert text.startswith("# Converted by `sloforge import")
     assert all(doc["apiVersion"] == "sloforge/v1" for doc in yaml.safe_load_all(text))
     converted = tmp_path / "converted.yaml"
@@ -177,6 +192,13 @@ def test_import_command_prints_a_document_that_compiles_to_the_same_rules(
     again = _rule_files(build_outputs(load([converted]).project))
     strip = lambda files: {k: v.split(b"\n", 1)[1] for k, v in files.items()}  # noqa: E731 - header names the source
     assert strip(again) == strip(direct)
+
+
+def _merged(results: list[Imported]) -> Imported:
+    """A folder fixture converts file by file; its SLOs come from the one converted file."""
+    (converted,) = [r for r in results if r.converted]
+    assert all(r.converted or r.skipped for r in results)
+    return converted
 
 
 def test_import_refuses_a_file_of_another_tool() -> None:
@@ -282,7 +304,8 @@ def test_openslo_v1_ratio_threshold_and_alert_policy(tmp_path: Path) -> None:
     [
         (
             "openslo-indicator-ref.yaml",
-            "spec.indicatorRef: refers to an SLI document; inline the SLI as `indicator`",
+            "spec.indicatorRef: refers to SLI 'checkout-errors', which no document in the same "
+            "file or directories defines",
         ),
         (
             "openslo-below-threshold.yaml",

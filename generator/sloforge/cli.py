@@ -312,37 +312,84 @@ def explain(
     typer.echo(text)
 
 
-class ForeignTool(StrEnum):
-    sloth = "sloth"
-    pyrra = "pyrra"
-    openslo = "openslo"
+FOREIGN_TOOLS = ("sloth", "pyrra", "openslo")
 
 
 @app.command("import")
 def import_(
-    words: Annotated[
+    sources: Annotated[
         list[str],
         typer.Argument(
-            metavar="[FORMAT] FILE",
-            help="FORMAT is sloth, pyrra or openslo; detected from the file when left out.",
+            metavar="PATH",
+            help="Files or directories of Sloth, Pyrra or OpenSLO YAML; name a format first "
+            "to convert only that one (detected otherwise).",
         ),
     ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Write one converted file per source file, mirroring the tree, and "
+            "MIGRATION.md (a directory input always needs it).",
+        ),
+    ] = None,
+    keep_labels: Annotated[
+        bool,
+        typer.Option(
+            "--keep-labels",
+            help="Keep the source tool's label names (sloth_service, sloth_slo, …) on the "
+            "generated rules, so existing routes and dashboards still match.",
+        ),
+    ] = False,
 ) -> None:
-    """Print the sloforge/v1 equivalent of a Sloth, Pyrra or OpenSLO file.
+    """Convert Sloth, Pyrra and OpenSLO files into sloforge/v1 YAML:
+    sloforge import [sloth|pyrra|openslo] PATH... [--out DIR] [--keep-labels].
 
-    What cannot be converted is an error naming the field and the reason.
+    One file prints the converted YAML; a directory (or --out) writes a converted tree and
+    a migration report. Nothing that validate would refuse is printed or written; what
+    cannot be converted is an error naming the original file, line and field.
     """
-    from .pipeline import import_file
+    from .migrate.importer import import_paths, render, summary, write
 
-    formats = [t.value for t in ForeignTool]
-    if len(words) > 2 or (len(words) == 2 and words[0] not in formats):
+    tool = sources[0] if sources[0] in FOREIGN_TOOLS and len(sources) > 1 else None
+    first = sources[0]
+    looks_like_a_format = "/" not in first and "." not in first and not Path(first).exists()
+    if tool is None and len(sources) > 1 and looks_like_a_format:
         raise typer.BadParameter(
-            f"give FILE, or FORMAT FILE with FORMAT one of {', '.join(formats)} "
-            f"(got {' '.join(words)})",
-            param_hint="[FORMAT] FILE",
+            f"unknown format {sources[0]!r}; choose from {', '.join(FOREIGN_TOOLS)}",
+            param_hint="FORMAT",
         )
-    tool, file = (words[0], words[1]) if len(words) == 2 else (None, words[0])
-    typer.echo(run(lambda: import_file(tool, file)), nl=False)
+    paths = [Path(p) for p in (sources[1:] if tool else sources)]
+    command = "sloforge import" + (f" {tool}" if tool else "")
+    results = run(lambda: import_paths(paths, tool, keep_labels))
+    single = out is None and len(paths) == 1 and paths[0].is_file()
+    if not results:
+        _err(f"error: no YAML files under {', '.join(map(str, paths))}")
+        raise typer.Exit(1)
+    if single:
+        result = results[0]
+        if result.converted:
+            typer.echo(render(result, command), nl=False)
+            return
+        if result.problems:
+            _print_problems(result.problems)
+            count = len(result.problems)
+            _err(f"{count} problem{'s' if count != 1 else ''}: nothing converted")
+        else:
+            _err(f"error: {paths[0]}: nothing to convert: {result.skipped}")
+        raise typer.Exit(1)
+    if out is None:
+        raise typer.BadParameter(
+            "a directory converts to a tree: name where with --out DIR", param_hint="--out"
+        )
+    written = run(lambda: write(results, out, paths, command))
+    for line in summary(results):
+        _err(line)
+    _err(f"wrote {written} files to {out} (see {out / 'MIGRATION.md'})")
+    if any(r.problems for r in results):
+        raise typer.Exit(1)
 
 
 @app.command()

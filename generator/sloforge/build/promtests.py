@@ -698,8 +698,12 @@ def _simple_query(query: str) -> Selector:
         and isinstance(node.expr.args[0], promql_parser.MatrixSelector)
     ):
         vector = node.expr.args[0].vector_selector
-        return parse_selector(str(vector))
-    raise Untestable("query SLIs are tested only in the form sum(rate(metric{...}[$window]))")
+        if vector.offset is None and vector.at is None:
+            return parse_selector(str(vector))
+    raise Untestable(
+        "query SLIs are tested only in the form sum(rate(metric{...}[$window])), "
+        "without offset or @"
+    )
 
 
 # --- plain alerts ---------------------------------------------------------------------

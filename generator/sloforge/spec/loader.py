@@ -229,8 +229,8 @@ def load_yaml_text(text: str, name: str) -> tuple[list[Document], list[Problem]]
     documents: list[Document] = []
     try:
         for index, node in enumerate(_compose_all(text)):
-            if node is None:
-                continue
+            if node is None or _empty(node):
+                continue  # `---` with nothing after it, as kustomize and editors leave them
             walker = _NodeWalker(name)
             data = walker.build(node)
             if walker.problems:
@@ -246,6 +246,16 @@ def load_yaml_text(text: str, name: str) -> tuple[list[Document], list[Problem]]
     if not documents:
         return [], [Problem(Location(name, 1, 1), "", "file holds no document")]
     return documents, []
+
+
+def _empty(node: yaml.Node) -> bool:
+    """A document with no content at all (not even an explicit ``null`` or ``~``)."""
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.tag == "tag:yaml.org,2002:null"
+        and node.value == ""
+        and not node.style
+    )
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:

@@ -19,9 +19,9 @@ from typing import Any
 from ...errors import Problem
 from ..loader import Document, Origin, PathKey
 from . import openslo, pyrra, sloth
-from .common import Node, Unsupported, untrace
+from .common import Node, Refs, Unsupported, untrace
 
-Converter = Callable[[Document], list[Node]]
+Converter = Callable[[Document, Refs], list[Node]]
 
 # A document is recognised by its version value, or by its apiVersion's group.
 FORMATS: dict[str, tuple[str, Converter]] = {
@@ -44,6 +44,9 @@ def format_key(data: Any) -> str | None:
     """The FORMATS key of a document, or None when it is not a foreign format."""
     if not isinstance(data, dict):
         return None
+    if _is_list(data):  # `kubectl get … -o yaml`: the key its items share
+        keys = {format_key(item) for item in data["items"]}
+        return keys.pop() if len(keys) == 1 else None
     for value in (data.get("apiVersion"), data.get("version")):
         if isinstance(value, str):
             if value in FORMATS:
@@ -66,17 +69,36 @@ def convert_foreign(documents: list[Document]) -> tuple[list[Document], list[Pro
     for doc in documents:
         if is_foreign(doc):
             by_file.setdefault(doc.file, []).append(doc)
+    refs = references(documents)
     for docs in by_file.values():
-        converted, errs = convert_documents(docs)
+        converted, errs = convert_documents(docs, refs=refs)
         out += converted
         problems += errs
     return out, problems
 
 
+def references(documents: list[Document]) -> Refs:
+    """Documents that SLOs may name instead of inlining (OpenSLO's SLI, AlertPolicy…)."""
+    found: Refs = {}
+    for document in (d for doc in documents for d in expand(doc)):
+        data = document.data
+        if not isinstance(data, dict) or format_key(data) != "openslo":
+            continue
+        kind = data.get("kind")
+        name = (
+            data.get("metadata", {}).get("name") if isinstance(data.get("metadata"), dict) else None
+        )
+        if kind in openslo.PARTS and isinstance(name, str):
+            found.setdefault((kind, name), document)
+    return found
+
+
 def convert_documents(
-    documents: list[Document], tool: str | None = None
+    documents: list[Document], tool: str | None = None, refs: Refs | None = None
 ) -> tuple[list[Document], list[Problem]]:
-    """Convert foreign documents (only ``tool``'s formats when given)."""
+    """Convert foreign documents (only ``tool``'s formats when given); ``refs`` are the
+    documents they may refer to by name (by default, those among ``documents``)."""
+    refs = references(documents) if refs is None else refs
     converted: list[tuple[Node, Document]] = []
     problems: list[Problem] = []
     for document in (d for doc in documents for d in expand(doc)):
@@ -98,11 +120,10 @@ def convert_documents(
             continue
         name, converter = FORMATS[key]
         try:
-            converted += [(node, document) for node in converter(document)]
+            converted += [(node, document) for node in converter(document, refs)]
         except Unsupported as exc:
-            problems.append(
-                Problem(document.locate(exc.path), "", f"cannot convert {name} document: {exc}")
-            )
+            where = (exc.document or document).locate(exc.path)
+            problems.append(Problem(where, "", f"cannot convert {name} document: {exc}"))
     if not problems:
         try:
             return merge_services(converted), []
@@ -116,7 +137,7 @@ def _traced(
     node: Node, source: Document
 ) -> tuple[dict[str, Any], dict[PathKey, tuple[Document, PathKey]]]:
     data, trace = untrace(node)
-    return data, {path: (source, origin) for path, origin in trace.items()}
+    return data, {path: (doc or source, origin) for path, (doc, origin) in trace.items()}
 
 
 def _document(data: dict[str, Any], fields: dict[PathKey, tuple[Document, PathKey]]) -> Document:
@@ -150,11 +171,30 @@ def merge_services(converted: list[tuple[Node, Document]]) -> list[Document]:
 
 
 def expand(document: Document) -> list[Document]:
-    """A YAML list of documents (OpenSLO's SDK writes them so) as separate documents."""
-    if not isinstance(document.data, list):
+    """A YAML list of documents (OpenSLO's SDK writes them so), or a Kubernetes ``List``
+    (``kubectl get … -o yaml``), as separate documents."""
+    data = document.data
+    if isinstance(data, list):
+        prefix: tuple[str | int, ...] = ()
+        items = data
+    elif isinstance(data, dict) and _is_list(data):
+        prefix, items = ("items",), data["items"]
+    else:
         return [document]
     out = []
-    for i, item in enumerate(document.data):
-        positions = {key[1:]: pos for key, pos in document.positions.items() if key[:1] == (i,)}
+    for i, item in enumerate(items):
+        key = (*prefix, i)
+        positions = {
+            path[len(key) :]: pos
+            for path, pos in document.positions.items()
+            if path[: len(key)] == key
+        }
+        positions.setdefault((), document.positions.get(key, (1, 1)))
         out.append(Document(document.file, document.index, item, positions))
     return out
+
+
+def _is_list(data: dict[str, Any]) -> bool:
+    return (
+        data.get("kind") == "List" and isinstance(data.get("items"), list) and bool(data["items"])
+    )

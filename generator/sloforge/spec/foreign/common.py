@@ -10,10 +10,11 @@ the field the user wrote.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ...model import promql
-from ..loader import PathKey, format_path
+from ..loader import Document, PathKey, format_path
 
 API_VERSION = "sloforge/v1"
 
@@ -21,10 +22,23 @@ API_VERSION = "sloforge/v1"
 class Unsupported(ValueError):
     """A foreign document (or a part of it) that sloforge cannot express; ``path`` locates it."""
 
-    def __init__(self, path: PathKey, message: str) -> None:
+    def __init__(self, path: PathKey, message: str, document: Document | None = None) -> None:
         self.path = path
+        self.document = document  # another document than the one converted (a reference)
         where = format_path(path)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def within(document: Document | None, read: Callable[..., Node], *args: Any) -> Node:
+    """``read(*args)``, with any refusal located in ``document`` (a referred-to document;
+    None: the document being converted), and the result marked as read from it."""
+    try:
+        node = read(*args)
+    except Unsupported as exc:
+        if exc.document is None:
+            exc.document = document
+        raise
+    return node.read_from(document)
 
 
 class Node(dict[str, Any]):
@@ -38,6 +52,16 @@ class Node(dict[str, Any]):
         super().__init__(*args, **kwargs)
         self.source = source
         self.fields: dict[str, PathKey] = {}
+        # Set when this node was read from another document than the one converted
+        # (an OpenSLO SLI or AlertPolicy referred to by name); its children inherit it.
+        self.document: Document | None = None
+
+    def read_from(self, document: Document | None) -> Node:
+        """Mark this node as read from ``document`` (None: the converted one); a node
+        already marked keeps its document, as the innermost reference is where it was read."""
+        if self.document is None:
+            self.document = document
+        return self
 
     def put(self, key: str, value: Any, source: PathKey | None = None) -> None:
         self[key] = value
@@ -45,22 +69,31 @@ class Node(dict[str, Any]):
             self.fields[key] = source
 
 
-def untrace(data: Any, root: PathKey = ()) -> tuple[Any, dict[PathKey, PathKey]]:
-    """Plain data, and converted path -> source path for every traced node and field."""
-    trace: dict[PathKey, PathKey] = {(): root}
+Trace = dict[PathKey, tuple[Document | None, PathKey]]
 
-    def walk(value: Any, path: PathKey) -> Any:
+
+def untrace(data: Any, root: PathKey = ()) -> tuple[Any, Trace]:
+    """Plain data, and converted path -> (source document, source path) for every traced
+    node and field; the document is None for the document being converted."""
+    trace: Trace = {(): (None, root)}
+
+    def walk(value: Any, path: PathKey, document: Document | None) -> Any:
         if isinstance(value, Node):
-            trace[path] = value.source
+            document = value.document or document
+            trace[path] = (document, value.source)
             for key, source in value.fields.items():
-                trace[(*path, key)] = source
+                trace[(*path, key)] = (document, source)
         if isinstance(value, dict):
-            return {k: walk(v, (*path, k)) for k, v in value.items()}
+            return {k: walk(v, (*path, k), document) for k, v in value.items()}
         if isinstance(value, list):
-            return [walk(v, (*path, i)) for i, v in enumerate(value)]
+            return [walk(v, (*path, i), document) for i, v in enumerate(value)]
         return value
 
-    return walk(data, ()), trace
+    return walk(data, (), None), trace
+
+
+# Documents other documents refer to by name: (kind, metadata.name) -> document.
+Refs = dict[tuple[str, str], Document]
 
 
 # --- readers --------------------------------------------------------------------------

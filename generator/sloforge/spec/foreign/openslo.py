@@ -19,6 +19,7 @@ from .common import (
     API_VERSION,
     WINDOW_TEMPLATE,
     Node,
+    Refs,
     Unsupported,
     mapping,
     only,
@@ -26,6 +27,7 @@ from .common import (
     slug,
     text,
     window_query,
+    within,
 )
 
 V1 = "openslo/v1"
@@ -38,7 +40,7 @@ _UNITS = {"minute": "m", "hour": "h", "day": "d", "week": "w"}
 _NEGATED = {"lt": ">=", "lte": ">", "gt": "<=", "gte": "<"}
 
 
-def convert(document: Document) -> list[Node]:
+def convert(document: Document, refs: Refs) -> list[Node]:
     data = document.data
     version, kind = data.get("apiVersion"), data.get("kind")
     if version not in (V1, V1ALPHA):
@@ -54,7 +56,7 @@ def convert(document: Document) -> list[Node]:
     spec = mapping(data.get("spec"), ("spec",))
     if version == V1ALPHA:
         return [_v1alpha(metadata, spec)]
-    return [_v1(metadata, spec)]
+    return [_v1(metadata, spec, refs)]
 
 
 def _budgeting(spec: dict[str, Any]) -> None:
@@ -75,7 +77,21 @@ def _service(spec: dict[str, Any], metadata: dict[str, Any], slos: list[Node]) -
     return out
 
 
-def _v1(metadata: dict[str, Any], spec: dict[str, Any]) -> Node:
+def _referred(refs: Refs, kind: str, name: Any, path: PathKey) -> Document:
+    """The ``kind`` document named ``name`` among the documents converted with this one."""
+    found = refs.get((kind, name)) if isinstance(name, str) else None
+    if found is None:
+        known = sorted(n for k, n in refs if k == kind)
+        hint = f" (known: {', '.join(known)})" if known else ""
+        raise Unsupported(
+            path,
+            f"refers to {kind} {name!r}, which no document in the same file or directories "
+            f"defines{hint}",
+        )
+    return found
+
+
+def _v1(metadata: dict[str, Any], spec: dict[str, Any], refs: Refs) -> Node:
     only(
         spec,
         {
@@ -91,20 +107,22 @@ def _v1(metadata: dict[str, Any], spec: dict[str, Any]) -> Node:
         ("spec",),
         TOOL,
     )
-    if "indicatorRef" in spec:
-        raise Unsupported(
-            ("spec", "indicatorRef"), "refers to an SLI document; inline the SLI as `indicator`"
-        )
     window = _window(spec.get("timeWindow"), ("spec", "timeWindow"))
     _budgeting(spec)
-    indicator = mapping(
-        mapping(spec.get("indicator"), ("spec", "indicator")).get("spec"),
-        ("spec", "indicator", "spec"),
-    )
+    sli_document: Document | None = None
+    if "indicatorRef" in spec:
+        sli_document = _referred(refs, "SLI", spec["indicatorRef"], ("spec", "indicatorRef"))
+        indicator_path: PathKey = ("spec",)
+        indicator = mapping(sli_document.data.get("spec"), indicator_path)
+    else:
+        indicator_path = ("spec", "indicator", "spec")
+        indicator = mapping(
+            mapping(spec.get("indicator"), ("spec", "indicator")).get("spec"), indicator_path
+        )
     objectives = spec.get("objectives") or []
     if not isinstance(objectives, list) or not objectives:
         raise Unsupported(("spec", "objectives"), "an SLO needs at least one objective")
-    alerting = _alerting(spec.get("alertPolicies"), ("spec", "alertPolicies"))
+    alerting = _alerting(spec.get("alertPolicies"), ("spec", "alertPolicies"), refs)
     name = text(metadata.get("name", ""))
     slos = []
     for i, objective in enumerate(objectives):
@@ -117,8 +135,12 @@ def _v1(metadata: dict[str, Any], spec: dict[str, Any]) -> Node:
             _name_source(objective, path),
         )
         slo.put("objective", _target(objective, path), _target_source(objective, path))
-        slo.put("window", window, ("spec", "timeWindow", 0, "duration"))
-        slo["sli"] = _indicator(indicator, objective, ("spec", "indicator", "spec"), path)
+        for key, value in window.items():
+            slo.put(key, value, ("spec", "timeWindow", 0, "duration"))
+
+        slo["sli"] = within(
+            sli_document, _indicator, indicator, objective, indicator_path, path, bool(sli_document)
+        )
         if spec.get("description"):
             slo.put("description", text(spec["description"]), ("spec", "description"))
         if alerting:
@@ -158,18 +180,32 @@ def _target(objective: dict[str, Any], path: PathKey) -> float:
     return round(float(objective["target"]) * 100, 10)
 
 
-def _window(value: Any, path: PathKey) -> str:
+_CALENDAR = {"1M": "month", "1w": "week", "7d": "week"}
+
+
+def _window(value: Any, path: PathKey) -> dict[str, str]:
+    """``window`` (and ``time_zone``) of the SLOs: a rolling duration, or a calendar month or
+    week (OpenSLO's ``isRolling: false`` with a ``calendar``)."""
     windows = value if isinstance(value, list) else []
     if len(windows) != 1:
         raise Unsupported(path, "exactly one time window is required")
     window = mapping(windows[0], (*path, 0))
+    duration = text(window.get("duration", ""))
     if not window.get("isRolling", False):
-        raise Unsupported(
-            (*path, 0, "isRolling"),
-            "calendar-aligned windows are not supported; use a rolling window",
-        )
+        if duration not in _CALENDAR:
+            raise Unsupported(
+                (*path, 0, "duration"),
+                f"a calendar window of {duration!r} is not supported; sloforge's calendar "
+                f"periods are a month (1M) or a week (1w)",
+            )
+        out = {"window": _CALENDAR[duration]}
+        calendar = mapping(window.get("calendar"), (*path, 0, "calendar"))
+        zone = calendar.get("timeZone")
+        if zone and zone != "UTC":
+            out["time_zone"] = text(zone)
+        return out
     try:
-        return format_duration(parse_duration(text(window.get("duration", ""))))
+        return {"window": format_duration(parse_duration(duration))}
     except ValueError as exc:
         raise Unsupported((*path, 0, "duration"), str(exc)) from None
 
@@ -206,7 +242,11 @@ def _counter_or_window(query: str, path: PathKey) -> str:
 
 
 def _indicator(
-    indicator: dict[str, Any], objective: dict[str, Any], path: PathKey, opath: PathKey
+    indicator: dict[str, Any],
+    objective: dict[str, Any],
+    path: PathKey,
+    opath: PathKey,
+    referred: bool = False,
 ) -> Node:
     if "ratioMetric" in indicator:
         here = (*path, "ratioMetric")
@@ -238,12 +278,14 @@ def _indicator(
         return Node(here, query=query_node)
     if "thresholdMetric" in indicator:
         return _threshold(
-            indicator["thresholdMetric"], objective, (*path, "thresholdMetric"), opath
+            indicator["thresholdMetric"], objective, (*path, "thresholdMetric"), opath, referred
         )
     raise Unsupported(path, "an indicator needs `ratioMetric` or `thresholdMetric`")
 
 
-def _threshold(metric: Any, objective: dict[str, Any], path: PathKey, opath: PathKey) -> Node:
+def _threshold(
+    metric: Any, objective: dict[str, Any], path: PathKey, opath: PathKey, referred: bool
+) -> Node:
     """Good samples are those where ``metric op value``; the SLI counts samples that are not."""
     query = _prometheus_query(metric, path)
     op = objective.get("op")
@@ -257,36 +299,48 @@ def _threshold(metric: Any, objective: dict[str, Any], path: PathKey, opath: Pat
         ) from None
     bad = f"{selector} {_NEGATED[op]} {promql.number(float(objective['value']))}"
     node = Node(_query_path(path))
-    node.put("errors", f"sum(count_over_time(({bad})[$window:])) or vector(0)", (*opath, "value"))
+    errors = f"sum(count_over_time(({bad})[$window:])) or vector(0)"
+    # The objective's value is in the SLO; a referred SLI's node reads another document.
+    node.put("errors", errors, None if referred else (*opath, "value"))
     node["total"] = f"sum(count_over_time({selector}[$window]))"
     return Node(path, query=node)
 
 
-def _alerting(value: Any, path: PathKey) -> Node:
-    """Inline burn-rate alert policies become tiers.
+def _alerting(value: Any, path: PathKey, refs: Refs) -> Node:
+    """Burn-rate alert policies, inline or referred to by name, become tiers.
 
     lookbackWindow is the long window, alertAfter the short one.
     """
     policies = value if isinstance(value, list) else []
     tiers = []
     for i, policy in enumerate(policies):
-        here = (*path, i)
-        if not isinstance(policy, dict) or "alertPolicyRef" in policy or "kind" not in policy:
-            raise Unsupported(
-                here, "refers to an AlertPolicy document; inline the policy in the SLO"
+        here: PathKey = (*path, i)
+        source: Document | None = None
+        if isinstance(policy, dict) and "alertPolicyRef" in policy:
+            source = _referred(
+                refs, "AlertPolicy", policy["alertPolicyRef"], (*here, "alertPolicyRef")
             )
+            policy, here = source.data, ()
+        if not isinstance(policy, dict) or "spec" not in policy:
+            raise Unsupported(here, "an alert policy needs a `spec` with `conditions`")
         conditions = mapping(policy.get("spec"), (*here, "spec")).get("conditions") or []
         for j, condition in enumerate(conditions):
-            tiers.append(_tier(condition, (*here, "spec", "conditions", j)))
+            where: PathKey = (*here, "spec", "conditions", j)
+            tiers.append(within(source, _tier, condition, where, refs))
     out = Node(path)
     if tiers:
         out["tiers"] = tiers
     return out
 
 
-def _tier(condition: Any, path: PathKey) -> Node:
-    if not isinstance(condition, dict) or "conditionRef" in condition or "spec" not in condition:
-        raise Unsupported(path, "refers to an AlertCondition document; inline the condition")
+def _tier(condition: Any, path: PathKey, refs: Refs) -> Node:
+    if isinstance(condition, dict) and "conditionRef" in condition:
+        source = _referred(
+            refs, "AlertCondition", condition["conditionRef"], (*path, "conditionRef")
+        )
+        return within(source, _tier, source.data, (), refs)
+    if not isinstance(condition, dict) or "spec" not in condition:
+        raise Unsupported(path, "an alert condition needs a `spec` with a `condition`")
     spec = mapping(condition["spec"], (*path, "spec"))
     here = (*path, "spec", "condition")
     rule = mapping(spec.get("condition"), here)

@@ -8,12 +8,13 @@ tiers scaled to the SLO's window, as Pyrra scales them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...model import promql
 from ...model.durations import format_duration, parse_duration
 from ..loader import Document, PathKey
-from .common import API_VERSION, Node, Unsupported, mapping, only, text
+from .common import API_VERSION, Node, Refs, Unsupported, mapping, only, text
 
 API = "pyrra.dev/v1alpha1"
 TOOL = "Pyrra"
@@ -30,7 +31,7 @@ _TIERS = (
 _TEAM_LABEL = "pyrra.dev/team"
 
 
-def convert(document: Document) -> list[Node]:
+def convert(document: Document, refs: Refs) -> list[Node]:
     data = document.data
     if data.get("kind") != "ServiceLevelObjective":
         raise Unsupported(
@@ -41,7 +42,8 @@ def convert(document: Document) -> list[Node]:
             ("apiVersion",),
             f"unsupported Pyrra version {data.get('apiVersion')!r}; sloforge reads {API}",
         )
-    only(data, {"apiVersion", "kind", "metadata", "spec"}, (), TOOL)
+    # `status` is what a cluster wrote back (kubectl get … -o yaml): state, not intent.
+    only(data, {"apiVersion", "kind", "metadata", "spec", "status"}, (), TOOL)
     metadata = mapping(data.get("metadata"), ("metadata",))
     spec = mapping(data.get("spec"), ("spec",))
     only(
@@ -88,6 +90,31 @@ def _window(window: str) -> str:
         raise Unsupported(("spec", "window"), str(exc)) from None
 
 
+_OFFSET = re.compile(r"^(?P<selector>.*\S)\s+offset\s+(?P<offset>\S+)$", re.DOTALL)
+
+
+def _offset_ratio(body: dict[str, Any], grouping: list[str], path: PathKey) -> Node | None:
+    """Pyrra reads a ratio's metrics ``offset`` by a duration (for late-arriving data): as a
+    query SLI with the same offset on every window, or None when no metric has one."""
+    found = {}
+    for key in ("errors", "total"):
+        metric = text(mapping(body.get(key), (*path, key)).get("metric", "")).strip()
+        match = _OFFSET.match(metric)
+        found[key] = (match["selector"], match["offset"]) if match else (metric, None)
+    offsets = {offset for _, offset in found.values()}
+    if offsets == {None}:
+        return None
+    if len(offsets) != 1:
+        raise Unsupported(path, "errors and total must use the same offset")
+    offset = offsets.pop()
+    query = Node(path)
+    for key, (metric, _) in found.items():
+        selector = _selector({"metric": metric}, (*path, key)).render()
+        rate = f"rate({selector}[$window] offset {offset})"
+        query.put(key, promql.sum_by(grouping, rate), (*path, key, "metric"))
+    return Node(path, query=query)
+
+
 def _selector(value: Any, path: PathKey) -> promql.Selector:
     metric = mapping(value, path).get("metric")
     try:
@@ -107,6 +134,9 @@ def _indicator(indicator: dict[str, Any], path: PathKey) -> tuple[Node, str]:
     grouping = [str(g) for g in body.get("grouping") or []]
     if kind == "ratio":
         only(body, {"errors", "total", "grouping"}, here, TOOL)
+        shifted = _offset_ratio(body, grouping, here)
+        if shifted is not None:
+            return shifted, "availability"
         ratio = Node(here)
         for key in ("errors", "total"):
             ratio.put(key, _selector(body.get(key), (*here, key)).render(), (*here, key, "metric"))

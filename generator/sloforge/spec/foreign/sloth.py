@@ -16,6 +16,7 @@ from ..loader import Document, PathKey
 from .common import (
     API_VERSION,
     Node,
+    Refs,
     Unsupported,
     labels,
     mapping,
@@ -35,7 +36,7 @@ _CORE_PLUGINS = re.compile(
 )
 
 
-def convert(document: Document) -> list[Node]:
+def convert(document: Document, refs: Refs) -> list[Node]:
     data = document.data
     if data.get("apiVersion") == KUBERNETES:
         if data.get("kind") != "PrometheusServiceLevel":
@@ -169,13 +170,20 @@ def _alerting(alerting: dict[str, Any], path: PathKey) -> Node:
         raise Unsupported((*path, "name"), "is empty; give the alert a name or leave the field out")
     if alerting.get("name"):
         out["name"] = text(alerting["name"])
-    for key in ("labels", "annotations"):
-        values = labels(alerting.get(key), (*path, key))
-        if values:
-            out[key] = values
+    shared = labels(alerting.get("labels"), (*path, "labels"))
+    # Sloth puts alerting.labels on both alerts, so a `severity` there is both tiers'
+    # severity unless a page or ticket alert sets its own; sloforge owns that label.
+    severity = shared.pop(names.LABEL_SEVERITY, None)
+    if shared:
+        out["labels"] = shared
+    annotations = labels(alerting.get("annotations"), (*path, "annotations"))
+    if annotations:
+        out["annotations"] = annotations
     for sloth_key, ours in (("page_alert", "page"), ("ticket_alert", "ticket")):
         here = (*path, _key(alerting, sloth_key))
         policy = _policy(mapping(_pick(alerting, sloth_key), here), here)
+        if severity is not None and "severity" not in policy:
+            policy.put("severity", severity, (*path, "labels", names.LABEL_SEVERITY))
         if policy:
             out[ours] = policy
     return out

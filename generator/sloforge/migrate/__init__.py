@@ -1,0 +1,1 @@
+"""Migration from Sloth, Pyrra and OpenSLO: converted trees, kept labels, what changes."""
