@@ -71,8 +71,7 @@ def test_debug_is_accepted_before_or_after_the_command(args: list[str]) -> None:
         pytest.param(["nope"], "No such command 'nope'.", id="an unknown command"),
         pytest.param(
             ["import", "a", "b"],
-            "Invalid value for [FORMAT] FILE: give FILE, or FORMAT FILE with FORMAT one of "
-            "sloth, pyrra, openslo (got a b)",
+            "Invalid value for FORMAT: unknown format 'a'; choose from sloth, pyrra, openslo",
             id="import with an unknown format",
         ),
         pytest.param(

@@ -183,7 +183,7 @@ def test_import_command_prints_a_document_that_compiles_to_the_same_rules(
         else [_merged(import_paths([source]))]
     )
     assert result.converted, result.problems
-    text = render(result, "sloforge import")
+    text = render(result)
     assert text.startswith("# Converted by `sloforge import")
     assert all(doc["apiVersion"] == "sloforge/v1" for doc in yaml.safe_load_all(text))
     converted = tmp_path / "converted.yaml"

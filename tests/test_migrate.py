@@ -56,7 +56,7 @@ def test_a_reserved_label_in_sloth_alerting_labels_is_located_there(tmp_path):
     assert result.stderr.splitlines() == [
         f"{source}:16:9: slos[0].alerting.labels.slo: `slo` is set by sloforge; choose another "
         "label name",
-        "1 problem: nothing converted",
+        "1 problem in 1 file",
     ]
 
 
@@ -101,8 +101,8 @@ def test_one_file_prints_its_conversion_with_the_differences_as_comments():
     assert result.returncode == 0, result.stderr
     header = [line for line in result.stdout.splitlines() if line.startswith("#")]
     assert header == [
-        f"# Converted by `sloforge import` from {FOREIGN / 'sloth/trailing-separator.yml'}.",
-        "# Review, then commit it as your source.",
+        f"# Converted by `sloforge import sloth` from {FOREIGN / 'sloth/trailing-separator.yml'}. "
+        "Review, then commit it as your source.",
         "# differs from Sloth: query-availability: the SLI over the period weighs every event "
         "equally",
         "# differs from Sloth: query-availability: one alert rule per window pair instead of one "

@@ -362,7 +362,6 @@ def import_(
             param_hint="FORMAT",
         )
     paths = [Path(p) for p in (sources[1:] if tool else sources)]
-    command = "sloforge import" + (f" {tool}" if tool else "")
     results = run(lambda: import_paths(paths, tool, keep_labels))
     single = out is None and len(paths) == 1 and paths[0].is_file()
     if not results:
@@ -371,20 +370,17 @@ def import_(
     if single:
         result = results[0]
         if result.converted:
-            typer.echo(render(result, command), nl=False)
+            typer.echo(render(result), nl=False)
             return
-        if result.problems:
-            _print_problems(result.problems)
-            count = len(result.problems)
-            _err(f"{count} problem{'s' if count != 1 else ''}: nothing converted")
-        else:
-            _err(f"error: {paths[0]}: nothing to convert: {result.skipped}")
+        if result.problems or result.not_foreign:
+            run(lambda: _refuse([*result.problems, *result.not_foreign]))
+        _err(f"error: {paths[0]}: nothing to convert: {result.skipped}")
         raise typer.Exit(1)
     if out is None:
         raise typer.BadParameter(
             "a directory converts to a tree: name where with --out DIR", param_hint="--out"
         )
-    written = run(lambda: write(results, out, paths, command))
+    written = run(lambda: write(results, out, paths))
     for line in summary(results):
         _err(line)
     _err(f"wrote {written} files to {out} (see {out / 'MIGRATION.md'})")
@@ -637,6 +633,10 @@ def report(
     files = run(lambda: do_report(loaded.project, prom, out, progress=_progress))
     _progress_done()
     typer.echo(f"wrote {len(files)} files to {out}; open {out / 'index.html'}")
+
+
+def _refuse(problems: list[Problem]) -> None:
+    raise SpecError(problems)
 
 
 def _live_project(paths: list[Path], service: str | None) -> Any:

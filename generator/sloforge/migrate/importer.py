@@ -42,6 +42,7 @@ class Imported:
     problems: list[Problem] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
     skipped: str = ""  # why a file with nothing to convert was passed over
+    not_foreign: list[Problem] = field(default_factory=list)
 
     @property
     def slos(self) -> int:
@@ -113,6 +114,8 @@ def _convert(
     foreign = [d for d in documents if is_foreign(d)]
     if not foreign:
         result.skipped = "no Sloth, Pyrra or OpenSLO document"
+        # Said as a located error when this file alone was asked for.
+        result.not_foreign = convert_documents(documents[:1], tool, refs)[1]
         return
     converted, problems = convert_documents(foreign, tool, refs)
     result.tool = _tool_name(foreign[0])
@@ -167,20 +170,23 @@ def _refuse_duplicate_services(results: list[Imported]) -> None:
 # --- output ----------------------------------------------------------------------------
 
 
-def render(result: Imported, command: str) -> str:
+def render(result: Imported) -> str:
     """One converted file: a header naming its source and what will fire differently."""
-    lines = [f"# Converted by `{command}` from {result.source.as_posix()}."]
-    lines.append("# Review, then commit it as your source.")
+    command = f"sloforge import {result.tool.lower()}"
+    lines = [
+        f"# Converted by `{command}` from {result.source.as_posix()}. "
+        "Review, then commit it as your source."
+    ]
     for difference in result.differences:
         lines.append(f"# differs from {result.tool}: {difference.slo}: {difference.summary}")
     documents = "---\n".join(yamlout.dump(d) for d in result.documents)
     return "\n".join(lines) + "\n" + documents
 
 
-def write(results: list[Imported], out: Path, inputs: list[Path], command: str) -> int:
+def write(results: list[Imported], out: Path, inputs: list[Path]) -> int:
     """Write every converted file and MIGRATION.md under ``out``; returns files written."""
     refuse_overlap([*inputs, *(r.source for r in results)], out)
-    files = {r.target: render(r, command).encode("utf-8") for r in results if r.converted}
+    files = {r.target: render(r).encode("utf-8") for r in results if r.converted}
     files[REPORT_FILE] = migration_report(results).encode("utf-8")
     write_tree(out, files)
     return len(files)
