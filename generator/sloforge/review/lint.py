@@ -30,7 +30,7 @@ from ..model.promql import Matcher
 from ..model.routing import route_matchers
 from ..pipeline import read
 from ..spec.bundle import Located
-from ..spec.loader import Document, PathKey, format_path
+from ..spec.loader import Document, PathKey
 from ..spec.models import AlertRoutingSpec, ServiceLevelsSpec, TierSpec
 from ..spec.plan import default_tier_table, plan, tier_rates
 
@@ -102,7 +102,7 @@ Check = Callable[[Inputs], Iterable[Finding]]
 
 
 def _finding(doc: Document, path: PathKey, rule: str, severity: Severity, message: str) -> Finding:
-    return Finding(doc.locate(path), format_path(path), rule, severity, message)
+    return Finding(doc.locate(path), doc.show(path), rule, severity, message)
 
 
 # --- checks -------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def severity_checks(
     for item in services:
         spec: ServiceLevelsSpec = item.spec
         for path, message in _service_errors(spec, catalog, where):
-            problems.append(Problem(item.document.locate(path), format_path(path), message))
+            problems.append(Problem(item.document.locate(path), item.document.show(path), message))
     return problems
 
 
