@@ -88,9 +88,10 @@ EXPECTED: dict[str, str | None] = {
         f"{{file}}:22:3: {_OPENSLO}: spec.budgetingMethod: RatioTimeslices budgeting is not "
         "supported; sloforge budgets Occurrences (good events over all events)"
     ),
-    "openslo/calendar-window.yaml": (
-        "{file}:21:7: spec.timeWindow[0].duration: invalid duration 'month': use a Prometheus "
-        "duration like 5m, 1h or 30d"
+    "openslo/calendar-window.yaml": None,
+    "openslo/bad-calendar-quarter.yaml": (
+        f"{{file}}:21:7: {_OPENSLO}: spec.timeWindow[0].duration: a calendar window of '3M' is "
+        "not supported; sloforge's calendar periods are a month (1M) or a week (1w)"
     ),
     "openslo/parts-only.yaml": NOTHING,
     "openslo/references": None,

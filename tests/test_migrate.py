@@ -23,6 +23,7 @@ CLASSES = {
     "a trailing empty document": "sloth/trailing-separator.yml",
     "a kubectl List with cluster fields and an offset": "pyrra/kubectl-list.yaml",
     "OpenSLO references across files": "openslo/references",
+    "an OpenSLO calendar month": "openslo/calendar-window.yaml",
 }
 
 
@@ -273,7 +274,9 @@ def _documented(tool: str, source: Path, slo: dict) -> set[tuple[str, str, float
                 )
                 for t in tiers
             ]
-    period = parse_duration(slo.get("window", "30d"))
+    window = slo.get("window", "30d")
+    # Calendar periods keep the tiers of their length: a month the 30-day table, a week 7 days.
+    period = parse_duration({"month": "30d", "week": "7d"}.get(window, window))
     return {
         (format_duration(lw), format_duration(sw), round(f * budget, 9))
         for lw, sw, f in table
