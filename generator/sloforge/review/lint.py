@@ -12,6 +12,7 @@ findings. Adding a check is a new entry, not a new branch.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -92,6 +93,7 @@ class Inputs:
     services: tuple[Located, ...]
     routing: Located | None
     project: Project
+    settings: Located | None = None
 
     def service_items(self) -> Iterator[tuple[ServiceLevelsSpec, Document]]:
         for item in self.services:
@@ -120,11 +122,11 @@ def check_annotations(inputs: Inputs) -> Iterator[Finding]:
                         doc,
                         where,
                         rule,
-                        "error",
+                        "warning",
                         f"alert `{alert.name}` has no {field}: add `{field}:`",
                     )
             if not (alert.runbook.strip() or alert.annotations.get(names.ANNOTATION_RUNBOOK)):
-                yield _finding(doc, where, rule, "error", _no_runbook(alert.name))
+                yield _finding(doc, where, rule, "warning", _no_runbook(alert.name))
         for i, slo in enumerate(spec.slos):
             alerting = slo.alerting
             explicit = all(
@@ -133,7 +135,7 @@ def check_annotations(inputs: Inputs) -> Iterator[Finding]:
             )
             if not (slo.runbook.strip() or explicit):
                 name = alerting.name or names.default_alert_name(spec.service, slo.name)
-                yield _finding(doc, ("slos", i), rule, "error", _no_runbook(name))
+                yield _finding(doc, ("slos", i), rule, "warning", _no_runbook(name))
 
 
 def _no_runbook(alert: str) -> str:
@@ -436,6 +438,61 @@ def check_late_tiers(inputs: Inputs) -> Iterator[Finding]:
                 )
 
 
+_LINK_ANNOTATIONS = (names.ANNOTATION_RUNBOOK, names.ANNOTATION_DASHBOARD)
+
+
+def check_relative_links(inputs: Inputs) -> Iterator[Finding]:
+    """Slack, PagerDuty and email show a link as written: a relative one goes nowhere."""
+    rule = "relative-link"
+    for item in (*inputs.services, *([inputs.settings] if inputs.settings else [])):
+        for path, link in _link_annotations(item.document.data, ()):
+            yield _finding(
+                item.document,
+                path,
+                rule,
+                "warning",
+                f"`{path[-1]}` is the relative link {link!r}; notifications show it as a dead "
+                "link: write an absolute URL (https://…)",
+            )
+    settings = inputs.project.settings
+    where = inputs.settings.document if inputs.settings else None
+    for field, base, makes in (
+        ("runbook_base_url", settings.runbook_base_url, "every generated alert's runbook_url"),
+        ("dashboard_base_url", settings.dashboard_base_url, "every alert's dashboard link"),
+    ):
+        doc = where or (inputs.services[0].document if inputs.services else None)
+        if base or doc is None:  # validate holds a given base URL to http(s)://
+            continue
+        yield _finding(
+            doc,
+            (),
+            rule,
+            "warning",
+            f"Settings `{field}` is not set, so {makes} is a relative path that Slack, "
+            f"PagerDuty and email show as a dead link: set `{field}: https://…` in kind: Settings",
+        )
+
+
+def _link_annotations(data: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
+    """(path, value) of every runbook_url/dashboard_url inside an `annotations` mapping."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = (*path, key)
+            inside = bool(path) and path[-1] == "annotations"
+            if inside and key in _LINK_ANNOTATIONS and isinstance(value, str):
+                if not _absolute(value) and "{{" not in value:
+                    yield here, value
+            else:
+                yield from _link_annotations(value, here)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _link_annotations(value, (*path, i))
+
+
+def _absolute(url: str) -> bool:
+    return url.startswith(("https://", "http://"))
+
+
 CHECKS: dict[str, Check] = {
     "missing-annotation": check_annotations,
     "unknown-severity": check_severities,
@@ -446,7 +503,9 @@ CHECKS: dict[str, Check] = {
     "record-name": check_record_names,
     "untested-alert": check_untested_alerts,
     "late-tier": check_late_tiers,
+    "relative-link": check_relative_links,
 }
+INLINE_DISABLE = re.compile(r"#\s*sloforge-lint:\s*disable=([\w,\s-]+)")
 
 
 # --- running and reporting ----------------------------------------------------------
@@ -462,11 +521,58 @@ def lint(paths: Iterable[str | Path]) -> LintReport:
     files = len({d.file for d in documents} | {p.location.file for p in problems})
     if problems:
         return LintReport(_spec_findings(problems), files)
-    inputs = Inputs(tuple(bundle.services), bundle.routing, plan(bundle))
-    findings: list[Finding] = []
-    for check in CHECKS.values():
-        findings.extend(check(inputs))
-    return LintReport(tuple(sorted(set(findings), key=Finding.sort_key)), files)
+    inputs = Inputs(tuple(bundle.services), bundle.routing, plan(bundle), bundle.settings)
+    disabled, findings = _disabled_in_settings(bundle.settings)
+    for rule, check in CHECKS.items():
+        if rule not in disabled:
+            findings.extend(check(inputs))
+    sources: dict[str, list[str]] = {}
+    kept = [f for f in set(findings) if not _disabled_inline(f, sources)]
+    return LintReport(tuple(sorted(kept, key=Finding.sort_key)), files)
+
+
+def _disabled_in_settings(settings: Located | None) -> tuple[set[str], list[Finding]]:
+    """Rule ids in Settings `lint.disable`; an unknown id is a finding, not a silent no-op."""
+    if settings is None:
+        return set(), []
+    unknown = []
+    for i, rule in enumerate(settings.spec.lint.disable):
+        if rule not in CHECKS:
+            unknown.append(
+                _finding(
+                    settings.document,
+                    ("lint", "disable", i),
+                    "lint-settings",
+                    "error",
+                    f"unknown lint rule `{rule}`; choose from {', '.join(CHECKS)}",
+                )
+            )
+    return set(settings.spec.lint.disable), unknown
+
+
+def _disabled_inline(finding: Finding, sources: dict[str, list[str]]) -> bool:
+    """A `# sloforge-lint: disable=rule-id` comment on the finding's line, or alone on the
+    line above it, silences that rule there. ``sources`` holds each file's lines once."""
+    file = finding.location.file
+    if file not in sources:
+        sources[file] = _source_lines(file)
+    lines = sources[file]
+    line = finding.location.line
+    candidates = lines[line - 1 : line] if 0 < line <= len(lines) else []
+    if 1 < line <= len(lines) + 1 and lines[line - 2].lstrip().startswith("#"):
+        candidates.append(lines[line - 2])
+    for text in candidates:
+        found = INLINE_DISABLE.search(text)
+        if found and finding.rule in {r.strip() for r in found.group(1).split(",")}:
+            return True
+    return False
+
+
+def _source_lines(file: str) -> list[str]:
+    try:
+        return Path(file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):  # <stdin>, or Jsonnet output: nothing to read
+        return []
 
 
 def _spec_findings(problems: Iterable[Problem]) -> tuple[Finding, ...]:

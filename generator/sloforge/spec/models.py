@@ -767,6 +767,15 @@ class SeverityLevelSpec(Spec):
 # --- settings -----------------------------------------------------------------------
 
 
+class LintSettingsSpec(Spec):
+    """`sloforge lint` options for the whole repository (see docs/lint.md)."""
+
+    disable: list[str] = Field(
+        default_factory=list,
+        description="Lint rule ids never reported in this repository, e.g. `untested-alert`.",
+    )
+
+
 class SettingsSpec(Spec):
     """Repository-wide settings (at most one document)."""
 
@@ -784,6 +793,9 @@ class SettingsSpec(Spec):
             "The severity catalog: when given, every alert's and tier's `severity` must be one "
             "of these names."
         ),
+    )
+    lint: LintSettingsSpec = Field(
+        default_factory=LintSettingsSpec, description="`sloforge lint` options."
     )
 
 
