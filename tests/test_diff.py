@@ -208,7 +208,8 @@ def test_routing_changes_name_receivers_and_routes(tmp_path: Path) -> None:
     assert section(text, "Routing (alertmanager.yml)") == [
         "- **changed** receiver `payments-slack`: `slack_configs[0].channel` "
         "#payments-alerts → #payments-oncall",
-        '- **changed** route `severity="critical"` (#2): `receiver` payments-slack → sre-slack',
+        '- **changed** route `severity="critical"`: `receivers` [oncall-pager, payments-slack] '
+        "→ [oncall-pager, sre-slack]",
         '- **changed** route `severity="warning"`: `repeat_interval` 4h → 12h',
     ]
 
@@ -317,3 +318,67 @@ def test_a_label_on_every_rule_of_a_service_is_one_line_per_kind(base: Path, cha
         "  - labels `tier` 2 → 3",
     ]
     assert len(alerts) == len(records) == 3
+
+
+FAN_OUT = [
+    pytest.param(
+        "{receiver: payments-slack, matchers: ['severity=\"critical\"']}",
+        "{receiver: payments-slack, matchers: ['severity=\"critical\"'], continue: true}\n"
+        "        - {receiver: sre-slack, matchers: ['severity=\"critical\"']}",
+        '- **changed** route `severity="critical"`: `receivers` [oncall-pager, payments-slack] '
+        "→ [oncall-pager, payments-slack, sre-slack]",
+        id="a receiver added to a fan-out reads as a change of that route",
+    ),
+    pytest.param(
+        "{receiver: oncall-pager, matchers: ['severity=\"critical\"'], continue: true}\n"
+        "        - {receiver: payments-slack, matchers: ['severity=\"critical\"']}",
+        "{receiver: oncall-pager, matchers: ['severity=\"critical\"']}",
+        '- **changed** route `severity="critical"`: `receivers` [oncall-pager, payments-slack] '
+        "→ [oncall-pager]",
+        id="a receiver removed from a fan-out reads as a change, not a removal",
+    ),
+    pytest.param(
+        "repeat_interval: 4h}",
+        "repeat_interval: 4h, continue: true}",
+        '- **changed** route `severity="warning"`: +`continue=true`',
+        id="a continue flag reads as YAML writes it, never as a Python repr",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), FAN_OUT)
+def test_fan_out_and_flag_changes_read_as_route_changes(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert old in AM_OLD
+    after = AM_OLD.replace(old, new, 1)
+    text = markdown(am_tree(tmp_path / "a", AM_OLD), am_tree(tmp_path / "b", after))
+    assert text == (
+        f"## sloforge diff: `{tmp_path / 'a'}` → `{tmp_path / 'b'}`\n\n"
+        "**1 routing change**\n\n"
+        "### Routing (alertmanager.yml)\n\n"
+        f"{expected}\n"
+    )
+
+
+def test_a_changed_latency_threshold_is_an_slo_change_in_the_summary(
+    base: Path, changed: Path
+) -> None:
+    edit(changed, "checkout.yaml", "threshold: 2.5", "threshold: 1")
+    text = markdown(generate(base), generate(changed))
+    assert text.split("### Other generated files")[0] == (
+        f"## sloforge diff: `{base / 'out'}` → `{changed / 'out'}`\n\n"
+        "**1 SLO changed, 4 other files changed**\n\n"
+        "### SLOs\n\n"
+        "- **changed** `checkout` / `latency`: latency threshold 2.5s → 1s "
+        "(1 recording rule follows the new SLI)\n\n"
+    )
+
+
+def test_a_changed_sli_query_is_an_slo_change(base: Path, changed: Path) -> None:
+    edit(changed, "checkout.yaml", 'http_route="/api/orders"', 'http_route="/api/v2/orders"')
+    text = markdown(generate(base), generate(changed))
+    assert section(text, "SLOs")[0].startswith(
+        "- **changed** `checkout` / `latency`: SLI `http_route` /api/orders → /api/v2/orders"
+    )
+    assert text.splitlines()[2].startswith("**1 SLO changed")

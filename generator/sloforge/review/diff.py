@@ -35,11 +35,15 @@ RULES_PREFIX, RULES_SUFFIX = names.rules_file("\0").split("\0")
 # `slo:sli_error:ratio_rate` + window: the record the budget-remaining rule reads over the period.
 ERROR_RATIO_PREFIX = names.error_ratio_record(60).removesuffix(format_duration(60))
 ALERTMANAGER_CONFIG = names.ALERTMANAGER_CONFIG
+SLO_LEVEL = names.RECORD_OBJECTIVE.split(":", 1)[0] + ":"  # sloforge's own recordings
+SLI_RECORD_PREFIX = SLO_LEVEL + "sli_"
 GIT_TIMEOUT_SECONDS = 60
 MAX_EXPR_DIFF_LINES = 12
 MIN_ALIKE_TO_GROUP = 4  # this many alerts with the same changes are listed once
 MAX_MARKDOWN_CHARS = 60_000  # GitHub refuses comments over 65536 characters
 _COMPARISONS = frozenset({">", "<", ">=", "<=", "==", "!="})
+# A bucket boundary matcher: le="0.5", or le=~"1|1\.0" for a whole number (both spellings).
+_LE_RE = re.compile(r'\ble=~?"((?:[^"\\]|\\.)*)"')
 _NUMBER_RE = re.compile(r"(?<![\w:.])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")
 # Labels shown as their own change lines (or in the alert's title) rather than in "labels".
 _ALERT_LABELS_SHOWN = (
@@ -149,6 +153,9 @@ class Objective:
             return f"calendar {self.calendar}"
         return format_duration(self.window) if self.window is not None else "unknown"
 
+    # The SLO's recording rules that read the user's metrics: what the SLI measures.
+    sli: tuple[str, ...] = ()
+
 
 RuleKey = tuple[str, ...]
 
@@ -233,10 +240,13 @@ def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
 def _objectives(records: Iterable[Rule]) -> dict[tuple[str, str], Objective]:
     ratios: dict[tuple[str, str], float] = {}
     windows: dict[tuple[str, str], int | str] = {}
+    slis: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for rule in records:
         slo = rule.slo
         if slo is None:
             continue
+        if rule.name.startswith(SLI_RECORD_PREFIX) and _reads_user_metrics(rule.expr):
+            slis.setdefault(slo, []).append((_record_window(rule.name), rule.expr))
         if rule.name == names.RECORD_OBJECTIVE:
             value = _constant(rule.expr)
             if value is not None:
@@ -245,13 +255,39 @@ def _objectives(records: Iterable[Rule]) -> dict[tuple[str, str], Objective]:
             window = _period_window(rule.expr)
             if window is not None:
                 windows[slo] = window
-    return {slo: _objective(ratio, windows.get(slo)) for slo, ratio in sorted(ratios.items())}
+    return {
+        slo: _objective(ratio, windows.get(slo), _sli(slis.get(slo, [])))
+        for slo, ratio in sorted(ratios.items())
+    }
 
 
-def _objective(ratio: float, window: int | str | None) -> Objective:
+def _sli(records: list[tuple[int, str]]) -> tuple[str, ...]:
+    """The SLI as its shortest-window recordings read it (longer ones follow the period)."""
+    shortest = min((window for window, _ in records), default=0)
+    return tuple(expr for window, expr in records if window == shortest)
+
+
+def _record_window(name: str) -> int:
+    """slo:sli_error_events:rate1m -> 60 (0 when the name ends in no duration)."""
+    try:
+        return parse_duration(re.sub(r"^.*?(\d+[smhdwy])$", r"\1", name))
+    except ValueError:
+        return 0
+
+
+def _objective(ratio: float, window: int | str | None, sli: tuple[str, ...]) -> Objective:
     if isinstance(window, str):
-        return Objective(ratio, calendar.NOMINAL[window], window)  # type: ignore[index]
-    return Objective(ratio, window)
+        return Objective(ratio, calendar.NOMINAL[window], window, sli)  # type: ignore[index]
+    return Objective(ratio, window, sli=sli)
+
+
+def _reads_user_metrics(expr: str) -> bool:
+    return any(
+        isinstance(node, promql_parser.VectorSelector)
+        and node.name
+        and not str(node.name).startswith(SLO_LEVEL)
+        for node in _nodes(expr)
+    )
 
 
 def _nodes(expr: str) -> list[Any]:
@@ -304,8 +340,9 @@ def thresholds(expr: str) -> list[str]:
 
 
 def _shape(expr: str) -> str:
-    """The expression with its numbers blanked: equal shapes differ in constants only."""
-    return _NUMBER_RE.sub("N", expr)
+    """The expression with its numbers blanked: equal shapes differ in constants only
+    (a bucket boundary is a constant too, whether written le="0.5" or le=~"1|1\\.0")."""
+    return _NUMBER_RE.sub("N", _LE_RE.sub('le="N"', expr))
 
 
 # --- comparing ------------------------------------------------------------------------
@@ -424,7 +461,9 @@ def _slo_lines(
             old, new = before.slos[key], after.slos[key]
             text = f"- **changed** {name}: {_objective_change(old, new)}"
             if followed[key]:
-                text += f" ({_plural(followed[key], 'recording rule')} follow the new budget)"
+                what = "SLI" if (old.ratio, old.period) == (new.ratio, new.period) else "budget"
+                verb = "follows" if followed[key] == 1 else "follow"
+                text += f" ({_plural(followed[key], 'recording rule')} {verb} the new {what})"
         else:
             side = after if change == "added" else before
             value = side.slos[key]
@@ -441,15 +480,45 @@ def _slo_lines(
 
 def _objective_change(old: Objective, new: Objective) -> str:
     parts = []
+    if old.sli != new.sli:
+        parts.append(_sli_change("\n".join(old.sli), "\n".join(new.sli)))
     if old.ratio != new.ratio:
         parts.append(f"objective {_percent(old.ratio)} → {_percent(new.ratio)}")
     if old.period != new.period:
         parts.append(f"window {old.period} → {new.period}")
+    if (old.ratio, old.window, old.calendar) == (new.ratio, new.window, new.calendar):
+        return ", ".join(parts)
     if old.window == new.window and old.calendar == new.calendar:
         budget = f"budget {_budget(old)} → {_budget(new)}{_per(new)}"
     else:
         budget = f"budget {_budget(old)}{_per(old)} → {_budget(new)}{_per(new)}"
     return ", ".join(parts) + ": " + budget
+
+
+_MATCHER_RE = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def _sli_change(old: str, new: str) -> str:
+    """``latency threshold 2.5s → 1s`` when only label values changed, else a general line."""
+    old, new = _LE_RE.sub(_plain_le, old), _LE_RE.sub(_plain_le, new)
+    before, after = _MATCHER_RE.findall(old), _MATCHER_RE.findall(new)
+    same_shape = _MATCHER_RE.sub("", old) == _MATCHER_RE.sub("", new)
+    if not same_shape or [k for k, _ in before] != [k for k, _ in after]:
+        return "SLI query changed"
+    changed: dict[str, tuple[str, str]] = {}
+    for (label, was), (_, now) in zip(before, after, strict=True):
+        if was != now:
+            changed.setdefault(label, (was, now))
+    parts = [
+        f"latency threshold {was}s → {now}s" if label == "le" else f"SLI `{label}` {was} → {now}"
+        for label, (was, now) in changed.items()
+    ]
+    return ", ".join(parts) or "SLI query changed"
+
+
+def _plain_le(match: re.Match[str]) -> str:
+    """le=~"1|1\\.0" -> le="1": the boundary as written in the SLO."""
+    return f'le="{match.group(1).split("|")[0].replace(chr(92), "")}"'
 
 
 def _percent(ratio: float) -> str:
@@ -674,7 +743,7 @@ def _code_block(expr: str, language: str) -> list[str]:
 
 
 _ROUTE_FIELDS = (
-    "receiver",
+    "receivers",
     "continue",
     "group_by",
     "group_wait",
@@ -710,7 +779,9 @@ def _routing_lines(
             lines.append(f"- **changed** {title}: {details}")
         else:
             route = new_routes.get(key) or old_routes[key]
-            lines.append(f"- **{change}** {title} → receiver `{route.get('receiver', '')}`")
+            receivers = ", ".join(f"`{r}`" for r in route["receivers"])
+            word = "receivers" if len(route["receivers"]) > 1 else "receiver"
+            lines.append(f"- **{change}** {title} → {word} {receivers}")
     intervals = ("time_intervals", "mute_time_intervals")
     old_times = {k: v for key in intervals for k, v in _by_name(old.get(key)).items()}
     new_times = {k: v for key in intervals for k, v in _by_name(new.get(key)).items()}
@@ -764,21 +835,45 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
 
 
 def _routes(root: Any) -> dict[tuple[str, str], dict[str, Any]]:
-    """Every route, keyed by its matchers (and position among routes with the same ones)."""
+    """Every route, keyed by its matchers (and position among routes with the same ones).
+
+    A fan-out (one route to several receivers) is compiled into sibling routes with the
+    same matchers, each but the last with ``continue``; it is read back as one route with
+    a ``receivers`` list, so a receiver added to or removed from it reads as a change.
+    """
     found: dict[tuple[str, str], dict[str, Any]] = {}
     seen: Counter[str] = Counter()
 
-    def visit(route: Any, is_root: bool) -> None:
-        if not isinstance(route, dict):
-            return
-        ident = "(root)" if is_root else _matchers(route)
+    def visit(members: list[dict[str, Any]], ident: str) -> None:
+        last = members[-1]
+        route = {**members[0], "receivers": [str(m.get("receiver", "")) for m in members]}
+        route.pop("receiver", None)
+        route.pop("continue", None)
+        if "continue" in last:
+            route["continue"] = last["continue"]
         found[(ident, str(seen[ident]))] = route
         seen[ident] += 1
-        for child in route.get("routes") or []:
-            visit(child, False)
+        for member in members:
+            for group, child_ident in _fan_outs(member.get("routes")):
+                visit(group, child_ident)
 
-    visit(root, True)
+    if isinstance(root, dict):
+        visit([root], "(root)")
     return found
+
+
+def _fan_outs(routes: Any) -> list[tuple[list[dict[str, Any]], str]]:
+    """Consecutive sibling routes with the same matchers, the earlier ones continuing."""
+    groups: list[tuple[list[dict[str, Any]], str]] = []
+    for route in routes if isinstance(routes, list) else []:
+        if not isinstance(route, dict):
+            continue
+        ident = _matchers(route)
+        if groups and groups[-1][1] == ident and groups[-1][0][-1].get("continue") is True:
+            groups[-1][0].append(route)
+        else:
+            groups.append(([route], ident))
+    return groups
 
 
 def _matchers(route: dict[str, Any]) -> str:
@@ -793,8 +888,15 @@ def _route_fields(route: dict[str, Any]) -> dict[str, str]:
 
 
 def _inline(value: Any) -> str:
+    """A configuration value as YAML writes it (``true``, ``[a, b]``), never a Python repr."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
     if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_inline(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
