@@ -133,7 +133,7 @@ def test_an_edited_runbook_survives_regeneration(tmp_path):
     generate([slo], out)
     stub = out / "runbooks/shop/ShopDown.md"
     assert "This stub is generated on every run" in stub.read_text()
-    # The workflow from the README: copy the stub next to the input, edit it, regenerate.
+    # The workflow of docs/outputs.md: copy the stub next to the input, edit it, regenerate.
     edited = slo / "runbooks/shop/ShopDown.md"
     edited.parent.mkdir(parents=True)
     shutil.copy(stub, edited)
