@@ -347,3 +347,13 @@ def test_a_structured_alert_links_to_its_signal_panel(tmp_path):
         "_No dashboard panel shows this alert's signal: add one under `dashboard:` in the "
         "service's file with `alerts: [ShopDown]`._"
     ) in down
+
+
+def test_every_runbook_of_the_example_links_a_panel():
+    files = build_outputs(load([ROOT / "slo"]).project)
+    without = sorted(
+        path
+        for path, content in files.items()
+        if path.startswith("runbooks/") and not PANEL_LINK.search(content.decode())
+    )
+    assert without == []
