@@ -14,6 +14,7 @@ from sloforge.build.runbooks import block
 from sloforge.build.runbooks import build_runbooks as _build_runbooks
 from sloforge.errors import CompileError, SpecError
 from sloforge.model import conventions as names
+from sloforge.model import links
 from sloforge.model.domain import Project
 from sloforge.output.serialize import serialize
 from sloforge.pipeline import build_outputs, generate, load
@@ -92,10 +93,11 @@ def test_every_alert_of_the_example_has_a_runbook_and_links_to_it():
         else:
             assert rule["labels"][names.LABEL_SERVICE] == service
         url = rule["annotations"][names.ANNOTATION_RUNBOOK]
-        assert url == names.runbook_file(service, source)
-        assert url in runbooks, url
-        assert rule["annotations"][names.ANNOTATION_DASHBOARD].startswith(f"/d/sloforge-{service}")
-        linked.add(url)
+        assert url == links.runbook_url(project.settings, service, source)
+        assert names.runbook_file(service, source) in runbooks, url
+        dashboard = links.dashboard_url(project.settings, service)
+        assert rule["annotations"][names.ANNOTATION_DASHBOARD].startswith(dashboard)
+        linked.add(names.runbook_file(service, source))
     assert set(runbooks) == linked, "a runbook no alert links to"
 
 
