@@ -25,6 +25,7 @@ import pytest
 import toolbox
 import yaml
 from sloforge.build.rules import build_rules
+from sloforge.model.calendar import Calendar
 from sloforge.pipeline import load
 
 pytestmark = pytest.mark.slow  # real Prometheus servers
@@ -240,6 +241,14 @@ def test_status_numbers_equal_the_values_computed_from_the_history(prometheus):
     assert rows["shop/routes{/cart}"]["budget_remaining"] == 1.0  # no error series: no errors
 
     search = rows["search/availability"]
+    weekly = rows["storefront/weekly"]
+    assert weekly["period"] == "calendar week (UTC)"
+    since = time.time() - Calendar("week").start(time.time())
+    counted = min(since, HISTORY)  # the history may begin after Monday 00:00
+    late = min(counted, LATE)
+    assert _close(weekly["events_total"], 2 * ROUTE_RPS * counted), weekly
+    bad = ROUTE_RPS * (late * BUY_ERRORS_LATE + (counted - late) * BUY_ERRORS_EARLY)
+    assert _close(weekly["events_bad"], bad), weekly
     firing = {(f["alert"], f["windows"], f["tier"]) for f in search["firing"]}
     assert ("SearchAvailabilityBudgetBurn", "1h/5m", "page") in firing
 
@@ -290,7 +299,7 @@ def test_gate_closes_when_a_page_is_firing(prometheus):
 def test_verify_passes_the_correct_spec(prometheus):
     result = sloforge("verify", str(FIXTURE), "--prometheus", prometheus)
     assert result.returncode == 0, result.stdout + result.stderr
-    summary = "ok: 8 selectors, 9 rule groups, 4 SLO recordings checked against "
+    summary = "ok: 10 selectors, 11 rule groups, 5 SLO recordings checked against "
     assert result.stdout.startswith(summary)
 
 
@@ -352,11 +361,12 @@ def test_verify_finds_a_planted_mistake_at_its_line(prometheus, tmp_path, old, n
 
 
 def test_verify_says_when_the_rules_are_not_loaded(prometheus, tmp_path):
-    path, _, _ = _planted(tmp_path, "service: search", "service: catalog")
+    path, line, column = _planted(tmp_path, "service: search", "service: catalog")
     result = sloforge("verify", str(path), "--prometheus", prometheus)
     assert result.returncode == 1
     assert (
-        f"{path}: rule group sloforge-catalog-slo-availability: not loaded: add the generated "
+        f"{path}:{line}:{column}: rule group sloforge-catalog-slo-availability: not loaded: "
+        "add the generated "
         "rule file to Prometheus' rule_files and reload"
     ) in result.stdout.splitlines()
 
@@ -384,7 +394,11 @@ def test_the_report_renders_every_chart_in_headless_chromium(prometheus, tmp_pat
         "shop/availability.html",
         "shop/latency.html",
         "shop/routes.html",
+        "storefront/weekly.html",
     ]
+    weekly = (out / "storefront" / "weekly.html").read_text()
+    assert "Error budget left this week, since it began" in weekly
+    assert weekly.count("<polyline") >= 1
     page = (out / "shop" / "availability.html").read_text()
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in page

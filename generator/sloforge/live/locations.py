@@ -25,6 +25,10 @@ class Locator:
             if isinstance(data, dict) and data.get("kind") == "ServiceLevels":
                 self._services.setdefault(str(data.get("service")), document)
 
+    def service(self, service: Service) -> Location:
+        document = self._services.get(service.name)
+        return document.locate(("service",)) if document else Location(service.source)
+
     def slo(self, service: Service, slo: SLO) -> Location:
         return self._locate(service, "slos", slo.name, "name", ())
 

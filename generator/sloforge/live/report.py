@@ -15,6 +15,7 @@ the alerts Prometheus actually fired (its ``ALERTS`` series) where it has them.
 from __future__ import annotations
 
 import html
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from ..model.sli import error_events, total_events
 from ..output.writer import write_tree
 from . import svg
 from .client import Prometheus
-from .status import Row, render_markdown, status
+from .status import Row, period_bounds, render_markdown, status
 
 POINTS = 240  # samples per chart
 
@@ -110,17 +111,25 @@ def _index(project: Project, rows: list[Row], now: float) -> Page:
 
 
 def _slo_page(prom: Prometheus, slo: SLO, rows: list[Row], now: float) -> Page:
-    start, end = now - slo.period, now
-    step = max(slo.period / POINTS, 60.0)
+    start, _ = period_bounds(slo, now)
+    end = now
+    step = max((end - start) / POINTS, 60.0)
     budget = slo.error_budget
-    ratio_over_period = _ratio_expr(slo, slo.period)
-    remaining = prom.range(
-        f"100 * (1 - ({ratio_over_period}) / {number(budget)})", start, end, step
-    )
+    if slo.calendar is None:
+        ratio_over_period = _ratio_expr(slo, slo.period)
+        expr = f"100 * (1 - ({ratio_over_period}) / {number(budget)})"
+        remaining = [
+            svg.Line(_group_label(s.labels, slo) or "budget left", s.points)
+            for s in prom.range(expr, start, end, step)
+        ]
+        title = f"Error budget left over the last {format_duration(slo.period)}"
+    else:
+        remaining = _since_start(prom, slo, start, end, step)
+        title = f"Error budget left this {slo.calendar.kind}, since it began"
     charts = [
         svg.line_chart(
-            f"Error budget left over the last {format_duration(slo.period)}",
-            [svg.Line(_group_label(s.labels, slo) or "budget left", s.points) for s in remaining],
+            title,
+            remaining,
             start,
             end,
             unit="%",
@@ -158,6 +167,34 @@ def _slo_page(prom: Prometheus, slo: SLO, rows: list[Row], now: float) -> Page:
         + f"<details><summary>As Markdown</summary><pre>{_e(summary)}</pre></details>"
     )
     return Page(slo_page_path(slo), f"{slo.service} / {slo.name}", body)
+
+
+def _since_start(
+    prom: Prometheus, slo: SLO, start: float, end: float, step: float
+) -> list[svg.Line]:
+    """A calendar period's budget left at each step: the events of consecutive steps, each
+    counted over its own step and summed from the period's start (one range query cannot
+    widen its range as time goes on)."""
+    window = max(60, round(step))
+    group = slo.sli.group_by
+
+    def events(expr: str) -> dict[tuple[str, ...], list[tuple[float, float]]]:
+        found = prom.range(f"({expr}) * {window}", start + window, end, window)
+        return {tuple(s.labels.get(k, "") for k in group): s.points for s in found}
+
+    bad_by_group = events(error_events(slo.sli, window))
+    lines = []
+    for key, points in events(total_events(slo.sli, window)).items():
+        bad_at = dict(bad_by_group.get(key, []))
+        bad = total = 0.0
+        left = []
+        for t, count in points:
+            total += count
+            bad += bad_at.get(t, 0.0)
+            left.append((t, 100 * (1 - bad / total / slo.error_budget) if total else math.nan))
+        label = ", ".join(f"{k}={v}" for k, v in zip(group, key, strict=True))
+        lines.append(svg.Line(label or "budget left", left))
+    return lines
 
 
 def _title(chart: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -67,26 +68,39 @@ def status(
     prometheus: Prometheus,
     service: str | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    now: float | None = None,
 ) -> list[Row]:
+    now = time.time() if now is None else now
     slos = [slo for s in project.services if service in (None, s.name) for slo in s.slos]
     rows: list[Row] = []
     for i, slo in enumerate(slos, 1):
         progress(f"{slo.service}/{slo.name} ({i}/{len(slos)})")
-        rows.extend(_slo_rows(prometheus, slo))
+        rows.extend(_slo_rows(prometheus, slo, now))
     return rows
 
 
-def _slo_rows(prom: Prometheus, slo: SLO) -> list[Row]:
+def period_bounds(slo: SLO, now: float) -> tuple[float, float]:
+    """When the SLO's budget period began and how long it is: the rolling window ending
+    now, or the calendar month or week running now (a month's own length)."""
+    if slo.calendar is None:
+        return now - slo.period, float(slo.period)
+    start = slo.calendar.start(now)
+    return float(start), float(slo.calendar.next_start(now) - start)
+
+
+def _slo_rows(prom: Prometheus, slo: SLO, now: float) -> list[Row]:
     group_by = slo.sli.group_by
     budget = slo.error_budget
+    start, length = period_bounds(slo, now)
+    counted = max(60, round(now - start))  # the seconds whose events count so far
 
     def by_group(expr: str) -> dict[tuple[str, ...], float]:
         return {_key(s, group_by): s.value for s in prom.instant(expr)}
 
     error_ratio = by_group(record_selector(period_record(slo), slo))
     remaining = by_group(record_selector(names.RECORD_BUDGET_REMAINING, slo))
-    total_rate = by_group(total_events(slo.sli, slo.period))
-    bad_rate = by_group(error_events(slo.sli, slo.period))
+    total_rate = by_group(total_events(slo.sli, counted))
+    bad_rate = by_group(error_events(slo.sli, counted))
     burns = {w: by_group(record_selector(names.error_ratio_record(w), slo)) for w in slo.windows}
     firing: dict[tuple[str, ...], list[Firing]] = {}
     alerts = f'{names.ALERTS_METRIC}{{alertstate="firing", {_labels(slo)}}}'
@@ -99,8 +113,8 @@ def _slo_rows(prom: Prometheus, slo: SLO) -> list[Row]:
         left = _finite(remaining.get(key))
         total = _finite(total_rate.get(key))
         bad = _finite(bad_rate.get(key))
-        events_total = None if total is None else total * slo.period
-        events_bad = None if bad is None else bad * slo.period
+        events_total = None if total is None else total * counted
+        events_bad = None if bad is None else bad * counted
         rows.append(
             Row(
                 service=slo.service,
@@ -110,7 +124,7 @@ def _slo_rows(prom: Prometheus, slo: SLO) -> list[Row]:
                 period=slo.period_text,
                 sli=None if ratio is None else 100 * (1 - ratio),
                 budget_remaining=left,
-                time_remaining_seconds=None if left is None else left * budget * slo.period,
+                time_remaining_seconds=None if left is None else left * budget * length,
                 events_total=events_total,
                 events_bad=events_bad,
                 events_remaining=None

@@ -81,7 +81,7 @@ def verify(
     loaded = {g["name"]: g for g in prometheus.rule_groups()}
     for service in project.services:
         progress(f"rules of {service.name}")
-        where = Location(service.source)
+        where = locator.service(service)
         for group in build_rules(service, project.settings)["groups"]:
             groups += 1
             findings.extend(_check_group(group, loaded.get(group["name"]), where))

@@ -73,6 +73,16 @@ class Calendar:
             return (day.year * 12 + day.month) % self.slots
         return int((local + MONDAY_SHIFT) // NOMINAL["week"]) % self.slots
 
+    def start(self, t: float) -> int:
+        """The period boundary at or before Unix time ``t``: when the running period began."""
+        local = datetime.datetime.fromtimestamp(t + self.utc_offset, datetime.UTC)
+        midnight = datetime.datetime(local.year, local.month, local.day, tzinfo=datetime.UTC)
+        if self.kind == "month":
+            begun = midnight.replace(day=1)
+        else:
+            begun = midnight - datetime.timedelta(days=local.weekday())
+        return int(begun.timestamp()) - self.utc_offset
+
     def next_start(self, t: float) -> int:
         """The first period boundary after Unix time ``t``, in Unix seconds."""
         local = datetime.datetime.fromtimestamp(t + self.utc_offset, datetime.UTC)
