@@ -584,3 +584,167 @@ def test_any_yaml_1_1_scalar_as_a_label_value_is_kept_or_refused_never_changed(
             assert all(p.location.line for p in exc.problems)
             return
     assert got == {"tier": text, "team": text, "severity": text, "x": text}
+
+
+# --- property tests: values of each class, generated -------------------------------------------
+
+PROPERTY = settings_(max_examples=40, deadline=None, derandomize=True)
+
+
+def problems_of(files: dict[str, str]) -> list[str] | None:
+    """Load ``files`` (under a fresh directory); None when valid, else every problem line."""
+    import tempfile
+
+    from sloforge.errors import SpecError
+    from sloforge.pipeline import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lay_out(Path(tmp), files)
+        try:
+            load([Path(tmp) / "in"])
+        except SpecError as exc:
+            return [f"{p.path}: {p.message}" for p in exc.problems]
+    return None
+
+
+SEGMENTS = st.sampled_from(["in", "out", "a", "..", ".", "link-in", "link-out"])
+
+
+@PROPERTY
+@given(
+    inputs=st.lists(SEGMENTS, min_size=1, max_size=3),
+    out=st.lists(SEGMENTS, min_size=1, max_size=3),
+)
+def test_property_no_arrangement_of_input_and_output_changes_an_input_file(
+    inputs: list[str], out: list[str]
+) -> None:
+    """Class 1: any input path and output path (links included): refused before writing, or
+    written beside the inputs; either way every input file keeps its bytes."""
+    import tempfile
+
+    from sloforge.errors import SloforgeError
+    from sloforge.pipeline import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "w"
+        lay_out(root, {"in/shop.yaml": SHOP_SERVICE, "in/a/keep.txt": "keep\n", "link-in": "-> in"})
+        (root / "out").mkdir()
+        (root / "link-out").symlink_to("out")
+        watched = {p: p.read_bytes() for p in (root / "in").rglob("*") if p.is_file()}
+        with contextlib.chdir(root), contextlib.suppress(SloforgeError):
+            generate([Path(*inputs)], Path(*out))
+        assert {p: p.read_bytes() for p in watched if p.is_file()} == watched
+
+
+IMPORT_SEGMENTS = st.sampled_from(["..", ".", "lib", "/", "etc", "secret.txt", "in", "work"])
+
+
+@PROPERTY
+@given(parts=st.lists(IMPORT_SEGMENTS, min_size=1, max_size=5))
+def test_property_a_jsonnet_import_reads_only_inside_the_input_directory(parts: list[str]) -> None:
+    """Class 2: whatever path importstr is given, a file outside the input directory is never
+    read; only the refusal or the no-match message comes back."""
+    import json
+    import tempfile
+
+    from sloforge.spec.loader import load_jsonnet
+
+    target = "/".join(parts).replace("//", "/")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        lay_out(root, {"secret.txt": SECRET, "work/in/lib/ok.txt": "fine", "work/in/x.jsonnet": ""})
+        source = root / "work" / "in" / "x.jsonnet"
+        source.write_text(f"{{ text: importstr {json.dumps(target)} }}\n")
+        docs, problems = load_jsonnet(source, [root / "work" / "in"])
+    if docs:
+        assert docs[0].data["text"] == "fine"
+        return
+    assert len(problems) == 1
+    message = problems[0].message
+    assert "private" not in message and "TOP-SECRET" not in message
+    assert any(
+        reason in message
+        for reason in (
+            "absolute paths cannot be imported",
+            "outside the input directories",
+            "no match locally",
+        )
+    ), message
+
+
+SCHEMES = st.sampled_from(
+    ["http", "https", "HTTPS", "javascript", "file", "ftp", "data", "", "mailto"]
+)
+
+
+@PROPERTY
+@given(scheme=SCHEMES, host=st.sampled_from(["", "wiki.example.com", "10.0.0.1:8080"]))
+def test_property_only_http_and_https_links_with_a_host_are_accepted(
+    scheme: str, host: str
+) -> None:
+    """Class 3: a base URL is accepted exactly when it is http(s) with a host."""
+    url = f"{scheme}://{host}/runbooks" if scheme else f"{host}/runbooks"
+    files = {"in/shop.yaml": SHOP_SERVICE, **settings(f"runbook_base_url: '{url}'\n")}
+    found = problems_of(
+        {k.replace("in/settings.yaml", "in/settings.yaml"): v for k, v in files.items()}
+    )
+    web = scheme.lower() in ("http", "https") and bool(host)
+    assert (found is None) == web, found
+    if found:
+        assert found[0].startswith("runbook_base_url: must")
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+@PROPERTY
+@given(
+    amount=st.one_of(st.integers(0, 10), st.integers(0, 10**15)), unit=st.sampled_from(list(UNITS))
+)
+def test_property_a_for_duration_is_accepted_exactly_within_prometheus_range(
+    amount: int, unit: str
+) -> None:
+    """Class 4: a plain alert's `for:` of any size: accepted iff Prometheus can hold it."""
+    alert = f"alerts:\n  - {{name: A, expr: up == 0, severity: warning, for: {amount}{unit}}}\n"
+    found = problems_of({"in/shop.yaml": SHOP_SERVICE + alert})
+    fits = amount * UNITS[unit] * 1000 <= 2**63 - 1
+    assert found == (None if fits else [f"alerts[0].for: {amount}{unit} {TOO_LONG}"])
+
+
+@PROPERTY
+@given(name=st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True))
+def test_property_a_label_name_prometheus_reserves_is_refused_on_every_label_map(name: str) -> None:
+    """Class 4/5: any label name on a plain alert: refused iff Prometheus or sloforge owns it."""
+    alert = f"alerts:\n  - {{name: A, expr: up == 0, severity: warning, labels: {{{name}: x}}}}\n"
+    found = problems_of({"in/shop.yaml": SHOP_SERVICE + alert})
+    if name.startswith("__"):
+        assert found == [f"alerts[0].labels.{name}: {PROM_RESERVED}"]
+    elif name in (
+        "alertname",
+        "slo",
+        "slo_service",
+        "severity",
+        "team",
+        "long_window",
+        "short_window",
+        "slo_tier",
+    ):
+        assert found == [f"alerts[0].labels.{name}: `{name}` {OWNED}"]
+    else:
+        assert found is None
+
+
+@PROPERTY
+@given(objective=st.floats(0.0001, 99.999, allow_nan=False))
+def test_property_an_objective_is_refused_exactly_when_a_default_tier_could_never_fire(
+    objective: float,
+) -> None:
+    """Class 5: fractions get the percentage hint; objectives so low that 14.4x the budget is
+    100% or more are refused; every other objective compiles."""
+    found = problems_of({"in/shop.yaml": SHOP_SERVICE.replace("99.9", repr(objective))})
+    if objective <= 1:
+        assert found and found[0].startswith("slos[0].objective: is a percentage"), found
+    elif 14.4 * (1 - objective / 100) >= 1:
+        assert found and "can never happen with this objective" in found[0], found
+    else:
+        assert found is None, found

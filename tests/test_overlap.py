@@ -191,14 +191,14 @@ def test_a_sibling_output_directory_is_accepted(tmp_path: Path) -> None:
 
 
 def test_an_output_path_that_is_a_link_is_followed_and_the_link_kept(tmp_path: Path) -> None:
-    lay_out(tmp_path, {"in/shop.yaml": SHOP_SERVICE, "volume/old.txt": "stale\n"})
+    lay_out(tmp_path, {"in/shop.yaml": SHOP_SERVICE, "volume/runbooks/old.md": "stale\n"})
     (tmp_path / "out").symlink_to("volume")
     with contextlib.chdir(tmp_path):
         result = runner.invoke(app, ["generate", "in", "--out", "out"])
     assert result.exit_code == 0, result.output
     assert os.readlink(tmp_path / "out") == "volume"
     assert (tmp_path / "volume" / "prometheus" / "rules" / "shop.rules.yml").is_file()
-    assert not (tmp_path / "volume" / "old.txt").exists()
+    assert not (tmp_path / "volume" / "runbooks" / "old.md").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out", "volume"]
 
 
@@ -216,3 +216,41 @@ def test_nothing_but_the_output_directory_is_left_beside_it(
             result = runner.invoke(app, ["generate", "in", "--out", "out"])
             assert result.exit_code == code, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == (["in", "out"] if code == 0 else ["in"])
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"docs/shop.yaml": SHOP_SERVICE},
+            "error: docs: holds shop.yaml, which sloforge does not write; generate replaces the "
+            "whole directory, so it refuses rather than delete them: move them, or choose another --out",
+        ),
+        (
+            {
+                "docs/a.md": "a",
+                "docs/b.md": "b",
+                "docs/c.md": "c",
+                "docs/d.md": "d",
+                "docs/prometheus/x": "x",
+            },
+            "error: docs: holds a.md, b.md, c.md and 1 more, which sloforge does not write; generate "
+            "replaces the whole directory, so it refuses rather than delete them: move them, or choose another --out",
+        ),
+    ],
+    ids=[
+        "an output directory holding SLO files that are not this run's inputs",
+        "an output directory holding other files beside an output folder",
+    ],
+)
+def test_an_output_directory_holding_other_files_is_not_replaced(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    """Found by the property test: `generate other --out docs` would replace docs/ and delete
+    files that are no input of this run."""
+    lay_out(tmp_path, {"in/shop.yaml": SHOP_SERVICE, **files})
+    before = hashes(tmp_path)
+    with contextlib.chdir(tmp_path):
+        result = runner.invoke(app, ["generate", "in", "--out", "docs"])
+    assert (result.exit_code, result.stderr) == (1, message + "\n")
+    assert hashes(tmp_path) == before

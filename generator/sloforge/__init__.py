@@ -67,9 +67,11 @@ def compile(project: Project, targets: Iterable[str] | None = None) -> dict[str,
 
 
 def write(files: Mapping[str, bytes], out: str | os.PathLike[str]) -> None:
-    """Replace ``out`` with exactly ``files``, atomically: a failed run leaves the old tree."""
+    """Replace ``out`` with exactly ``files``, atomically: a failed run leaves the old tree.
+    An existing ``out`` holding anything an output tree never holds is refused, not replaced."""
     from pathlib import Path
 
     from .output.writer import write_tree
+    from .pipeline import output_folders
 
-    write_tree(Path(out), files)
+    write_tree(Path(out), files, owned=output_folders())

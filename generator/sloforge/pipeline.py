@@ -160,8 +160,15 @@ def generate(
     separate(paths, out)
     loaded = load(paths)
     files = build_outputs(loaded.project, targets)
-    write_tree(Path(out), files)
+    write_tree(Path(out), files, owned=output_folders())
     return loaded, files
+
+
+def output_folders() -> set[str]:
+    """Every top-level name an output tree may hold: the artifacts' folders and every target's."""
+    from .build.targets import TARGETS
+
+    return {*names.OUTPUT_FOLDERS, *TARGETS}
 
 
 def _detected_tool(documents: list[Document]) -> str | None:

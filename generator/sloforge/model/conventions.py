@@ -172,6 +172,8 @@ def escalation_alert_name(source: str) -> str:
 
 # Alertmanager output; templates are referenced relative to the configuration's directory.
 ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+# The top-level folders of an output tree (targets add their own, named as the target).
+OUTPUT_FOLDERS = ("prometheus", "alertmanager", "grafana", "runbooks")
 ALERTMANAGER_TEMPLATES = "templates"  # beside alertmanager.yml
 ALERTMANAGER_ROUTING_TESTS = "alertmanager/tests/routing.test.yml"
 

@@ -19,7 +19,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..errors import OutputError
@@ -27,12 +27,19 @@ from ..errors import OutputError
 _RENAME_EXCHANGE = 2
 
 
-def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
-    """Replace ``out`` with exactly ``files`` (relative POSIX paths -> bytes)."""
+def write_tree(out: Path, files: Mapping[str, bytes], owned: Iterable[str] | None = None) -> None:
+    """Replace ``out`` with exactly ``files`` (relative POSIX paths -> bytes).
+
+    With ``owned`` (the top-level names a run may write), an existing ``out`` holding
+    anything else is refused instead of replaced: it is not an earlier output, and
+    replacing it would delete those files.
+    """
     out = Path(out)
     if out.is_symlink():
         out = Path(os.path.realpath(out))
     _check_target(out)
+    if owned is not None:
+        _check_only_output(out, {rel.split("/")[0] for rel in files} | set(owned))
     parent = out.parent if str(out.parent) else Path(".")
     blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
     if blocker is not None:
@@ -55,6 +62,20 @@ def _check_target(out: Path) -> None:
         raise OutputError(f"{out}: output path exists and is not a directory")
     if out.resolve() in (Path("/").resolve(), Path.home().resolve()):
         raise OutputError(f"{out}: refusing to replace this directory with generated output")
+
+
+def _check_only_output(out: Path, owned: set[str]) -> None:
+    if not out.is_dir():
+        return
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in owned)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise OutputError(
+            f"{out}: holds {shown}, which sloforge does not write; generate replaces the whole "
+            "directory, so it refuses rather than delete them: move them, or choose another --out"
+        )
 
 
 @contextlib.contextmanager
