@@ -1,8 +1,9 @@
 """What `make dist` builds installs with pipx and works outside this repository.
 
-The wheel must carry the packaged data (default templates, burn-rate tiers, the
-`init` starter files): an installed sloforge writes exactly the committed out/
-from slo/, and `sloforge init` from the sdist gives a repository that validates.
+Both must carry the packaged data (default templates, burn-rate tiers, the
+`init` starter files); the wheel, built from the sdist and installed with pipx,
+writes exactly the committed out/ from slo/, and its `sloforge init` gives a
+repository that validates.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -50,29 +52,34 @@ def pipx(tmp: Path, package: Path) -> Path:
     return tmp / "bin" / "sloforge"
 
 
-def test_the_wheel_carries_the_templates_tiers_and_starter_files(dist: Path) -> None:
+PACKAGED = (
+    "sloforge/model/data/tiers.yaml",
+    "sloforge/templates/runbooks/burn-rate.md.j2",
+    "sloforge/templates/alertmanager/slack.tmpl",
+    "sloforge/starter/slo/example-api.yaml",
+    "sloforge/starter/dot-github/workflows/slo.yml",
+)
+
+
+def test_the_wheel_and_the_sdist_carry_the_templates_tiers_and_starter_files(dist: Path) -> None:
     (wheel,) = dist.glob("sloforge-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    for packaged in (
-        "sloforge/model/data/tiers.yaml",
-        "sloforge/templates/runbooks/burn-rate.md.j2",
-        "sloforge/templates/alertmanager/slack.tmpl",
-        "sloforge/starter/slo/example-api.yaml",
-        "sloforge/starter/dot-github/workflows/slo.yml",
-    ):
-        assert packaged in names
+    (sdist,) = dist.glob("sloforge-*.tar.gz")
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    with tarfile.open(sdist) as archive:
+        in_sdist = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for packaged in PACKAGED:
+        assert packaged in in_wheel
+        assert f"generator/{packaged}" in in_sdist
 
 
-def test_pipx_installed_wheel_writes_the_committed_output(dist: Path, tmp_path: Path) -> None:
+def test_pipx_installed_wheel_writes_the_committed_output_and_starts_a_repository(
+    dist: Path, tmp_path: Path
+) -> None:
+    # `python -m build` makes the wheel from the sdist, so this installs what both hold.
     (wheel,) = dist.glob("sloforge-*.whl")
     sloforge = pipx(tmp_path, wheel)
     run(sloforge, "generate", "slo", "--out", tmp_path / "out")
     assert read_tree(tmp_path / "out") == read_tree(ROOT / "out")
-
-
-def test_pipx_installed_sdist_starts_a_repository(dist: Path, tmp_path: Path) -> None:
-    (sdist,) = dist.glob("sloforge-*.tar.gz")
-    sloforge = pipx(tmp_path, sdist)
     run(sloforge, "init", tmp_path / "slos", cwd=tmp_path)
     assert run(sloforge, "validate", "slo", cwd=tmp_path / "slos") == (
         "ok: 3 files, 1 service, 2 SLOs, 0 plain alerts\n"
