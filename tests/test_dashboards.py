@@ -4,7 +4,6 @@ Prometheus running the generated rules over backfilled synthetic history."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -187,52 +186,25 @@ def _query(base: str, expr: str) -> list[Any]:
     return body["data"]["result"]
 
 
-def _rules_evaluated(base: str) -> bool:
-    with urllib.request.urlopen(f"{base}/api/v1/rules", timeout=10) as resp:
-        groups = json.load(resp)["data"]["groups"]
-    return bool(groups) and all(not g["lastEvaluation"].startswith("0001") for g in groups)
-
-
-def _pair(label: str) -> tuple[str, str]:
-    """promtool and prometheus of the same release, or a skip naming what is missing."""
-    tools = {tool: dict(toolbox.binaries(tool)).get(label) for tool in ("promtool", "prometheus")}
-    missing = [tool for tool, path in tools.items() if not path]
-    if missing:
-        pytest.skip(f"no {label} {' and '.join(missing)} here (run `make setup`)")
-    return tools["promtool"], tools["prometheus"]  # type: ignore[return-value]
-
-
 @pytest.fixture(scope="module", params=["stable", "current"])
 def prometheus_with_history(request, tmp_path_factory):
-    promtool, prometheus = _pair(request.param)
+    promtool, prometheus = toolbox.release(request.param)
     tmp = tmp_path_factory.mktemp("dashboards")
     project = load([FIXTURE]).project
-    # Every group evaluated each second: the period groups' relaxed 5m interval
-    # would otherwise make the first evaluation wait for up to 5 minutes.
-    rule_files = []
-    for rel, content in prometheus_rules(project).items():
-        doc = yaml.safe_load(content)
-        for group in doc["groups"]:
-            group.pop("interval", None)
-        path = tmp / Path(rel).name
-        path.write_text(yaml.safe_dump(doc))
-        rule_files.append(str(path))
-    history = tmp / "history.om"
-    history.write_text(_openmetrics(int(time.time()) - 5))
+    docs = [
+        (Path(rel).name, yaml.safe_load(content))
+        for rel, content in prometheus_rules(project).items()
+    ]
+    rule_files = toolbox.every_second(docs, tmp)
     storage = tmp / "data"
-    subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(history), str(storage)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    toolbox.backfill(promtool, _openmetrics(int(time.time()) - 5), storage)
     config = tmp / "prometheus.yml"
     config.write_text(
         yaml.safe_dump({"global": {"evaluation_interval": "1s"}, "rule_files": rule_files})
     )
     with toolbox.prometheus(config, storage, binary=prometheus) as base:
         deadline = time.monotonic() + 60
-        while not (_rules_evaluated(base) and _query(base, names.ALERTS_METRIC)):
+        while not (toolbox.rules_evaluated(base) and _query(base, names.ALERTS_METRIC)):
             assert time.monotonic() < deadline, "rules were not evaluated within 60 s"
             time.sleep(1)
         time.sleep(2)  # one more round, so the alert groups saw the period recordings too

@@ -87,43 +87,16 @@ def _expected() -> dict[str, float]:
     }
 
 
-def _pair(label: str) -> tuple[str, str]:
-    tools = {tool: dict(toolbox.binaries(tool)).get(label) for tool in ("promtool", "prometheus")}
-    missing = [tool for tool, path in tools.items() if not path]
-    if missing:
-        pytest.skip(f"no {label} {' and '.join(missing)} here (run `make setup`)")
-    return tools["promtool"], tools["prometheus"]  # type: ignore[return-value]
-
-
-def _evaluated(base: str) -> bool:
-    with urllib.request.urlopen(f"{base}/api/v1/rules", timeout=10) as resp:
-        groups = json.load(resp)["data"]["groups"]
-    return bool(groups) and all(not g["lastEvaluation"].startswith("0001") for g in groups)
-
-
 @pytest.fixture(scope="module", params=["stable", "current"])
 def prometheus(request, tmp_path_factory):
     """A real Prometheus with the fixture's generated rules and a day of history."""
-    promtool, binary = _pair(request.param)
+    promtool, binary = toolbox.release(request.param)
     tmp = tmp_path_factory.mktemp("live")
     project = load([FIXTURE]).project
-    rule_files = []
-    for service in project.services:
-        doc = build_rules(service, project.settings)
-        for group in doc["groups"]:
-            group.pop("interval", None)  # evaluated every second, not every minute
-        path = tmp / f"{service.name}.rules.yml"
-        path.write_text(yaml.safe_dump(doc))
-        rule_files.append(str(path))
-    history = tmp / "history.om"
-    history.write_text(_history(int(time.time()) - 10))
+    docs = [(f"{s.name}.rules.yml", build_rules(s, project.settings)) for s in project.services]
+    rule_files = toolbox.every_second(docs, tmp)
     storage = tmp / "data"
-    subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(history), str(storage)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    toolbox.backfill(promtool, _history(int(time.time()) - 10), storage)
     with _exporter(tmp / "exporter") as target:
         config = tmp / "prometheus.yml"
         scrape = {"job_name": "exporter", "scrape_interval": "1s"}
@@ -139,7 +112,7 @@ def prometheus(request, tmp_path_factory):
         )
         with toolbox.prometheus(config, storage, binary=binary) as base:
             deadline = time.monotonic() + 60
-            while not (_evaluated(base) and _has(base, "shop_inflight_requests")):
+            while not (toolbox.rules_evaluated(base) and _has(base, "shop_inflight_requests")):
                 assert time.monotonic() < deadline, "rules or scrape not done within 60 s"
                 time.sleep(0.5)
             time.sleep(2)  # a second round, so the alert rules saw the recordings

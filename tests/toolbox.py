@@ -7,6 +7,7 @@ Tests use Debian's stable tools (on PATH or $PROMTOOL/$AMTOOL…) and, when
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -15,10 +16,12 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CURRENT_BIN = ROOT / "tools" / "current" / "bin"
@@ -123,3 +126,45 @@ def alertmanager(config: Path, storage: Path, binary: str | None = None) -> Iter
     ]
     with server(args, "/-/ready", port, "alertmanager") as url:
         yield url
+
+
+def release(label: str) -> tuple[str, str]:
+    """promtool and prometheus of one release ("stable" or "current"), or a skip naming
+    what is missing."""
+    found = {tool: dict(binaries(tool)).get(label) for tool in ("promtool", "prometheus")}
+    missing = [tool for tool, path in found.items() if not path]
+    if missing:
+        pytest.skip(f"no {label} {' and '.join(missing)} here (run `make setup`)")
+    return found["promtool"], found["prometheus"]  # type: ignore[return-value]
+
+
+def every_second(rule_docs: Iterable[tuple[str, dict[str, Any]]], folder: Path) -> list[str]:
+    """Rule files (name, {"groups": …}) written to ``folder`` with their groups evaluated
+    every second: a 1m or 5m group interval would keep a test waiting for its first round."""
+    paths = []
+    for name, doc in rule_docs:
+        for group in doc["groups"]:
+            group.pop("interval", None)
+        path = folder / name
+        path.write_text(yaml.safe_dump(doc))
+        paths.append(str(path))
+    return paths
+
+
+def backfill(promtool: str, openmetrics: str, storage: Path) -> None:
+    """Write ``openmetrics`` history into TSDB blocks under ``storage``."""
+    history = storage.parent / f"{storage.name}.om"
+    history.write_text(openmetrics)
+    subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(history), str(storage)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def rules_evaluated(base: str) -> bool:
+    """Has every rule group of the Prometheus at ``base`` run at least once?"""
+    with urllib.request.urlopen(f"{base}/api/v1/rules", timeout=10) as resp:
+        groups = json.load(resp)["data"]["groups"]
+    return bool(groups) and all(not g["lastEvaluation"].startswith("0001") for g in groups)
