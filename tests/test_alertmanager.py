@@ -335,8 +335,11 @@ BLOCKS = {
     "msteamsv2": "msteamsv2: {webhook_url_file: /etc/am/teams2}",
     "jira": 'jira: {api_url: "https://jira.example.com", project: OPS, issue_type: Bug}',
     "rocketchat": 'rocketchat: {token_file: /etc/am/rc, token_id_file: /etc/am/rc-id, channel: "#x"}',
+    "discord": "discord: {webhook_url_file: /etc/am/discord}",
+    "webex": 'webex: {room_id: "Y2lzY29z", http_config: {authorization: {credentials_file: /etc/am/webex}}}',
+    "sns": 'sns: {topic_arn: "arn:aws:sns:eu-west-1:123456789012:alerts", sigv4: {region: eu-west-1}}',
 }
-REFUSED_BY_0_25 = {"webhook", "telegram", "msteams", "msteamsv2", "jira", "rocketchat"}
+REFUSED_BY_0_25 = {"webhook", "telegram", "msteams", "msteamsv2", "jira", "rocketchat", "discord"}
 
 
 def one_receiver_routing(key: str, version: str) -> str:
@@ -483,7 +486,8 @@ def test_an_integration_sloforge_does_not_write_is_refused(tmp_path: Path) -> No
     at = where(src / "routing.yaml", "victorops:")
     assert problems(src) == [
         f"{at}: receivers[0].victorops: unknown integration `victorops`; sloforge writes "
-        "pagerduty, slack, email, webhook, opsgenie, telegram, msteams, msteamsv2, jira, rocketchat"
+        "pagerduty, slack, email, webhook, opsgenie, telegram, msteams, msteamsv2, discord, webex, "
+        "sns, jira, rocketchat"
     ]
 
 

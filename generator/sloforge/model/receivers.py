@@ -59,10 +59,11 @@ class Secret:
     """A field that holds a secret, and the ``*_file`` field that replaces it."""
 
     inline: str
-    file: str
+    file: str  # empty when Alertmanager has no file field for it: then ``advice`` says what to do
     file_since: Version = MIN_VERSION
     # A plain endpoint URL is not a secret; one carrying credentials is.
     inline_unless_credentials: bool = False
+    advice: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ class Integration:
     required: tuple[tuple[str, ...], ...] = ()
     # Notification text from the sloforge templates, unless the user sets the field.
     defaults: dict[str, Any] = field(default_factory=dict)
+    # Secrets inside a sub-block (e.g. SNS's sigv4), by the path to it.
+    nested_secrets: tuple[tuple[tuple[str, ...], Secret], ...] = ()
+    # Sub-blocks that must be present, with what to put there.
+    required_paths: tuple[tuple[tuple[str, ...], str], ...] = ()
+    # Fields of which exactly one must be given.
+    exactly_one: tuple[str, ...] = ()
 
     @property
     def config_key(self) -> str:
@@ -147,17 +154,20 @@ INTEGRATIONS: dict[str, Integration] = {
             "telegram",
             "Telegram",
             (0, 24),
-            # 0.24 and 0.25 only take an inline bot_token, which sloforge never writes.
+            # 0.24 and 0.25 only take an inline bot_token, which sloforge never writes:
+            # bot_token_file came in 0.26 (chat_id_file in 0.31).
             secrets=(Secret("bot_token", "bot_token_file", (0, 26)),),
-            required=(("bot_token_file",), ("chat_id",)),
+            required=(("bot_token_file",), ("chat_id", "chat_id_file")),
             defaults={"send_resolved": True},
         ),
         Integration(
             "msteams",
             "Microsoft Teams",
             (0, 26),
-            # msteams_configs came in 0.26, its webhook_url_file in 0.27.
-            secrets=(Secret("webhook_url", "webhook_url_file", (0, 27)),),
+            # msteams_configs came in 0.26. webhook_url_file is parsed from 0.27, but 0.27 still
+            # refuses a block without webhook_url ("no msteams webhook URL provided"; fixed by
+            # Alertmanager #3728 in 0.28), so a file-only block needs 0.28.
+            secrets=(Secret("webhook_url", "webhook_url_file", (0, 28)),),
             required=(("webhook_url_file",),),
             defaults={"send_resolved": True},
         ),
@@ -167,6 +177,50 @@ INTEGRATIONS: dict[str, Integration] = {
             (0, 28),
             secrets=(Secret("webhook_url", "webhook_url_file", (0, 28)),),
             required=(("webhook_url_file",),),
+            defaults={"send_resolved": True},
+        ),
+        Integration(
+            "discord",
+            "Discord",
+            (0, 25),
+            # discord_configs came in 0.25 with an inline webhook_url only; webhook_url_file is
+            # parsed from 0.27 but works alone from 0.28 (Alertmanager #3728, as for msteams).
+            secrets=(Secret("webhook_url", "webhook_url_file", (0, 28)),),
+            required=(("webhook_url_file",),),
+            defaults={"send_resolved": True},
+        ),
+        Integration(
+            "webex",
+            "Webex",
+            (0, 25),
+            # The bot's access token is the HTTP authorization (credentials_file, see HTTP_SECRETS).
+            required=(("room_id",),),
+            required_paths=(
+                (
+                    ("http_config", "authorization"),
+                    "with `credentials_file` holding the bot's access token",
+                ),
+            ),
+            defaults={"send_resolved": True},
+        ),
+        Integration(
+            "sns",
+            "Amazon SNS",
+            (0, 25),  # sns_configs came in 0.23; sloforge targets 0.25 and newer
+            nested_secrets=(
+                (
+                    ("sigv4",),
+                    Secret(
+                        "secret_key",
+                        "",
+                        advice=(
+                            "Alertmanager has no file field for it: give sigv4 a `role_arn` or "
+                            "`profile`, or AWS credentials in Alertmanager's environment"
+                        ),
+                    ),
+                ),
+            ),
+            exactly_one=("topic_arn", "phone_number", "target_arn"),
             defaults={"send_resolved": True},
         ),
         Integration(
@@ -363,6 +417,27 @@ def _check_config(
                 node = node.get(part) if isinstance(node, dict) else None
             if isinstance(node, dict):
                 yield from _check_secret(secret, node, (*path, "http_config", *sub), version)
+    for sub, secret in integration.nested_secrets:
+        node = item
+        for part in sub:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            yield from _check_secret(secret, node, (*path, *sub), version)
+    for sub, what in integration.required_paths:
+        node = item
+        for part in sub:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            yield Finding(path, f"{integration.title} needs `{'.'.join(sub)}` {what}")
+    if integration.exactly_one:
+        given = [f for f in integration.exactly_one if item.get(f) not in (None, "")]
+        if len(given) != 1:
+            *head, last = [f"`{f}`" for f in integration.exactly_one]
+            yield Finding(
+                path,
+                f"{integration.title} needs exactly one of {', '.join(head)} or {last} "
+                f"(got {len(given)})",
+            )
     reported = {s.file for s in integration.secrets if s.inline in item}
     for alternatives in integration.required:
         if reported & set(alternatives):
@@ -380,11 +455,16 @@ def _check_secret(
         value = item[secret.inline]
         if secret.inline_unless_credentials and not _has_credentials(value):
             return
+        if not secret.file:
+            yield Finding(
+                (*path, secret.inline), f"secrets are never written inline; {secret.advice}"
+            )
+            return
         use = f"use {secret.file}"
         if not file_ok:
             use += f" (needs alertmanager_version {show(secret.file_since)} or newer)"
         yield Finding((*path, secret.inline), f"secrets are never written inline; {use}")
-    if secret.file in item and not file_ok:
+    if secret.file and secret.file in item and not file_ok:
         yield Finding(
             (*path, secret.file), _too_new(f"`{secret.file}`", secret.file_since, version)
         )

@@ -787,6 +787,14 @@ class SettingsSpec(Spec):
     runbook_base_url: str | None = None
     dashboard_base_url: str | None = None
     targets: list[str] = Field(default_factory=lambda: ["prometheus"])
+    alertmanager_version: str | None = Field(
+        default=None,
+        description=(
+            "The Alertmanager release the configuration targets (e.g. 0.25, 0.28); receivers and "
+            "fields newer than it are refused. Default 0.25, or AlertRouting's own "
+            "alertmanager_version."
+        ),
+    )
     severities: list[SeverityLevelSpec] = Field(
         default_factory=list,
         description=(

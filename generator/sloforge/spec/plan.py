@@ -47,6 +47,7 @@ from .models import (
     TierSpec,
     TimeIntervalSpec,
 )
+from .routing import effective_version
 from .validate import Bundle, settings_or_default
 
 
@@ -79,7 +80,9 @@ def plan(bundle: Bundle, source_name: Callable[[str], str] = str) -> Project:
             key=lambda s: s.name,
         )
     )
-    routing = plan_routing(bundle.routing.spec) if bundle.routing else None
+    routing = (
+        plan_routing(bundle.routing.spec, spec.alertmanager_version) if bundle.routing else None
+    )
     return Project(services, settings, routing, tuple(map(source_name, bundle.sources)))
 
 
@@ -331,7 +334,7 @@ def plan_alert(
     )
 
 
-def plan_routing(spec: AlertRoutingSpec) -> r.Routing:
+def plan_routing(spec: AlertRoutingSpec, settings_version: str | None = None) -> r.Routing:
     """The checked AlertRouting document as frozen data, matchers parsed."""
     smtp = None
     if spec.smtp is not None:
@@ -374,7 +377,7 @@ def plan_routing(spec: AlertRoutingSpec) -> r.Routing:
         expect=tuple(
             r.Expectation(tuple(case.labels.items()), tuple(case.receivers)) for case in spec.expect
         ),
-        alertmanager_version=spec.alertmanager_version,
+        alertmanager_version=effective_version(spec, settings_version),
     )
 
 

@@ -43,11 +43,37 @@ def routing_checks(bundle: Bundle) -> list[Problem]:
     bundle.warnings.extend(
         _coverage_warnings(spec, doc, [s.spec for s in bundle.services], catalog)
     )
-    return [Problem(doc.locate(p), format_path(p), m) for p, m in _errors(spec)]
+    problems = []
+    version = bundle.settings.spec.alertmanager_version if bundle.settings else None
+    if bundle.settings is not None and version is not None:
+        settings_doc = bundle.settings.document
+        path: PathKey = ("alertmanager_version",)
+        try:
+            parse_version(version)
+        except ValueError as exc:
+            problems.append(Problem(settings_doc.locate(path), format_path(path), str(exc)))
+            version = None
+        own = spec.alertmanager_version if "alertmanager_version" in spec.model_fields_set else None
+        if version is not None and own is not None and own != version:
+            problems.append(
+                Problem(
+                    doc.locate(path),
+                    format_path(path),
+                    f"is {own!r} but Settings (at {settings_doc.locate(path)}) says {version!r}; "
+                    "give the Alertmanager version in one place",
+                )
+            )
+    problems += [Problem(doc.locate(p), format_path(p), m) for p, m in _errors(spec, version)]
+    return problems
 
 
-def _errors(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
-    yield from _version_and_receivers(spec)
+def effective_version(routing: AlertRoutingSpec, settings_version: str | None) -> str:
+    """Settings' alertmanager_version when given, else AlertRouting's (default 0.25)."""
+    return settings_version or routing.alertmanager_version
+
+
+def _errors(spec: AlertRoutingSpec, version: str | None = None) -> Iterator[tuple[PathKey, str]]:
+    yield from _version_and_receivers(spec, version)
     receivers = [r.name for _, r in present(spec.receivers)]
     intervals = list(spec.time_intervals)
     yield from _reference(("default_receiver",), spec.default_receiver, "receiver", receivers)
@@ -71,9 +97,11 @@ def _errors(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
     yield from _time_intervals(spec)
 
 
-def _version_and_receivers(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
+def _version_and_receivers(
+    spec: AlertRoutingSpec, settings_version: str | None = None
+) -> Iterator[tuple[PathKey, str]]:
     try:
-        version = parse_version(spec.alertmanager_version)
+        version = parse_version(effective_version(spec, settings_version))
     except ValueError as exc:
         yield ("alertmanager_version",), str(exc)
         # The receivers are still checked, against the default version.
