@@ -126,6 +126,8 @@ def test_plain_alert_threshold_for_and_severity_changes_are_listed(
         "  - threshold > 0.05 → > 0.08",
         "  - for 2m → 5m",
         "  - severity critical → warning",
+        # A warning does not escalate: the P1 escalation of the alert goes.
+        "- **removed** `checkout` **CheckoutGatewayErrorRateHighEscalated**: escalated, for 5m",
     ]
     assert "### SLOs" not in text  # nothing listed that did not change
 
@@ -158,9 +160,9 @@ def test_added_and_removed_slos_and_alerts_are_listed_in_a_stable_order(
     slos = [line.split(" recording rules)")[0].rsplit(", ", 1)[0] for line in section(text, "SLOs")]
     assert slos == [
         "- **removed** `payments-api` / `external-probe`: objective 99.5%: "
-        "budget 216 minutes per 30d (4 alert rules",
+        "budget 216 minutes per 30d (5 alert rules",
         "- **added** `payments-api` / `public-probe`: objective 99.5%: "
-        "budget 216 minutes per 30d (4 alert rules",
+        "budget 216 minutes per 30d (5 alert rules",
     ]
     alerts = [line for line in section(text, "Alerts") if line.startswith("- ")]
     assert alerts == [
@@ -297,12 +299,13 @@ def test_many_alerts_with_the_same_change_are_listed_once(base: Path, tmp_path: 
     rules.write_text(rules.read_text().replace("    labels:\n", "    labels:\n      env: prod\n"))
     text = markdown(base / "out", new)
     lines = section(text, "Alerts")
-    assert lines[:2] == ["- **changed** 13 alert rules alike", "  - labels +`env=prod`"]
+    # 13 alerts and the 4 escalations of its P1 (critical) alerts.
+    assert lines[:2] == ["- **changed** 17 alert rules alike", "  - labels +`env=prod`"]
     assert lines[2].startswith(
         "  <details><summary>which</summary>platform ContainerRestartingOften, "
     )
     assert len(lines) == 3
-    assert text.splitlines()[2] == "**13 alert rules changed**"
+    assert text.splitlines()[2] == "**17 alert rules changed**"
 
 
 def test_a_label_on_every_rule_of_a_service_is_one_line_per_kind(base: Path, changed: Path) -> None:

@@ -227,7 +227,7 @@ def test_an_escalating_severity_watches_its_alerts_in_their_own_group() -> None:
     )
     assert (rule["for"], rule["labels"]) == (
         "5m",
-        {"escalated_from": "critical", "severity": "escalated"},
+        {"escalated_from": "critical", "severity": "escalated", "slo_service": "shop"},
     )
 
 

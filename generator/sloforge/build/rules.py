@@ -154,29 +154,28 @@ def escalation_rule(
 ) -> Rule:
     """Fires once the source has fired for ``after``; routed by the target severity."""
     e = escalation
-    after = format_duration(e.after)
-    target = settings.severity(e.to_name)
-    summary = (
-        f"{e.source} has been firing at {e.from_name} for more than {after}; "
-        f"escalated to {e.to_name}."
-    )
-    description = (
-        f"{e.source} ({names.LABEL_SEVERITY}={e.from_label}) is still firing {after} after it "
-        f"started, so it escalates to {e.to_name} ({names.LABEL_SEVERITY}={e.to_label})"
-        + (f": {target.description}" if target is not None and target.description else ".")
-    )
     return {
         "alert": e.alert,
         "expr": e.expr(),
-        "for": after,
+        "for": format_duration(e.after),
         "labels": _sorted(e.labels()),
         "annotations": {
-            names.ANNOTATION_SUMMARY: summary,
-            names.ANNOTATION_DESCRIPTION: description,
-            # The source's runbook: the escalation adds urgency, not a new diagnosis.
-            **_link_annotations(settings, service, e.source, slo),
+            names.ANNOTATION_SUMMARY: e.summary(),
+            names.ANNOTATION_DESCRIPTION: escalation_description(e, settings, service),
+            **_link_annotations(settings, service, e.alert, slo),
         },
     }
+
+
+def escalation_description(e: Escalation, settings: Settings, service: str) -> str:
+    target = settings.severity(e.to_name)
+    meaning = f": {target.description}" if target is not None and target.description else "."
+    return (
+        f"{e.source} ({names.LABEL_SEVERITY}={e.from_label}) is still firing "
+        f"{format_duration(e.after)} after it started, so it escalates to {e.to_name} "
+        f"({names.LABEL_SEVERITY}={e.to_label}){meaning} "
+        f"Its runbook: {links.runbook_url(settings, service, e.source)}"
+    )
 
 
 def plain_alert_rule(alert: Alert, settings: Settings) -> Rule:

@@ -31,6 +31,7 @@ from ..model.durations import format_duration, humanize
 from ..model.promql import number
 from ..model.windows import base_window, period_record, selector
 from .dashboards import PanelIndex, PanelRef, panel_index
+from .rules import escalation_description, plain_escalations, slo_escalations
 
 BURN_RATE_TEMPLATE = "runbooks/burn-rate.md.j2"
 ALERT_TEMPLATE = "runbooks/alert.md.j2"
@@ -70,9 +71,16 @@ def build_runbooks(project: Project) -> Files:
             for s in service.slos
             if s.tiers
         ]
+        escalated = [
+            e.as_alert(service.name, escalation_description(e, settings, service.name))
+            for e in [
+                *(e for s in service.slos for e in slo_escalations(s, settings)),
+                *plain_escalations(service, settings),
+            ]
+        ]
         pages += [
             (a.name, ALERT_TEMPLATE, partial(_alert_context, service, a, settings, panels))
-            for a in service.alerts
+            for a in (*service.alerts, *escalated)
         ]
         for alert_name, template, context in pages:
             path = names.runbook_file(service.name, alert_name)

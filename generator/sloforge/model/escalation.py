@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import conventions as names
-from .domain import Settings
+from .domain import Alert, Settings
+from .durations import format_duration
 from .promql import Matcher, Selector
 
 
@@ -45,7 +46,39 @@ class Escalation:
         return f"max without ({names.LABEL_ALERTSTATE}) ({alerts})"
 
     def labels(self) -> dict[str, str]:
-        return {names.LABEL_SEVERITY: self.to_label, names.LABEL_ESCALATED_FROM: self.from_label}
+        """The rule's own labels; every other label comes from the source's series."""
+        return {
+            **dict(self.scope),
+            names.LABEL_SEVERITY: self.to_label,
+            names.LABEL_ESCALATED_FROM: self.from_label,
+        }
+
+    def summary(self) -> str:
+        return (
+            f"{self.source} has been firing at {self.from_name} for more than "
+            f"{format_duration(self.after)}; escalated to {self.to_name}."
+        )
+
+    def as_alert(self, service: str, description: str) -> Alert:
+        """The escalation as a plain alert, for the pages that list alerts (runbooks)."""
+        return Alert(
+            service=service,
+            name=self.alert,
+            expr=self.expr(),
+            for_=self.after,
+            severity=self.to_label,
+            labels=tuple(sorted(self.labels().items())),
+            annotations=(
+                (names.ANNOTATION_SUMMARY, self.summary()),
+                (names.ANNOTATION_DESCRIPTION, description),
+            ),
+            runbook=(
+                f"{self.source} has kept firing for {format_duration(self.after)}: nobody has "
+                f"resolved it yet. Work through the runbook of {self.source} first; this page "
+                "is for whoever the escalation reaches."
+            ),
+            summary=self.summary(),
+        )
 
 
 def escalations(

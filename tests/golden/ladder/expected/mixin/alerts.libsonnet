@@ -179,12 +179,14 @@
           "for": "5m",
           "labels": {
             "escalated_from": "critical",
-            "severity": "escalated"
+            "severity": "escalated",
+            "slo": "availability",
+            "slo_service": "shop"
           },
           "annotations": {
             "summary": "ShopAvailabilityBudgetBurn has been firing at P1 for more than 5m; escalated to P0.",
-            "description": "ShopAvailabilityBudgetBurn (severity=critical) is still firing 5m after it started, so it escalates to P0 (severity=escalated).",
-            "runbook_url": "runbooks/shop/ShopAvailabilityBudgetBurn.md",
+            "description": "ShopAvailabilityBudgetBurn (severity=critical) is still firing 5m after it started, so it escalates to P0 (severity=escalated). Its runbook: runbooks/shop/ShopAvailabilityBudgetBurn.md",
+            "runbook_url": "runbooks/shop/ShopAvailabilityBudgetBurnEscalated.md",
             "dashboard_url": "/d/sloforge-shop?var-slo=availability"
           }
         }
@@ -215,12 +217,13 @@
           "for": "5m",
           "labels": {
             "escalated_from": "critical",
-            "severity": "escalated"
+            "severity": "escalated",
+            "slo_service": "shop"
           },
           "annotations": {
             "summary": "ShopDown has been firing at P1 for more than 5m; escalated to P0.",
-            "description": "ShopDown (severity=critical) is still firing 5m after it started, so it escalates to P0 (severity=escalated).",
-            "runbook_url": "runbooks/shop/ShopDown.md",
+            "description": "ShopDown (severity=critical) is still firing 5m after it started, so it escalates to P0 (severity=escalated). Its runbook: runbooks/shop/ShopDown.md",
+            "runbook_url": "runbooks/shop/ShopDownEscalated.md",
             "dashboard_url": "/d/sloforge-shop"
           }
         }
