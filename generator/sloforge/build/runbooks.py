@@ -71,13 +71,22 @@ def build_runbooks(project: Project) -> Files:
             for s in service.slos
             if s.tiers
         ]
+        escalations = [
+            *(e for s in service.slos for e in slo_escalations(s, settings)),
+            *plain_escalations(service, settings),
+        ]
         escalated = [
             e.as_alert(service.name, escalation_description(e, settings, service.name))
-            for e in [
-                *(e for s in service.slos for e in slo_escalations(s, settings)),
-                *plain_escalations(service, settings),
-            ]
+            for e in escalations
         ]
+        # An escalation shows the same signal as its source: link the source's panels.
+        panels = {
+            **panels,
+            **{
+                (service.name, e.alert): panels.get((service.name, e.source), ())
+                for e in escalations
+            },
+        }
         pages += [
             (a.name, ALERT_TEMPLATE, partial(_alert_context, service, a, settings, panels))
             for a in (*service.alerts, *escalated)
