@@ -58,8 +58,27 @@ def test_each_example_runs_the_readme_commands(example: Path) -> None:
             assert re.search(r"sloforge diff \"\S+\" HEAD > slo-diff\.md", text), example
         elif command.startswith("sloforge lint") and example == GITLAB:
             assert "sloforge lint slo" in lines  # annotations are GitHub's format
+        elif command.startswith("sloforge test") and example == GITLAB:
+            # One shell step: the default branch runs every test, other branches what changed.
+            assert f"  {command}\n" in text, example
+            assert f'  {command} --changed-since "origin/$CI_DEFAULT_BRANCH"\n' in text, example
         else:
             assert command in lines, f"{command!r} not run by {example.name}"
+
+
+def test_pull_requests_test_only_what_changed_and_main_tests_everything() -> None:
+    steps = yaml.safe_load(GITHUB.read_text())["jobs"]["slo"]["steps"]
+    tests = [(s.get("if"), s["run"]) for s in steps if s.get("run", "").startswith("sloforge test")]
+    assert tests == [
+        (
+            "github.event_name != 'pull_request'",
+            "sloforge test --out out --junit sloforge-junit.xml",
+        ),
+        (
+            "github.event_name == 'pull_request'",
+            'sloforge test --out out --junit sloforge-junit.xml --changed-since "$BASE"',
+        ),
+    ]
 
 
 def test_the_github_workflow_posts_the_diff_as_a_pull_request_comment() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import traceback
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from .errors import Problem, SloforgeError, SpecError
 
 if TYPE_CHECKING:  # typer 0.29 carries its own click; its classes are these
     from typer._click import Command, Context, Parameter
+
+    from .tools.testing import Selection
 
 _state = {"debug": False}
 GLOBAL_FLAGS = ("--debug", "-V", "--version")
@@ -401,15 +404,31 @@ def test(
             "--jobs", "-j", metavar="N", help="promtool runs at once (default: CPU count)."
         ),
     ] = None,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            metavar="REF",
+            help="Run only the test files that changed, or whose rule files changed, since "
+            "git REF (or against a base output directory REF); the others are reported "
+            "skipped-unchanged.",
+        ),
+    ] = None,
 ) -> None:
     """promtool check + test rules, amtool check-config and routing expectations on DIR;
     one summary."""
     from .tools import testing
     from .tools.progress import FileProgress
 
+    selection = None
+    if changed_since is not None:
+        selection = run(lambda: _changed_selection(out, changed_since))
+        if selection is None:
+            typer.echo(f"nothing changed in {out} since {changed_since}: no tests to run")
+            return
     progress = FileProgress(sys.stderr, f"testing {out}")
     try:
-        report = run(lambda: testing.run_all(out, progress, jobs))
+        report = run(lambda: testing.run_all(out, progress, jobs, selection))
     finally:
         progress.close()
     typer.echo(testing.summary(report))
@@ -418,6 +437,43 @@ def test(
         junit.write_bytes(testing.junit(report))
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _changed_selection(out: Path, ref: str) -> Selection | None:
+    """The test files of ``out`` changed since ``ref`` (a git commit, or a base output
+    directory); None when nothing in ``out`` changed."""
+    from .output.writer import read_tree
+    from .review.diff import DiffError, open_side
+    from .tools import testing
+
+    if not out.is_dir():
+        raise DiffError(
+            f"{out}: no such output directory; run `sloforge generate … --out {out}` first"
+        )
+    if Path(ref).is_dir():
+        base = read_tree(Path(ref))
+    else:
+        try:
+            top = subprocess.run(
+                ["git", "-C", str(out), "rev-parse", "--show-toplevel"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise DiffError(f"--changed-since {ref}: git is not installed") from None
+        if top.returncode != 0:
+            raise DiffError(
+                f"--changed-since {ref}: {out} is not inside a git repository "
+                "(give a base output directory instead)"
+            )
+        repo = Path(top.stdout.strip())
+        inside = out.resolve().relative_to(repo.resolve()).as_posix()
+        side = open_side(ref, inside, repo)
+        base = side.files
+    if read_tree(out) == base:
+        return None
+    return testing.Selection(testing.changed_tests(out, base), f"{testing.UNCHANGED} {ref}")
 
 
 @app.command()

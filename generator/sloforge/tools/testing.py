@@ -8,17 +8,21 @@ not new report formats.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import yaml
 
 from ..errors import ToolError
 from ..model import conventions as names
+from ..output.writer import read_tree
 from . import binaries as tools
 from .alertmanager_check import testing_checks as alertmanager_checks
 from .report import Check, CheckProvider, Report
@@ -33,7 +37,21 @@ EXTRA_CHECKS: list[CheckProvider] = [alertmanager_checks]
 Progress = Callable[[int, int, list[Check]], None]
 
 
-def run_all(out: Path, progress: Progress | None = None, jobs: int | None = None) -> Report:
+@dataclass(frozen=True)
+class Selection:
+    """Which test files to run: ``run`` (paths relative to the output directory); the
+    others are reported as skipped with ``reason``."""
+
+    run: frozenset[str]
+    reason: str
+
+
+def run_all(
+    out: Path,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+    selection: Selection | None = None,
+) -> Report:
     out = Path(out)
     if not out.is_dir():
         raise ToolError(
@@ -41,7 +59,15 @@ def run_all(out: Path, progress: Progress | None = None, jobs: int | None = None
         )
     report = Report()
     rule_files = sorted((out / "prometheus" / "rules").glob("*.yml"))
-    test_files = sorted((out / "prometheus" / "tests").glob("*.yml"))
+    all_tests = sorted((out / "prometheus" / "tests").glob("*.yml"))
+    test_files = [
+        f for f in all_tests if selection is None or f.relative_to(out).as_posix() in selection.run
+    ]
+    skipped = [
+        Check(_rel(f, out), "promtool test rules", True, [selection.reason], skipped=True)
+        for f in all_tests
+        if selection is not None and f not in test_files
+    ]
 
     def one(check: Callable[[Path, Path], Check], path: Path) -> Callable[[], list[Check]]:
         return lambda: [check(path, out)]
@@ -61,11 +87,36 @@ def run_all(out: Path, progress: Progress | None = None, jobs: int | None = None
         for done, future in enumerate(as_completed(futures), 1):
             if progress:
                 progress(done, len(futures), future.result())
-    results = [check for future in futures for check in future.result()]
+    results = [check for future in futures for check in future.result()] + skipped
     report.checks = sorted(results, key=lambda c: (c.suite, c.name))
-    report.untested = untested_alerts(rule_files, test_files, out)
+    report.untested = untested_alerts(rule_files, all_tests, out)
     report.versions = {tool: tool_version(tool) for tool in ("promtool", "amtool")}
     return report
+
+
+def changed_tests(out: Path, base: Mapping[str, bytes]) -> frozenset[str]:
+    """Test files of ``out`` (relative paths) that differ from ``base`` (the same tree at
+    another commit, relative path -> bytes) or load a rule file that does; new files count
+    as changed."""
+    out = Path(out)
+    current = read_tree(out)
+    changed = {rel for rel, data in current.items() if base.get(rel) != data}
+    selected = set()
+    for rel in sorted(current):
+        if not (rel.startswith("prometheus/tests/") and rel.endswith(".yml")):
+            continue
+        if rel in changed:
+            selected.add(rel)
+            continue
+        doc = yaml.safe_load(current[rel]) or {}
+        folder = posixpath.dirname(rel)
+        for pattern in doc.get("rule_files") or []:
+            target = posixpath.normpath(posixpath.join(folder, str(pattern)))
+            # A rule file outside the output tree can't be compared: run the test.
+            if target.startswith("../") or any(fnmatchcase(c, target) for c in changed):
+                selected.add(rel)
+                break
+    return frozenset(selected)
 
 
 def tool_version(tool: str) -> str:
@@ -199,10 +250,19 @@ def untested_alerts(rule_files: Iterable[Path], test_files: Iterable[Path], out:
     return missing
 
 
+UNCHANGED = "unchanged since"
+
+
+def _unchanged(check: Check) -> bool:
+    return check.skipped and bool(check.details) and check.details[0].startswith(UNCHANGED)
+
+
 def summary(report: Report) -> str:
     lines = []
     for check in report.checks:
         state = "skipped" if check.skipped else ("passed" if check.passed else "FAILED")
+        if _unchanged(check):
+            state = "skipped-unchanged"
         lines.append(f"{state:7}  {check.suite}: {check.name} ({check.seconds:.1f}s)")
         lines.extend(f"         - {d}" for d in check.details)
     if report.untested:
@@ -212,10 +272,13 @@ def summary(report: Report) -> str:
         lines.extend(f"         - {name}" for name in report.untested)
     passed = sum(1 for c in report.checks if c.passed and not c.skipped)
     failed = sum(1 for c in report.checks if not c.passed and not c.skipped)
-    skipped = sum(1 for c in report.checks if c.skipped)
+    unchanged = sum(1 for c in report.checks if _unchanged(c))
+    skipped = sum(1 for c in report.checks if c.skipped) - unchanged
     tail = f"{passed} passed, {failed} failed"
     if skipped:
         tail += f", {skipped} skipped"
+    if unchanged:
+        tail += f", {unchanged} skipped-unchanged"
     if report.versions:
         tail += f" ({', '.join(report.versions.values())})"
     lines.append(tail)
