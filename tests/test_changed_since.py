@@ -42,7 +42,9 @@ def quick(repo: Path, *args: str) -> tuple[int, str, str]:
 
 
 def _seconds(text: str) -> str:
-    return re.sub(r"\(\d+\.\ds\)", "(Ns)", re.sub(r" \((promtool|amtool) [^)]*\)$", "", text, flags=re.M))
+    return re.sub(
+        r"\(\d+\.\ds\)", "(Ns)", re.sub(r" \((promtool|amtool) [^)]*\)$", "", text, flags=re.M)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +67,9 @@ def repo(committed: Path, tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_changed_objective_runs_only_that_services_tests_and_names_the_others_skipped_unchanged(repo: Path) -> None:
+def test_a_changed_objective_runs_only_that_services_tests_and_names_the_others_skipped_unchanged(
+    repo: Path,
+) -> None:
     require("promtool")
     require("amtool")
     cart = repo / "slo" / "cart.yaml"
@@ -128,7 +132,9 @@ def test_a_ref_that_is_not_a_commit_is_an_error(committed: Path) -> None:
     )
 
 
-def test_an_output_directory_outside_any_git_repository_is_an_error(committed: Path, tmp_path: Path) -> None:
+def test_an_output_directory_outside_any_git_repository_is_an_error(
+    committed: Path, tmp_path: Path
+) -> None:
     shutil.copytree(committed / "out", tmp_path / "out")
     assert quick(tmp_path, "test", "--out", "out", "--changed-since", "main") == (
         1,
