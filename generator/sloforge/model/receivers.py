@@ -344,6 +344,20 @@ def _check_fields(
             yield Finding(where, _too_new(f"`{name}`", since, version))
         elif not _is_kind(value, kind):
             yield Finding(where, f"must be {_KIND_WORDS[kind]} (got {_shape(value)})")
+        elif integration.key == "opsgenie" and name == "responders":
+            yield from _responders(where, value)
+
+
+_RESPONDER_TYPES = ("team", "teams", "user", "escalation", "schedule")
+
+
+def _responders(path: Path, responders: list[Any]) -> Iterator[Finding]:
+    """Alertmanager accepts an Opsgenie responder of these types only (amtool refuses others)."""
+    for i, responder in enumerate(responders):
+        kind = responder.get("type") if isinstance(responder, dict) else None
+        if not isinstance(kind, str) or (kind not in _RESPONDER_TYPES and "{{" not in kind):
+            choices = ", ".join(_RESPONDER_TYPES)
+            yield Finding((*path, i, "type"), f"must be one of {choices} (got {excerpt(kind)})")
 
 
 _KIND_WORDS = {

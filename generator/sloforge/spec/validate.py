@@ -280,10 +280,12 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
             )
     for i, alert in present(spec.alerts):
         dup("alert name", alert_names, alert.name, ("alerts", i, "name"))
-    rows = spec.dashboard.rows if spec.dashboard is not None else None  # may be salvaged
-    for i, row in present(rows):
-        for j, panel in present(row.panels):
-            for k, alert_name in present(panel.alerts):
+    rows = getattr(spec.dashboard, "rows", None)  # a salvaged value may be anything
+    for i, row in present(rows if isinstance(rows, list) else None):
+        panels = getattr(row, "panels", None)
+        for j, panel in present(panels if isinstance(panels, list) else None):
+            alerts = getattr(panel, "alerts", None)
+            for k, alert_name in present(alerts if isinstance(alerts, list) else None):
                 if alert_name not in alert_names:
                     path = ("dashboard", "rows", i, "panels", j, "alerts", k)
                     problems.append(
