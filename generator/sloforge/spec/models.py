@@ -155,7 +155,10 @@ Labels = dict[LabelName, str]
 
 
 class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+    # A field's docstring is its description in the JSON Schema (editor hover text).
+    model_config = ConfigDict(
+        extra="forbid", coerce_numbers_to_str=True, frozen=True, use_attribute_docstrings=True
+    )
 
 
 # --- SLIs ---------------------------------------------------------------------------
@@ -165,9 +168,13 @@ class RatioSLI(Spec):
     """Events counted by two counters: bad (``errors``) or ``good``, over ``total``."""
 
     errors: SeriesSelector | None = None
+    """Counter of bad events (give `errors` or `good`)."""
     good: SeriesSelector | None = None
+    """Counter of good events (give `errors` or `good`)."""
     total: SeriesSelector
+    """Counter of all events."""
     group_by: list[LabelName] = Field(default_factory=list)
+    """One error budget per value of these labels."""
 
     @model_validator(mode="after")
     def _one_numerator(self) -> RatioSLI:
@@ -183,9 +190,14 @@ class LatencySLI(Spec):
     histogram: Annotated[
         str, AfterValidator(_pattern(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", "metric name"))
     ]
+    """Base name of a classic histogram: `_bucket` and `_count` are implied."""
     matchers: LabelMatchers = ""
+    """Label matchers on the histogram, e.g. {job="payments"}."""
     threshold: Annotated[Number, Field(gt=0)]
+    """Seconds: requests at or below it are good. Must be a bucket boundary (`le`) of the
+    histogram."""
     group_by: list[LabelName] = Field(default_factory=list)
+    """One error budget per value of these labels."""
 
     @model_validator(mode="before")
     @classmethod
@@ -205,14 +217,20 @@ class QuerySLI(Spec):
     """Free PromQL returning error and total event rates; ``$window`` marks the range."""
 
     errors: WindowQuery
+    """PromQL for the rate of bad events; `$window` is replaced by each window."""
     total: WindowQuery
+    """PromQL for the rate of all events; `$window` is replaced by each window."""
 
 
 class SLISpec(Spec):
     ratio: RatioSLI | None = None
+    """Events counted by counters: `errors` or `good`, over `total`."""
     latency: LatencySLI | None = None
+    """Requests faster than a threshold, read from a classic histogram."""
     probe: SeriesSelector | None = None
+    """A 0/1 gauge such as probe_success: the share of samples at 1 is good."""
     query: QuerySLI | None = None
+    """Free PromQL for error and total rates, with `$window` for each window."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SLISpec:
@@ -230,9 +248,14 @@ class SLISpec(Spec):
 
 class SeverityPolicy(Spec):
     severity: Annotated[str, Field(min_length=1)] | None = None
+    """The `severity` label of these tiers (default: critical for page, warning for ticket, or the
+    catalog's)."""
     labels: Labels = Field(default_factory=dict)
+    """Extra labels on these tiers' alerts."""
     annotations: dict[str, str] = Field(default_factory=dict)
+    """Extra annotations on these tiers' alerts."""
     disable: bool = False
+    """Generate no alerts of this kind."""
 
 
 TierClass = Literal["page", "ticket"]
@@ -266,9 +289,15 @@ class TierSpec(Spec):
         ),
     )
     long_window: Duration
+    """The long window: the error ratio over it must exceed the threshold, e.g. 1h."""
     short_window: Duration
+    """The short window, shorter than the long one: the alert stops soon after errors stop."""
     burn_rate: Annotated[Number, Field(gt=0)] | None = None
+    """How many times faster than the budget allows errors must come (give this or
+    `budget_consumed`)."""
     budget_consumed: Annotated[Number, Field(gt=0, le=100)] | None = None
+    """Percent of the period's budget spent over the long window when the tier fires (instead of
+    `burn_rate`)."""
     error_rate: Annotated[Number, Field(gt=0, le=100)] | None = Field(
         None,
         description=(
@@ -298,18 +327,33 @@ class TierSpec(Spec):
 
 class AlertingSpec(Spec):
     name: AlertName | None = None
+    """Alert name of the SLO's burn-rate alerts; default CamelCase(service) + CamelCase(slo) +
+    BudgetBurn."""
     page: SeverityPolicy = Field(default_factory=SeverityPolicy)
+    """Severity, labels and annotations of the page tiers (the fast burns); `disable: true` drops
+    them."""
     ticket: SeverityPolicy = Field(default_factory=SeverityPolicy)
+    """Severity, labels and annotations of the ticket tiers (the slow burns); `disable: true` drops
+    them."""
     tiers: list[TierSpec] | None = None
+    """Custom burn-rate tiers instead of the default table (any number, each with its own
+    severity)."""
     traffic_guard: Annotated[Number, Field(ge=0)] | None = None
+    """Minimum events per second over a tier's long window for it to fire, so a trickle of traffic
+    cannot page."""
     labels: Labels = Field(default_factory=dict)
+    """Extra labels on every burn-rate alert of this SLO."""
     annotations: dict[str, str] = Field(default_factory=dict)
+    """Extra annotations on every burn-rate alert of this SLO."""
 
 
 class SLOSpec(Spec):
     name: Name
+    """SLO name, unique within the service: lower-case letters, digits and dashes."""
     description: str = ""
+    """What the SLO promises, in words."""
     objective: Annotated[Number, Field(gt=0, lt=100)]
+    """Target in percent of good events, above 0 and below 100 (e.g. 99.9)."""
     window: Window = Field(
         "30d",
         description="The SLO period: a rolling duration (30d), or `month` or `week` for a "
@@ -321,10 +365,16 @@ class SLOSpec(Spec):
         "only with window: month or week, and only zones with one UTC offset all year.",
     )
     sli: SLISpec
+    """How good and bad events are measured: exactly one of ratio, latency, probe or query."""
     alerting: AlertingSpec = Field(default_factory=AlertingSpec)
+    """Burn-rate alerts of this SLO: name, page and ticket policies, custom tiers."""
     labels: Labels = Field(default_factory=dict)
+    """Extra labels on this SLO's rules and alerts."""
     runbook: str = ""
+    """Diagnosis steps written into the runbook of this SLO's alerts (Markdown)."""
     strategy: Literal["efficient", "exact"] | None = None
+    """How windows are computed: `efficient` (from short windows) or `exact`; default from
+    Settings."""
 
 
 # --- plain rules and alerts ---------------------------------------------------------
@@ -332,45 +382,65 @@ class SLOSpec(Spec):
 
 class RecordingRuleSpec(Spec):
     record: RecordName
+    """Name of the recorded series (level:metric:operations, e.g. job:http_requests:rate5m)."""
     expr: PromQL
+    """PromQL the rule records."""
     labels: Labels = Field(default_factory=dict)
+    """Labels added to the recorded series."""
 
 
 class PromtoolSeries(Spec):
     series: str
+    """A series selector, e.g. http_requests_total{job="shop"}."""
     values: str
+    """Values in promtool's expanding notation, e.g. `0+10x60` or `1 1 _ stale`."""
 
 
 class PromtoolAlert(Spec):
     exp_labels: dict[str, str] = Field(default_factory=dict)
+    """Labels the firing alert must carry."""
     exp_annotations: dict[str, str] = Field(default_factory=dict)
+    """Annotations the firing alert must carry."""
 
 
 class PromtoolAlertCase(Spec):
     eval_time: Duration
+    """When to evaluate, from the start of the input series, e.g. 10m."""
     alertname: AlertName | None = None
+    """The alert checked; default the alert the test belongs to."""
     exp_alerts: list[PromtoolAlert] = Field(default_factory=list)
+    """The alerts expected to fire at `eval_time`; empty: none."""
 
 
 class PromtoolSample(Spec):
     labels: str
+    """The sample's series, e.g. {job="shop"}."""
     value: Number
+    """The sample's value."""
 
 
 class PromtoolExprCase(Spec):
     expr: PromQL
+    """PromQL to evaluate."""
     eval_time: Duration
+    """When to evaluate, from the start of the input series."""
     exp_samples: list[PromtoolSample] = Field(default_factory=list)
+    """The samples the expression must return."""
 
 
 class AlertTestSpec(Spec):
     """A promtool test group for a free-form alert; ``alertname`` defaults to the alert's."""
 
     name: str = ""
+    """Name of the test group."""
     interval: Duration = "1m"
+    """Time between the samples of `input_series` (default 1m)."""
     input_series: list[PromtoolSeries]
+    """Input series in promtool notation: a selector and its values, e.g. `0+1x30`."""
     alert_rule_test: list[PromtoolAlertCase] = Field(default_factory=list)
+    """Times to evaluate the alert at, with the alerts expected to fire then."""
     promql_expr_test: list[PromtoolExprCase] = Field(default_factory=list)
+    """PromQL expressions to evaluate, with the samples expected."""
 
 
 def _histogram_base(value: str) -> str:
@@ -421,10 +491,17 @@ _FORMS = {
 
 class AlertSpec(Spec):
     name: AlertName
+    """Alert name (CamelCase letters and digits); also the runbook's file name."""
     expr: PromQL | None = None
+    """Free-form PromQL condition; the alert fires while it returns series. Give `expr`, or
+    `metric` with `above`/`below`, or `histogram` with `percentile`."""
     metric: SeriesSelector | None = None
+    """Structured alert: the series selector compared with `above` or `below` (its promtool tests
+    are generated)."""
     above: Number | None = None
+    """Structured alert: fire when `metric` (or the percentile) is above this value."""
     below: Number | None = None
+    """Structured alert: fire when `metric` is below this value."""
     histogram: HistogramName | None = Field(
         None,
         description="Percentile alert: base name of a classic histogram (without _bucket); "
@@ -449,13 +526,22 @@ class AlertSpec(Spec):
         "labels (le is implied).",
     )
     for_: Duration = Field("0s", alias="for")
+    """How long the condition must hold before the alert fires, e.g. 5m (default 0s)."""
     severity: Annotated[str, Field(min_length=1)]
+    """The `severity` label: a name from the Settings severity catalog, or any label value routes
+    match."""
     summary: str = ""
+    """One-line summary annotation, shown as the notification's title."""
     description: str = ""
+    """Description annotation; Prometheus templates such as {{ $value }} pass through untouched."""
     runbook: str = ""
+    """Diagnosis steps written into the alert's runbook stub (Markdown)."""
     labels: Labels = Field(default_factory=dict)
+    """Extra labels on the alert."""
     annotations: dict[str, str] = Field(default_factory=dict)
+    """Extra annotations on the alert (e.g. an absolute runbook_url or dashboard_url)."""
     tests: list[AlertTestSpec] = Field(default_factory=list)
+    """promtool test groups for a free-form `expr` alert (structured alerts get generated tests)."""
 
     model_config = ConfigDict(populate_by_name=False)
 
@@ -593,14 +679,23 @@ class DashboardSpec(Spec):
 
 class ServiceLevelsSpec(Spec):
     apiVersion: Literal["sloforge/v1"]
+    """Always `sloforge/v1`."""
     kind: Literal["ServiceLevels"]
+    """`ServiceLevels`: one service's SLOs, recording rules and plain alerts."""
     service: Name
+    """Service name: lower-case letters, digits and dashes; names the output files."""
     owner: Annotated[str, Field(min_length=1)] | None = None
+    """Owning team: becomes the label team="<owner>" on every rule and alert."""
     description: str = ""
+    """What the service does, in words."""
     labels: Labels = Field(default_factory=dict)
+    """Extra labels on every generated rule and alert of the service."""
     slos: list[SLOSpec] = Field(default_factory=list)
+    """The service's SLOs."""
     recording_rules: list[RecordingRuleSpec] = Field(default_factory=list)
+    """Plain helper recording rules."""
     alerts: list[AlertSpec] = Field(default_factory=list)
+    """Plain (non-SLO) alerts: free-form `expr`, or structured `metric` + `above`/`below`."""
     dashboard: DashboardSpec = Field(
         default_factory=DashboardSpec,
         description="Panels and rows of your own on the service's dashboard (docs/dashboards.md).",
@@ -625,42 +720,65 @@ def _unique_labels(values: list[str]) -> list[str]:
 
 class RouteTiming(Spec):
     group_by: Annotated[list[str], AfterValidator(_unique_labels)] | None = None
+    """Labels that group alerts into one notification (`...` for every label)."""
     group_wait: Duration | None = None
+    """How long to wait before the first notification of a new group."""
     group_interval: Duration | None = None
+    """How long to wait before notifying about new alerts in a group."""
     repeat_interval: Duration | None = None
+    """How long before a notification is sent again for alerts still firing."""
 
 
 class RouteSpec(RouteTiming):
     matchers: dict[LabelName, str] | list[str] = Field(default_factory=dict)
+    """Which alerts the route takes: an equality map, or a list of matchers like team=~"pay.*".
+    Empty: every alert."""
     receivers: list[str] = Field(min_length=1)
+    """Receivers the alerts go to; several fan out to all of them."""
     active_during: list[str] = Field(default_factory=list)
+    """Time intervals outside which the route sends nothing."""
     mute_during: list[str] = Field(default_factory=list)
+    """Time intervals during which the route sends nothing."""
     continue_: bool = Field(False, alias="continue")
+    """Also try the following routes after this one matches."""
 
 
 class TimeRange(Spec):
     start_time: str
+    """Start, like 09:00."""
     end_time: str
+    """End, like 17:00 (24:00 for the end of the day)."""
 
 
 class TimeIntervalSpec(Spec):
     times: list[TimeRange] | None = None
+    """Times of day, each a start_time and end_time like 09:00."""
     weekdays: list[str] | None = None
+    """Days or ranges like monday:friday."""
     days_of_month: list[str] | None = None
+    """Days of the month or ranges like 1:5; negative counts from the end."""
     months: list[str] | None = None
+    """Months or ranges like january:march."""
     years: list[str] | None = None
+    """Years or ranges like 2025:2026."""
     location: str | None = None
+    """IANA time zone of the times, e.g. Europe/Berlin (default UTC)."""
 
 
 class InhibitSpec(Spec):
     source_matchers: list[str]
+    """Matchers of the alerts that inhibit, e.g. severity="critical"."""
     target_matchers: list[str]
+    """Matchers of the alerts that are inhibited while a source alert fires."""
     equal: list[str] = Field(default_factory=list)
+    """Labels that must be equal in source and target for the inhibition to apply."""
 
 
 class RoutingExpectation(Spec):
     labels: dict[str, str]
+    """Labels of an example alert."""
     receivers: list[str]
+    """The receivers it must reach, in order."""
 
 
 class ReceiverSpec(Spec):
@@ -668,6 +786,7 @@ class ReceiverSpec(Spec):
 
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, frozen=True)
     name: str
+    """The receiver's name, used by routes, `default_receiver` and `expect`."""
 
 
 def _host_port(value: str) -> str:
@@ -680,26 +799,48 @@ class SmtpSpec(Spec):
     """Defaults for every email receiver (Alertmanager's global ``smtp_*`` settings)."""
 
     smarthost: Annotated[str, AfterValidator(_host_port)]
+    """SMTP server as host:port, e.g. smtp.example.com:587."""
     from_: Annotated[str, Field(min_length=1, alias="from")]
+    """Sender address of notification emails."""
     hello: str | None = None
+    """Host name sent in the SMTP HELO."""
     auth_username: str | None = None
+    """SMTP user name."""
     auth_password_file: str | None = None
+    """File holding the SMTP password (never inline)."""
     require_tls: bool | None = None
+    """Refuse to send without STARTTLS."""
 
 
 class AlertRoutingSpec(Spec):
     apiVersion: Literal["sloforge/v1"]
+    """Always `sloforge/v1`."""
     kind: Literal["AlertRouting"]
+    """`AlertRouting`: receivers, routes and muting for the whole repository (one document)."""
     defaults: RouteTiming = Field(default_factory=RouteTiming)
+    """Grouping and timing of the root route, inherited by every route that sets none."""
     smtp: SmtpSpec | None = None
+    """SMTP server and sender shared by every email receiver."""
     receivers: list[ReceiverSpec] = Field(min_length=1)
+    """Where notifications go: each a `name` and one or more integration blocks (slack, pagerduty,
+    email, webhook…); secrets only as `*_file` paths."""
     routes: list[RouteSpec] = Field(default_factory=list)
+    """Routes in order: the first whose matchers accept an alert takes it (unless `continue`); each
+    may fan out to several receivers."""
     default_receiver: str
+    """The receiver of alerts no route takes."""
     time_intervals: dict[str, list[TimeIntervalSpec]] = Field(default_factory=dict)
+    """Named time intervals (weekdays, times, months…) for `active_during` and `mute_during`."""
     mute_during: list[str] = Field(default_factory=list)
+    """Time intervals during which every route is muted (e.g. a maintenance window)."""
     inhibit: list[InhibitSpec] = Field(default_factory=list)
+    """Extra inhibit rules, besides the built-in one (a page silences its SLO's tickets)."""
     expect: list[RoutingExpectation] = Field(default_factory=list)
+    """Routing tests: alert labels and the receivers they must reach, checked with amtool by
+    `sloforge test`."""
     alertmanager_version: str = "0.25"
+    """The Alertmanager version the configuration targets (e.g. 0.25, 0.27); receivers and fields
+    are checked against it."""
 
 
 # --- severity catalog -----------------------------------------------------------------
@@ -780,13 +921,21 @@ class SettingsSpec(Spec):
     """Repository-wide settings (at most one document)."""
 
     apiVersion: Literal["sloforge/v1"]
+    """Always `sloforge/v1`."""
     kind: Literal["Settings"]
+    """`Settings`: repository-wide settings (one document at most)."""
     strategy: Literal["efficient", "exact"] = "efficient"
+    """Default window strategy: `efficient` (long windows from short ones) or `exact`."""
     evaluation_interval: Duration = "1m"
+    """Your Prometheus rule evaluation interval (default 1m)."""
     scrape_interval: Duration = "30s"
+    """Your Prometheus scrape interval (default 30s); lint checks ranges against it."""
     runbook_base_url: str | None = None
+    """Absolute URL the runbooks are published under; runbook_url annotations are built from it."""
     dashboard_base_url: str | None = None
+    """Absolute Grafana URL; dashboard links in alerts are built from it."""
     targets: list[str] = Field(default_factory=lambda: ["prometheus"])
+    """Deployment targets to write: prometheus, prometheus-operator, mimir, thanos, mixin."""
     alertmanager_version: str | None = Field(
         default=None,
         description=(
