@@ -289,6 +289,8 @@ def _names_a_url(key: Any) -> bool:
 
 def web_url_problem(text: str) -> str | None:
     """Why ``text`` is not an absolute http(s) URL, or None."""
+    if any(ord(c) < 33 or ord(c) == 127 for c in text):
+        return f"must not contain spaces or control characters (got {excerpt(text)})"
     parts = urllib.parse.urlsplit(text.strip())
     if parts.scheme.lower() not in WEB_SCHEMES:
         scheme = f"`{parts.scheme}:` " if parts.scheme else "no scheme "

@@ -53,7 +53,12 @@ def routing_checks(bundle: Bundle) -> list[Problem]:
         except ValueError as exc:
             problems.append(Problem(settings_doc.locate(path), format_path(path), str(exc)))
             version = None
-        own = spec.alertmanager_version if "alertmanager_version" in spec.model_fields_set else None
+        given = spec.model_fields_set
+        own = (  # a salvaged spec may have lost its field set
+            spec.alertmanager_version
+            if isinstance(given, set) and "alertmanager_version" in given
+            else None
+        )
         if version is not None and own is not None and own != version:
             problems.append(
                 Problem(
