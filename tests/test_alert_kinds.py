@@ -7,9 +7,14 @@ proof of each kind's generated tests lives in test_mutations.py.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from sloforge.cli import app
+from sloforge.model.durations import format_duration, parse_duration
+from sloforge.pipeline import build_outputs, load
+from sloforge.spec.plan import absent_for
 from sloforge_testlib import SHOP_SERVICE
 from typer.testing import CliRunner
 
@@ -104,3 +109,100 @@ def test_a_bad_structured_alert_is_refused_with_a_located_message(
     monkeypatch.chdir(tmp_path)
     code, lines = validate(tmp_path, text)
     assert (code, lines) == (1, [message, "1 problem in 1 file"])
+
+
+# --- absent-data alerts ------------------------------------------------------------------
+
+ABSENT_DELAYS = [
+    ("a 99.9% 30d SLO's 52 seconds are raised to the 5m floor", 99.9, "30d", "5m"),
+    ("a 99% 30d SLO waits 2% of 7.2h, 8.64m, rounded up to 9m", 99, "30d", "9m"),
+    ("a 95% 30d SLO waits 43.2m, rounded up to 44m", 95, "30d", "44m"),
+    ("a 90% 30d SLO's 86.4m are capped at 1h", 90, "30d", "1h"),
+    ("a 99% 7d SLO waits 2% of 1.68h: 2.016m, raised to 5m", 99, "7d", "5m"),
+    ("a 97% 28d SLO waits 24.192m, rounded up to 25m", 97, "28d", "25m"),
+]
+
+
+@pytest.mark.parametrize(
+    ("why", "objective", "window", "delay"), ABSENT_DELAYS, ids=[c[0] for c in ABSENT_DELAYS]
+)
+def test_the_absent_delay_is_two_percent_of_the_budget_at_full_outage(
+    why: str, objective: float, window: str, delay: str
+) -> None:
+    seconds = absent_for(objective, parse_duration(window))
+    assert format_duration(seconds) == delay
+
+
+def absent_alerts(tmp_path: Path, service: str, settings: str = "") -> dict[str, dict[str, Any]]:
+    """Absent-data alert rules of the compiled input, by name."""
+    (tmp_path / "in").mkdir(exist_ok=True)
+    (tmp_path / "in" / "shop.yaml").write_text(service)
+    if settings:
+        (tmp_path / "in" / "settings.yaml").write_text(settings)
+    files = build_outputs(load([tmp_path / "in"]).project)
+    rules = yaml.safe_load(files["prometheus/rules/shop.rules.yml"])
+    return {
+        r["alert"]: r
+        for g in rules["groups"]
+        for r in g["rules"]
+        if r.get("alert", "").endswith("DataAbsent") or r.get("alert") == "ShopNoOrders"
+    }
+
+
+def test_every_slo_gets_an_absent_data_alert_on_its_total_series(tmp_path: Path) -> None:
+    rule = absent_alerts(tmp_path, SHOP_SERVICE)["ShopAvailabilityDataAbsent"]
+    assert (rule["expr"], rule["for"], rule["labels"]) == (
+        'absent(http_requests_total{job="shop"})',
+        "5m",
+        {"severity": "warning", "slo": "availability", "slo_service": "shop", "team": "shop"},
+    )
+
+
+def test_an_slo_can_rename_delay_and_label_its_absent_data_alert(tmp_path: Path) -> None:
+    text = SHOP_SERVICE + (
+        "    alerting:\n      absent:\n        name: ShopNoOrders\n        for: 15m\n"
+        "        severity: critical\n        labels: {component: shop}\n"
+    )
+    rule = absent_alerts(tmp_path, text)["ShopNoOrders"]
+    assert (rule["for"], rule["labels"]["severity"], rule["labels"]["component"]) == (
+        "15m",
+        "critical",
+        "shop",
+    )
+
+
+DISABLED = [
+    (
+        "one SLO turns its own off",
+        SHOP_SERVICE + "    alerting:\n      absent: {disable: true}\n",
+        "",
+    ),
+    (
+        "Settings turn them off for the repository",
+        SHOP_SERVICE,
+        "apiVersion: sloforge/v1\nkind: Settings\nabsent_alerts: false\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "service", "settings"), DISABLED, ids=[c[0] for c in DISABLED])
+def test_absent_data_alerts_can_be_turned_off(
+    tmp_path: Path, why: str, service: str, settings: str
+) -> None:
+    assert absent_alerts(tmp_path, service, settings) == {}
+
+
+def test_an_absent_delay_that_is_not_a_duration_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = SHOP_SERVICE + "    alerting:\n      absent: {for: soon}\n"
+    code, lines = validate(tmp_path, text)
+    assert (code, lines) == (
+        1,
+        [
+            "in/shop.yaml:13:16: slos[0].alerting.absent.for: invalid duration 'soon': "
+            "use a Prometheus duration like 5m, 1h or 30d",
+            "1 problem in 1 file",
+        ],
+    )

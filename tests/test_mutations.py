@@ -123,7 +123,27 @@ ALERT_CASES = [
     ("KindsCheckoutP95High", "percentile of an integer threshold, both le spellings"),
     ("KindsPspP99High", "percentile per peer over a 10m rate"),
     ("KindsSearchMedianHigh", "median without for"),
+    ("KindsRoutesDataAbsent", "absent ratio SLI grouped by route, for 9m"),
+    ("KindsLatencyDataAbsent", "absent latency SLI, for 5m"),
+    ("KindsProbeDataAbsent", "absent probe SLI, for 44m"),
+    ("KindsOrdersDataAbsent", "absent query SLI, for 7m given"),
 ]
+
+
+def _scaled_for(rule: dict[str, Any], factor: float) -> None:
+    rule["for"] = format_duration(int(parse_duration(rule["for"]) * factor))
+
+
+# Absent-data alerts have no number to scale: their delay is what must be right.
+DELAY_MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "for halved": lambda rule: _scaled_for(rule, 0.5),
+    "for doubled": lambda rule: _scaled_for(rule, 2),
+    "never fires": lambda rule: rule.update(expr=NEVER),
+}
+EXPR_MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
+    name: (lambda rule, m=mutate: rule.update(expr=m(rule["expr"])))  # type: ignore[misc]
+    for name, mutate in MUTATIONS.items()
+}
 
 
 def _trimmed_tests(out: Path, service: str, alert: str) -> list[Path]:
@@ -165,20 +185,22 @@ def test_generated_tests_of_structured_alerts_catch_every_mutation(
     for label, promtool in promtools:
         assert _run_all(promtool, files), f"generated tests of {alert} fail on {label} promtool"
 
+    mutations = DELAY_MUTATIONS if alert.endswith("DataAbsent") else EXPR_MUTATIONS
+
     def survives(name: str) -> list[str]:
         copy = tmp_path / f"mutant-{name.replace(' ', '-')}"
         shutil.copytree(out, copy)
         mutated = yaml.safe_load(original)
         rule = next(r for g in mutated["groups"] for r in g["rules"] if r.get("alert") == alert)
-        before = rule["expr"]
-        rule["expr"] = MUTATIONS[name](rule["expr"])
-        assert rule["expr"] != before
+        before = dict(rule)
+        mutations[name](rule)
+        assert rule != before
         (copy / rules_path.relative_to(out)).write_text(yaml.safe_dump(mutated, sort_keys=False))
         mutant_files = [copy / f.relative_to(out) for f in files]
         return [label for label, promtool in promtools if _run_all(promtool, mutant_files)]
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(MUTATIONS, pool.map(survives, MUTATIONS), strict=True))
+        results = dict(zip(mutations, pool.map(survives, mutations), strict=True))
     survivors = {name: on for name, on in results.items() if on}
     assert not survivors, f"generated tests of {alert} survived (mutation: promtools): {survivors}"
 

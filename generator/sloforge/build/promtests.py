@@ -23,7 +23,7 @@ import promql_parser
 
 from ..model import burnmodel
 from ..model import conventions as names
-from ..model.domain import SLO, Alert, Service, Settings, Tier
+from ..model.domain import SLI, SLO, Alert, Service, Settings, Tier
 from ..model.durations import format_duration, parse_duration
 from ..model.escalation import Escalation
 from ..model.promql import Selector, parse_selector, quote, substitute_window
@@ -84,6 +84,12 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
     readers = _Readers(reads)
     out.fast.extend(merge(fast_slo, readers))
     out.slow.extend(merge(slow_slo, readers))
+    for slo in service.slos:
+        if slo.absent is not None:
+            try:
+                out.fast.extend(absent_tests(slo, settings))
+            except (Untestable, Unsatisfiable, promtemplate.Unsupported) as exc:
+                out.untested.append(f"{slo.absent.name} (SLO {slo.name}): {exc}")
     for alert in service.alerts:
         try:
             out.fast.extend(alert_tests(alert, settings))
@@ -1006,3 +1012,63 @@ def _escalation_group(
             check(stop + step, []),
         ],
     }
+
+
+# --- absent-data alerts -----------------------------------------------------------------
+
+LOOKBACK = 300  # Prometheus' default lookback delta: a series is missing 5m after its last sample
+
+
+def absent_tests(slo: SLO, settings: Settings) -> list[Group]:
+    """The SLI's series stop: quiet while they exist (even without traffic) and until ``for``
+    has passed since they went missing, firing after, with exact labels and annotations.
+
+    When absent() turns true depends on the version: Prometheus 3 drops a series exactly
+    LOOKBACK after its last sample, Prometheus 2 one evaluation later; a rate() over the
+    query SLI's window needs two samples in it. The checks sit one step outside that span.
+    """
+    alert = slo.absent
+    assert alert is not None
+    if slo.sli.kind == "query":  # only the total matters: the errors may take any shape
+        total = _simple_query(slo.sli.query_total)
+        series = SLISeries("query", (Counter(total.metric, seriesgen.label_set([total]), "all"),))
+    else:
+        series = SLISeries.for_slo(slo)
+    hold = alert.for_
+    last = burnmodel.grid(hold + 3 * FAST_STEP, FAST_STEP, up=True)
+    quiet = burnmodel.Scenario(0.0, 0, math.inf, last, traffic=0.0)
+    if series.gauge is None:  # counters: a steady trickle, so rates exist for query SLIs
+        quiet = burnmodel.Scenario(0.0, 0, math.inf, last, traffic=1.0)
+    inputs = series.input_series(slo, quiet, SLISeries.burning_group(slo))
+    if slo.sli.kind == "query":
+        window = base_window(slo)
+        onset = (last + window - FAST_STEP, last + window)
+    else:
+        onset = (last + LOOKBACK, last + LOOKBACK + FAST_STEP)
+    rule = plain_alert_rule(alert, settings)
+    labels = {**_absent_labels(slo.sli), **rule["labels"]}
+    annotations = {k: promtemplate.render(v, 1.0, labels) for k, v in rule["annotations"].items()}
+    fires = {"exp_labels": dict(sorted(labels.items())), "exp_annotations": annotations}
+    checks = [
+        _no_alert(alert, last),
+        _no_alert(alert, onset[0] + hold - FAST_STEP),
+        {
+            "eval_time": format_duration(onset[1] + hold + FAST_STEP),
+            "alertname": alert.name,
+            "exp_alerts": [fires],
+        },
+    ]
+    return [
+        {"interval": format_duration(SAMPLE), "input_series": inputs, "alert_rule_test": checks}
+    ]
+
+
+def _absent_labels(sli: SLI) -> dict[str, str]:
+    """The labels absent() gives its one series: the equality matchers of the selector it
+    reads first (none for a query SLI, whose total is an aggregation)."""
+    first = {
+        "ratio": sli.total,
+        "latency": Selector(f"{sli.histogram}_count", sli.matchers),
+        "probe": sli.probe,
+    }.get(sli.kind)
+    return {m.label: m.value for m in first.matchers if m.op == "="} if first else {}

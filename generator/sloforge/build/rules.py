@@ -57,7 +57,13 @@ def slo_rules(slo: SLO, settings: Settings) -> list[Rule]:
     rules += [
         escalation_rule(e, settings, slo.service, slo.name) for e in slo_escalations(slo, settings)
     ]
+    rules += absent_alert_rules(slo, settings)
     return rules
+
+
+def absent_alert_rules(slo: SLO, settings: Settings) -> list[Rule]:
+    """The SLO's absent-data alert (none when disabled), after its burn-rate alerts."""
+    return [plain_alert_rule(slo.absent, settings)] if slo.absent else []
 
 
 def budget_rules(slo: SLO) -> list[Rule]:

@@ -89,7 +89,7 @@ def build_runbooks(project: Project) -> Files:
         }
         pages += [
             (a.name, ALERT_TEMPLATE, partial(_alert_context, service, a, settings, panels))
-            for a in (*service.alerts, *escalated)
+            for a in (*service.alerts, *escalated, *(s.absent for s in service.slos if s.absent))
         ]
         for alert_name, template, context in pages:
             path = names.runbook_file(service.name, alert_name)

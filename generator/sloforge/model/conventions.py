@@ -106,6 +106,10 @@ def default_alert_name(service: str, slo: str) -> str:
     return f"{camel(service)}{camel(slo)}BudgetBurn"
 
 
+def default_absent_alert_name(service: str, slo: str) -> str:
+    return f"{camel(service)}{camel(slo)}DataAbsent"
+
+
 def slo_group_name(service: str, slo: str) -> str:
     """SLI recordings then the burn-rate alerts that read them, evaluated in order."""
     return f"sloforge-{service}-slo-{slo}"

@@ -76,6 +76,8 @@ class SLO:
     # window: month|week; ``period`` is then its nominal length (30d, 7d), which the tiers use
     calendar: Calendar | None = None
 
+    absent: Alert | None = None  # the absent-data alert, in the SLO's rule group
+
     @property
     def period_text(self) -> str:
         """How prose names the SLO period: ``30d`` or ``calendar month (UTC)``."""
@@ -220,6 +222,7 @@ class Settings:
     dashboard_base_url: str | None = None
     targets: tuple[str, ...] = ("prometheus",)
     severities: tuple[SeverityLevel, ...] = ()  # the catalog, in the order written
+    absent_alerts: bool = True
 
     def severity(self, name: str) -> SeverityLevel | None:
         """The catalog entry an alert's ``severity:`` names: by name, or by its label."""

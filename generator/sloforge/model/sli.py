@@ -153,3 +153,24 @@ def _bucket(sli: SLI) -> Selector:
     else:
         le = Matcher(names.LABEL_BUCKET, "=~", "|".join(b.replace(".", "\\.") for b in bounds))
     return Selector(f"{sli.histogram}_bucket", (*sli.matchers, le))
+
+
+def absent_data(sli: SLI, window: int) -> str:
+    """1 while the series the SLI counts are missing, nothing while they exist.
+
+    What "the SLI's series" are: the ``total`` counter of a ratio (a missing error
+    counter with traffic present is zero errors, not missing data), the ``_count``
+    and the threshold bucket of a latency histogram, the probe's gauge, and the total
+    query of a free-form SLI. For a ``group_by`` SLO this is every group at once: one
+    group disappearing is also what removing a route looks like.
+    """
+    if sli.kind == "ratio":
+        assert sli.total is not None
+        return f"absent({sli.total.render()})"
+    if sli.kind == "latency":
+        count = Selector(f"{sli.histogram}_count", sli.matchers)
+        return f"absent({count.render()})\nor on ()\nabsent({_bucket(sli).render()})"
+    if sli.kind == "probe":
+        assert sli.probe is not None
+        return f"absent({sli.probe.render()})"
+    return f"absent({substitute_window(sli.query_total, format_duration(window))})"

@@ -325,6 +325,32 @@ class TierSpec(Spec):
         return self
 
 
+class AbsentSpec(Spec):
+    """The SLO's absent-data alert: fires when the series its SLI reads disappear."""
+
+    disable: bool = Field(
+        default=False, description="Do not generate this SLO's absent-data alert."
+    )
+    name: AlertName | None = Field(
+        None,
+        description='Alert name; default CamelCase(service)+CamelCase(slo)+"DataAbsent".',
+    )
+    for_: Duration | None = Field(
+        default=None,
+        alias="for",
+        description="How long the SLI's series must be missing before it fires; default: "
+        "the time 100% errors would take to spend 2% of the error budget, kept within "
+        "5m..1h (docs/alerts.md).",
+    )
+    severity: Annotated[str, Field(min_length=1)] = Field(
+        default="warning", description="The alert's severity label."
+    )
+    labels: Labels = Field(default_factory=dict, description="Extra labels on the alert.")
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="Extra annotations on the alert."
+    )
+
+
 class AlertingSpec(Spec):
     name: AlertName | None = None
     """Alert name of the SLO's burn-rate alerts; default CamelCase(service) + CamelCase(slo) +
@@ -345,6 +371,11 @@ class AlertingSpec(Spec):
     """Extra labels on every burn-rate alert of this SLO."""
     annotations: dict[str, str] = Field(default_factory=dict)
     """Extra annotations on every burn-rate alert of this SLO."""
+    absent: AbsentSpec = Field(
+        default_factory=lambda: AbsentSpec.model_validate({}),
+        description="The absent-data alert, on by default: fires when the SLI's series are "
+        "missing (a broken scrape looks like perfect health otherwise).",
+    )
 
 
 class SLOSpec(Spec):
@@ -953,6 +984,11 @@ class SettingsSpec(Spec):
     )
     lint: LintSettingsSpec = Field(
         default_factory=LintSettingsSpec, description="`sloforge lint` options."
+    )
+    absent_alerts: bool = Field(
+        default=True,
+        description="Generate an absent-data alert for every SLO (each SLO can still turn its "
+        "own off with alerting.absent.disable).",
     )
 
 

@@ -16,6 +16,7 @@ import yaml
 from ..model import calendar, promql
 from ..model import conventions as names
 from ..model import routing as r
+from ..model import sli as sli_promql
 from ..model.domain import (
     SLI,
     SLO,
@@ -70,6 +71,7 @@ def plan(bundle: Bundle, source_name: Callable[[str], str] = str) -> Project:
         dashboard_base_url=spec.dashboard_base_url,
         targets=tuple(spec.targets),
         severities=plan_severities(spec),
+        absent_alerts=spec.absent_alerts,
     )
     services = tuple(
         sorted(
@@ -163,6 +165,7 @@ def plan_slo(
         custom_tiers=alerting.tiers is not None,
         evaluation_interval=settings.evaluation_interval,
         calendar=cal,
+        absent=plan_absent(service, spec, labels, settings),
     )
 
 
@@ -428,3 +431,66 @@ def percentile_expr(p: Percentile) -> str:
     rates = promql.rate(p.buckets.render(), format_duration(p.window))
     buckets = promql.sum_by((*p.group_by, "le"), rates)
     return f"histogram_quantile({promql.number(p.quantile)}, {buckets}) > {promql.number(p.value)}"
+
+
+# --- absent-data alerts -----------------------------------------------------------------
+
+ABSENT_BUDGET_SHARE = 0.02  # the share of the budget a full outage spends before it fires
+ABSENT_FOR_BOUNDS = (300, 3600)  # never sooner than 5m (scrape blips), never later than 1h
+ABSENT_RUNBOOK = """\
+1. Is the target scraped? Look at `up` for its job and at the Prometheus targets page.
+2. Target up but the series gone: a renamed metric or label after a deploy, a
+   relabelling change, or (latency SLIs) changed histogram buckets.
+3. Until the series return, this SLO's burn-rate alerts cannot fire: watch the
+   service by other means."""
+
+
+def absent_for(objective: float, period: int) -> int:
+    """The time a full outage (100% errors) takes to spend ABSENT_BUDGET_SHARE of the error
+    budget, rounded up to whole minutes and kept within ABSENT_FOR_BOUNDS."""
+    budget = 1 - objective / 100
+    seconds = period * budget * ABSENT_BUDGET_SHARE
+    minutes = -(-round(seconds, 6) // 60)
+    low, high = ABSENT_FOR_BOUNDS
+    return int(min(max(minutes * 60, low), high))
+
+
+def plan_absent(
+    service: ServiceLevelsSpec, spec: SLOSpec, labels: dict[str, str], settings: Settings
+) -> Alert | None:
+    absent = spec.alerting.absent
+    if absent.disable or not settings.absent_alerts:
+        return None
+    period = parse_duration(spec.window)
+    hold = parse_duration(absent.for_) if absent.for_ else absent_for(spec.objective, period)
+    sli = plan_sli(spec)
+    window = min((300, *(t.short_window for t in plan_tiers(spec, period))))
+    name = absent.name or names.default_absent_alert_name(service.service, spec.name)
+    summary = f"{service.service} {spec.name} SLO has no SLI data."
+    description = (
+        f"The series the {spec.name} SLI counts have been missing for {format_duration(hold)}: "
+        "a broken scrape or a renamed metric, not an outage the SLO can see. "
+        "Its burn-rate alerts cannot fire until the series return."
+    )
+    all_labels = {
+        **labels,
+        **spec.alerting.labels,
+        **absent.labels,
+        names.LABEL_SEVERITY: absent.severity,
+    }
+    annotations = {
+        names.ANNOTATION_SUMMARY: summary,
+        names.ANNOTATION_DESCRIPTION: description,
+        **absent.annotations,
+    }
+    return Alert(
+        service=service.service,
+        name=name,
+        expr=sli_promql.absent_data(sli, window),
+        for_=hold,
+        severity=absent.severity,
+        labels=tuple(all_labels.items()),
+        annotations=tuple(annotations.items()),
+        runbook=ABSENT_RUNBOOK,
+        summary=summary,
+    )

@@ -175,4 +175,5 @@ def alert_names(project: Project) -> list[tuple[str, str]]:
     for service in project.services:
         found += [(service.name, slo.alert_name) for slo in service.slos if slo.tiers]
         found += [(service.name, alert.name) for alert in service.alerts]
+        found += [(service.name, slo.absent.name) for slo in service.slos if slo.absent]
     return sorted(set(found))
