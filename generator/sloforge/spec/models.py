@@ -342,8 +342,10 @@ class AbsentSpec(Spec):
         "the time 100% errors would take to spend 2% of the error budget, kept within "
         "5m..1h (docs/alerts.md).",
     )
-    severity: Annotated[str, Field(min_length=1)] = Field(
-        default="warning", description="The alert's severity label."
+    severity: Annotated[str, Field(min_length=1)] | None = Field(
+        default=None,
+        description="The alert's severity (a catalog name when Settings has one); default: "
+        "the catalog's first ticket-class severity, or warning.",
     )
     labels: Labels = Field(default_factory=dict, description="Extra labels on the alert.")
     annotations: dict[str, str] = Field(

@@ -146,6 +146,7 @@ def plan_slo(
     labels.update({k: v for k, v in base.items() if k != names.LABEL_SERVICE})
     labels.update(spec.labels)
     alerting = spec.alerting
+    tiers = plan_tiers(spec, period, settings)
     return SLO(
         service=service.service,
         name=spec.name,
@@ -154,7 +155,7 @@ def plan_slo(
         period=period,
         sli=plan_sli(spec),
         alert_name=alerting.name or names.default_alert_name(service.service, spec.name),
-        tiers=plan_tiers(spec, period, settings),
+        tiers=tiers,
         traffic_guard=alerting.traffic_guard,
         labels=tuple(labels.items()),
         alert_labels=tuple(sorted(alerting.labels.items())),
@@ -165,7 +166,7 @@ def plan_slo(
         custom_tiers=alerting.tiers is not None,
         evaluation_interval=settings.evaluation_interval,
         calendar=cal,
-        absent=plan_absent(service, spec, labels, settings),
+        absent=plan_absent(service, spec, labels, settings, tiers, period),
     )
 
 
@@ -456,15 +457,24 @@ def absent_for(objective: float, period: int) -> int:
 
 
 def plan_absent(
-    service: ServiceLevelsSpec, spec: SLOSpec, labels: dict[str, str], settings: Settings
+    service: ServiceLevelsSpec,
+    spec: SLOSpec,
+    labels: dict[str, str],
+    settings: Settings,
+    tiers: tuple[Tier, ...],
+    period: int,
 ) -> Alert | None:
     absent = spec.alerting.absent
     if absent.disable or not settings.absent_alerts:
         return None
-    period = parse_duration(spec.window)
     hold = parse_duration(absent.for_) if absent.for_ else absent_for(spec.objective, period)
     sli = plan_sli(spec)
-    window = min((300, *(t.short_window for t in plan_tiers(spec, period))))
+    window = min((300, *(t.short_window for t in tiers)))
+    if absent.severity:
+        severity = severity_label(settings, absent.severity)
+    else:  # the catalog's first ticket-class severity, like a ticket tier's
+        default = class_default(settings, "ticket")
+        severity = default.label if default is not None else DEFAULT_SEVERITY["ticket"]
     name = absent.name or names.default_absent_alert_name(service.service, spec.name)
     summary = f"{service.service} {spec.name} SLO has no SLI data."
     description = (
@@ -476,7 +486,7 @@ def plan_absent(
         **labels,
         **spec.alerting.labels,
         **absent.labels,
-        names.LABEL_SEVERITY: absent.severity,
+        names.LABEL_SEVERITY: severity,
     }
     annotations = {
         names.ANNOTATION_SUMMARY: summary,
@@ -488,7 +498,7 @@ def plan_absent(
         name=name,
         expr=sli_promql.absent_data(sli, window),
         for_=hold,
-        severity=absent.severity,
+        severity=severity,
         labels=tuple(all_labels.items()),
         annotations=tuple(annotations.items()),
         runbook=ABSENT_RUNBOOK,

@@ -156,6 +156,9 @@ def _slo_errors(
         policy = getattr(alerting, kind)
         if policy.severity:
             yield from unknown((*base, "alerting", kind, "severity"), policy.severity)
+    absent = getattr(alerting, "absent", None)  # None in a salvaged document
+    if absent is not None and isinstance(absent.severity, str):
+        yield from unknown((*base, "alerting", "absent", "severity"), absent.severity)
     if alerting.tiers is None:
         used = set(CLASSES)
     else:

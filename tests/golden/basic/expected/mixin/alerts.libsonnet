@@ -184,6 +184,24 @@
             "runbook_url": "runbooks/store/StoreAvailabilityBudgetBurn.md",
             "dashboard_url": "/d/sloforge-store?var-slo=availability"
           }
+        },
+        {
+          "alert": "StoreAvailabilityDataAbsent",
+          "expr": "absent(http_requests_total{job=\"store\"})",
+          "for": "5m",
+          "labels": {
+            "severity": "warning",
+            "slo": "availability",
+            "slo_service": "store",
+            "team": "store-team",
+            "tier": "2"
+          },
+          "annotations": {
+            "summary": "store availability SLO has no SLI data.",
+            "description": "The series the availability SLI counts have been missing for 5m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/store/StoreAvailabilityDataAbsent.md",
+            "dashboard_url": "/d/sloforge-store"
+          }
         }
       ]
     },
@@ -369,6 +387,24 @@
             "description": "For method={{ $labels.method }}, the error ratio over both the last 3d and the last 6h is above 0.5% (1x the 0.5% error budget of the 99.5% objective). At this burn rate the 30d error budget is gone in 30d; this tier fires once 10% of it is spent.",
             "runbook_url": "runbooks/store/StoreCheckoutSuccessBudgetBurn.md",
             "dashboard_url": "/d/sloforge-store?var-slo=checkout-success"
+          }
+        },
+        {
+          "alert": "StoreCheckoutSuccessDataAbsent",
+          "expr": "absent(checkout_attempts_total{job=\"store\"})",
+          "for": "5m",
+          "labels": {
+            "severity": "warning",
+            "slo": "checkout-success",
+            "slo_service": "store",
+            "team": "store-team",
+            "tier": "2"
+          },
+          "annotations": {
+            "summary": "store checkout-success SLO has no SLI data.",
+            "description": "The series the checkout-success SLI counts have been missing for 5m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/store/StoreCheckoutSuccessDataAbsent.md",
+            "dashboard_url": "/d/sloforge-store"
           }
         }
       ]
@@ -556,6 +592,24 @@
             "runbook_url": "runbooks/store/StoreLatencyBudgetBurn.md",
             "dashboard_url": "/d/sloforge-store?var-slo=latency"
           }
+        },
+        {
+          "alert": "StoreLatencyDataAbsent",
+          "expr": "absent(http_request_duration_seconds_count{job=\"store\"})\nor on ()\nabsent(http_request_duration_seconds_bucket{job=\"store\", le=~\"1|1\\\\.0\"})",
+          "for": "9m",
+          "labels": {
+            "severity": "warning",
+            "slo": "latency",
+            "slo_service": "store",
+            "team": "store-team",
+            "tier": "2"
+          },
+          "annotations": {
+            "summary": "store latency SLO has no SLI data.",
+            "description": "The series the latency SLI counts have been missing for 9m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/store/StoreLatencyDataAbsent.md",
+            "dashboard_url": "/d/sloforge-store"
+          }
         }
       ]
     },
@@ -742,6 +796,24 @@
             "runbook_url": "runbooks/store/StoreHomepageProbeBudgetBurn.md",
             "dashboard_url": "/d/sloforge-store?var-slo=homepage-probe"
           }
+        },
+        {
+          "alert": "StoreHomepageProbeDataAbsent",
+          "expr": "absent(probe_success{job=\"blackbox\", instance=\"https://store.example.com\"})",
+          "for": "5m",
+          "labels": {
+            "severity": "warning",
+            "slo": "homepage-probe",
+            "slo_service": "store",
+            "team": "store-team",
+            "tier": "2"
+          },
+          "annotations": {
+            "summary": "store homepage-probe SLO has no SLI data.",
+            "description": "The series the homepage-probe SLI counts have been missing for 5m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/store/StoreHomepageProbeDataAbsent.md",
+            "dashboard_url": "/d/sloforge-store"
+          }
         }
       ]
     },
@@ -927,6 +999,24 @@
             "description": "The error ratio over both the last 3d and the last 6h is above 1% (1x the 1% error budget of the 99% objective). At this burn rate the 30d error budget is gone in 30d; this tier fires once 10% of it is spent.",
             "runbook_url": "runbooks/store/StoreSearchErrorsBudgetBurn.md",
             "dashboard_url": "/d/sloforge-store?var-slo=search-errors"
+          }
+        },
+        {
+          "alert": "StoreSearchErrorsDataAbsent",
+          "expr": "absent(sum(rate(search_requests_total{job=\"store\"}[5m])))",
+          "for": "9m",
+          "labels": {
+            "severity": "warning",
+            "slo": "search-errors",
+            "slo_service": "store",
+            "team": "store-team",
+            "tier": "2"
+          },
+          "annotations": {
+            "summary": "store search-errors SLO has no SLI data.",
+            "description": "The series the search-errors SLI counts have been missing for 9m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/store/StoreSearchErrorsDataAbsent.md",
+            "dashboard_url": "/d/sloforge-store"
           }
         }
       ]

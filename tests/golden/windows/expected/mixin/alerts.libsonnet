@@ -170,6 +170,23 @@
             "runbook_url": "runbooks/ledger/LedgerWeeklyBudgetBurn.md",
             "dashboard_url": "/d/sloforge-ledger?var-slo=weekly"
           }
+        },
+        {
+          "alert": "LedgerWeeklyDataAbsent",
+          "expr": "absent(ledger_writes_total)",
+          "for": "5m",
+          "labels": {
+            "severity": "warning",
+            "slo": "weekly",
+            "slo_service": "ledger",
+            "team": "ledger"
+          },
+          "annotations": {
+            "summary": "ledger weekly SLO has no SLI data.",
+            "description": "The series the weekly SLI counts have been missing for 5m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/ledger/LedgerWeeklyDataAbsent.md",
+            "dashboard_url": "/d/sloforge-ledger"
+          }
         }
       ]
     },
@@ -258,6 +275,23 @@
             "description": "The error ratio over both the last 6h and the last 30m is above 0.6% (6x the 0.1% error budget of the 99.9% objective). At this burn rate the 28d error budget is gone in 4.7d; this tier fires once 5.357143% of it is spent.",
             "runbook_url": "runbooks/ledger/LedgerFourWeeklyBudgetBurn.md",
             "dashboard_url": "/d/sloforge-ledger?var-slo=four-weekly"
+          }
+        },
+        {
+          "alert": "LedgerFourWeeklyDataAbsent",
+          "expr": "absent(ledger_writes_total)",
+          "for": "5m",
+          "labels": {
+            "severity": "warning",
+            "slo": "four-weekly",
+            "slo_service": "ledger",
+            "team": "ledger"
+          },
+          "annotations": {
+            "summary": "ledger four-weekly SLO has no SLI data.",
+            "description": "The series the four-weekly SLI counts have been missing for 5m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/ledger/LedgerFourWeeklyDataAbsent.md",
+            "dashboard_url": "/d/sloforge-ledger"
           }
         }
       ]
@@ -375,6 +409,23 @@
             "description": "The error ratio over both the last 2d and the last 4h is above 0.1% (2x the 0.05% error budget of the 99.95% objective). At this burn rate the 90d error budget is gone in 45d; this tier fires once 4.444444% of it is spent.",
             "runbook_url": "runbooks/ledger/LedgerReadsBudgetBurn.md",
             "dashboard_url": "/d/sloforge-ledger?var-slo=quarterly"
+          }
+        },
+        {
+          "alert": "LedgerQuarterlyDataAbsent",
+          "expr": "absent(ledger_reads_total)",
+          "for": "5m",
+          "labels": {
+            "severity": "warning",
+            "slo": "quarterly",
+            "slo_service": "ledger",
+            "team": "ledger"
+          },
+          "annotations": {
+            "summary": "ledger quarterly SLO has no SLI data.",
+            "description": "The series the quarterly SLI counts have been missing for 5m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/ledger/LedgerQuarterlyDataAbsent.md",
+            "dashboard_url": "/d/sloforge-ledger"
           }
         }
       ]
