@@ -189,6 +189,23 @@
             "runbook_url": "runbooks/shop/ShopAvailabilityBudgetBurnEscalated.md",
             "dashboard_url": "/d/sloforge-shop?var-slo=availability"
           }
+        },
+        {
+          "alert": "ShopAvailabilityDataAbsent",
+          "expr": "absent(http_requests_total{job=\"shop\"})",
+          "for": "5m",
+          "labels": {
+            "severity": "warning",
+            "slo": "availability",
+            "slo_service": "shop",
+            "team": "shop"
+          },
+          "annotations": {
+            "summary": "shop availability SLO has no SLI data.",
+            "description": "The series the availability SLI counts have been missing for 5m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/shop/ShopAvailabilityDataAbsent.md",
+            "dashboard_url": "/d/sloforge-shop"
+          }
         }
       ]
     },
