@@ -170,6 +170,23 @@
             "runbook_url": "runbooks/shop/ShopAvailabilityBudgetBurn.md",
             "dashboard_url": "/d/sloforge-shop?var-slo=availability"
           }
+        },
+        {
+          "alert": "ShopAvailabilityDataAbsent",
+          "expr": "absent(http_requests_total{job=\"shop\"})",
+          "for": "5m",
+          "labels": {
+            "severity": "warning",
+            "slo": "availability",
+            "slo_service": "shop",
+            "team": "shop"
+          },
+          "annotations": {
+            "summary": "shop availability SLO has no SLI data.",
+            "description": "The series the availability SLI counts have been missing for 5m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/shop/ShopAvailabilityDataAbsent.md",
+            "dashboard_url": "/d/sloforge-shop"
+          }
         }
       ]
     },
@@ -323,6 +340,23 @@
             "description": "For route={{ $labels.route }}, the error ratio over both the last 3d and the last 6h is above 1% (1x the 1% error budget of the 99% objective). At this burn rate the week's error budget is gone in 7d; this tier fires once 42.857143% of it is spent.",
             "runbook_url": "runbooks/shop/ShopLatencyBudgetBurn.md",
             "dashboard_url": "/d/sloforge-shop?var-slo=latency"
+          }
+        },
+        {
+          "alert": "ShopLatencyDataAbsent",
+          "expr": "absent(http_request_duration_seconds_count{job=\"shop\"})\nor on ()\nabsent(http_request_duration_seconds_bucket{job=\"shop\", le=\"0.5\"})",
+          "for": "5m",
+          "labels": {
+            "severity": "warning",
+            "slo": "latency",
+            "slo_service": "shop",
+            "team": "shop"
+          },
+          "annotations": {
+            "summary": "shop latency SLO has no SLI data.",
+            "description": "The series the latency SLI counts have been missing for 5m: a broken scrape or a renamed metric, not an outage the SLO can see. Its burn-rate alerts cannot fire until the series return.",
+            "runbook_url": "runbooks/shop/ShopLatencyDataAbsent.md",
+            "dashboard_url": "/d/sloforge-shop"
           }
         }
       ]
