@@ -86,6 +86,12 @@ def build_runbooks(project: Project) -> Files:
                 (service.name, e.alert): panels.get((service.name, e.source), ())
                 for e in escalations
             },
+            # An absent-data alert is about its SLO's series: link the SLO's panels.
+            **{
+                (service.name, s.absent.name): panels.get((service.name, s.alert_name), ())
+                for s in service.slos
+                if s.absent
+            },
         }
         pages += [
             (a.name, ALERT_TEMPLATE, partial(_alert_context, service, a, settings, panels))
