@@ -77,6 +77,11 @@ def effective_version(routing: AlertRoutingSpec, settings_version: str | None) -
     return settings_version or routing.alertmanager_version
 
 
+def _listed(value: Any) -> list[Any]:
+    """A list field of a salvaged route may hold the refused value as written."""
+    return value if isinstance(value, list) else []
+
+
 def _errors(spec: AlertRoutingSpec, version: str | None = None) -> Iterator[tuple[PathKey, str]]:
     yield from _version_and_receivers(spec, version)
     receivers = [r.name for _, r in present(spec.receivers)]
@@ -84,10 +89,10 @@ def _errors(spec: AlertRoutingSpec, version: str | None = None) -> Iterator[tupl
     yield from _reference(("default_receiver",), spec.default_receiver, "receiver", receivers)
     for i, route in present(spec.routes):
         base: PathKey = ("routes", i)
-        for j, name in enumerate(route.receivers):
+        for j, name in enumerate(_listed(route.receivers)):
             yield from _reference((*base, "receivers", j), name, "receiver", receivers)
         for key in ("active_during", "mute_during"):
-            for j, name in enumerate(getattr(route, key)):
+            for j, name in enumerate(_listed(getattr(route, key))):
                 yield from _reference((*base, key, j), name, "time interval", intervals)
         yield from _matchers((*base, "matchers"), route.matchers)
     for j, name in enumerate(spec.mute_during):
