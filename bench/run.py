@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/ first, not th
 
 from sloforge.model.durations import format_duration  # noqa: E402
 
-from bench import agreement, evalcost, generation, history, promapi  # noqa: E402
+from bench import agreement, evalcost, generation, history, promapi, testcost  # noqa: E402
 
 GENERATE_SIZES = {"full": [100, 1000, 10000], "tiny": [10]}
 
@@ -104,7 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--skip-generate", action="store_true", help="only the Prometheus parts")
     parser.add_argument("--skip-eval", action="store_true", help="only the generation part")
+    parser.add_argument("--skip-tests", action="store_true", help="without `sloforge test`")
+    parser.add_argument(
+        "--tests-only",
+        action="store_true",
+        help="only `sloforge test` (10 and 100 SLOs, ~20 min); its figures replace theirs "
+        "in the existing results file",
+    )
     args = parser.parse_args(argv)
+    if args.tests_only:
+        return tests_only(args.size, args.results)
     size = history.FULL if args.size == "full" else history.TINY
     began = time.monotonic()
     results: dict[str, Any] = {
@@ -128,12 +137,36 @@ def main(argv: list[str] | None = None) -> int:
             results["generate_seconds"] = {str(r["slos"]): r["generate_seconds"] for r in runs}
             results["generate_floor_ratio"] = {str(r["slos"]): r["floor_ratio"] for r in runs}
             results["generate_peak_mib"] = {str(r["slos"]): r["generate_peak_mib"] for r in runs}
+        if not args.skip_tests:
+            results.update(test_results(args.size, work))
     results["bench_seconds"] = round(time.monotonic() - began, 1)
     results = _finite(results)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
     print(f"\nwrote {args.results}")
+    return 0
+
+
+def test_results(size: str, work: Path) -> dict[str, Any]:
+    runs = testcost.run(testcost.SIZES[size], work)
+    return {
+        "test": runs,
+        "test_seconds": {str(r["slos"]): r["test_seconds"] for r in runs},
+        "test_cpu_seconds_per_slo": {str(r["slos"]): r["test_cpu_seconds_per_slo"] for r in runs},
+    }
+
+
+def tests_only(size: str, path: Path) -> int:
+    """`sloforge test`'s figures measured alone, written into the results of the last full run."""
+    began = time.monotonic()
+    results: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    with tempfile.TemporaryDirectory(prefix="sloforge-bench-") as tmp:
+        results.update(test_results(size, Path(tmp)))
+    results["test_bench_seconds"] = round(time.monotonic() - began, 1)
+    path.write_text(json.dumps(_finite(results), indent=2) + "\n", encoding="utf-8")
+    print(table(results))
+    print(f"\nwrote {path}")
     return 0
 
 
@@ -175,6 +208,14 @@ def table(results: dict[str, Any]) -> str:
                 f"{r['slos']:>6} {r['generate_seconds']:>11} {r['generate_cpu_seconds']:>7} "
                 f"{r['generate_one_process_seconds']:>12} {r['floor_seconds']:>8} {r['floor_ratio']:>6} "
                 f"{r['generate_peak_mib']:>9} {r['output_files']:>7}"
+            )
+    if "test" in results:
+        rows.append("")
+        rows.append(f"{'SLOs':>6} {'test files':>10} {'test s':>7} {'cpu s':>7} {'cpu s/SLO':>10}")
+        for r in results["test"]:
+            rows.append(
+                f"{r['slos']:>6} {r['test_files']:>10} {r['test_seconds']:>7} "
+                f"{r['test_cpu_seconds']:>7} {r['test_cpu_seconds_per_slo']:>10}"
             )
     return "\n".join(rows)
 

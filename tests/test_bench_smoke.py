@@ -23,6 +23,8 @@ KEYS = (
     "generate_seconds",
     "generate_floor_ratio",
     "generate_peak_mib",
+    "test_seconds",
+    "test_cpu_seconds_per_slo",
 )
 
 
@@ -83,3 +85,5 @@ def test_tiny_benchmark_writes_every_result(tmp_path: Path) -> None:
     )
     assert len(data["alerts"]) == 6 * 4  # every scenario, every default tier
     assert set(data["generate_seconds"]) == {"10"}
+    assert data["test"][0]["test_files"] == 2  # `sloforge test` ran and passed both files
+    assert set(data["test_cpu_seconds_per_slo"]) == {"2"}
