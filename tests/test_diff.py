@@ -160,9 +160,9 @@ def test_added_and_removed_slos_and_alerts_are_listed_in_a_stable_order(
     slos = [line.split(" recording rules)")[0].rsplit(", ", 1)[0] for line in section(text, "SLOs")]
     assert slos == [
         "- **removed** `payments-api` / `external-probe`: objective 99.5%: "
-        "budget 216 minutes per 30d (5 alert rules",
+        "budget 216 minutes per 30d (6 alert rules",
         "- **added** `payments-api` / `public-probe`: objective 99.5%: "
-        "budget 216 minutes per 30d (5 alert rules",
+        "budget 216 minutes per 30d (6 alert rules",
     ]
     alerts = [line for line in section(text, "Alerts") if line.startswith("- ")]
     assert alerts == [
