@@ -27,6 +27,7 @@ import yaml
 from sloforge.build.rules import build_rules
 from sloforge.model.calendar import Calendar
 from sloforge.pipeline import load
+from sloforge_testlib import sloforge
 
 pytestmark = pytest.mark.slow  # real Prometheus servers
 
@@ -162,16 +163,6 @@ def _has(base: str, metric: str) -> bool:
     url = f"{base}/api/v1/query?query={metric}"
     with urllib.request.urlopen(url, timeout=10) as resp:
         return bool(json.load(resp)["data"]["result"])
-
-
-def sloforge(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sloforge.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
 
 
 # --- status ----------------------------------------------------------------------------------

@@ -5,8 +5,6 @@ source tool documents it would generate."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import yaml
 from sloforge.migrate.importer import import_paths
 from sloforge.model.durations import format_duration, parse_duration
 from sloforge.pipeline import build_outputs, load
+from sloforge_testlib import sloforge
 
 FOREIGN = Path(__file__).resolve().parent / "fixtures" / "foreign"
 
@@ -25,16 +24,6 @@ CLASSES = {
     "OpenSLO references across files": "openslo/references",
     "an OpenSLO calendar month": "openslo/calendar-window.yaml",
 }
-
-
-def sloforge(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sloforge.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=cwd,
-    )
 
 
 # --- the classes of documents ----------------------------------------------------------------
