@@ -105,6 +105,8 @@ def sloth_rules(path: Path) -> list[dict]:
     """One rule group per SLO, as Sloth documents them, for every service of a Sloth file."""
     groups = []
     for doc in yaml.safe_load_all(path.read_text()):
+        if doc is None:  # an empty document (a trailing ---) holds nothing, as for Sloth
+            continue
         spec = doc["spec"] if doc.get("kind") == "PrometheusServiceLevel" else doc
         labels = spec.get("labels") or {}
         for slo in spec["slos"]:
@@ -188,6 +190,8 @@ TRAFFIC: dict[str, Traffic] = {
     "two-services.yml": HTTP,
     "no-alerts.yml": HTTP,
     "debug-plugin.yml": HTTP,
+    "alerting-severity.yml": HTTP,
+    "trailing-separator.yml": HTTP,
     "raw-ratio.yml": WIFI,
 }
 
@@ -222,7 +226,8 @@ class Side:
 
     def query(self) -> str:
         by = f"{self.service_label}, {self.slo_label}, {self.tier_label}"
-        return f'max by ({by}) (ALERTS{{alertstate="firing"}})'
+        # Burn-rate tiers only: sloforge's absent-data alerts have no tier, Sloth has none.
+        return f'max by ({by}) (ALERTS{{alertstate="firing", {self.tier_label}!=""}})'
 
     def sample(self, service: str, slo: str, tier: str) -> dict[str, object]:
         pairs = ((self.service_label, service), (self.slo_label, slo), (self.tier_label, tier))
