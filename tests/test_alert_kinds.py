@@ -206,3 +206,150 @@ def test_an_absent_delay_that_is_not_a_duration_is_refused(
             "1 problem in 1 file",
         ],
     )
+
+
+# --- baseline alerts -----------------------------------------------------------------------
+
+BASELINE = """\
+alerts:
+  - name: ShopOrdersLow
+    metric: shop:orders:increase1h{job="shop"}
+    baseline:
+      seasonal: {weeks: 4, tolerance: 30}
+      min: 5
+    for: 30m
+    severity: warning
+"""
+
+
+def baseline(old: str, new: str) -> str:
+    assert old in BASELINE, old
+    return SHOP_SERVICE + BASELINE.replace(old, new, 1)
+
+
+STATISTICAL = "statistical: {window: 1d, deviations: 3}"
+
+BASELINE_REFUSED = [
+    (
+        "a tolerance written as a fraction is refused with the percent to write",
+        baseline("tolerance: 30", "tolerance: 0.3"),
+        "in/shop.yaml:16:28: alerts[0].baseline.seasonal.tolerance: is a percent: 0.3 would be "
+        "0.3% of the baseline; write 30 for 30%",
+    ),
+    (
+        "a tolerance of zero is refused",
+        baseline("tolerance: 30", "tolerance: 0"),
+        "in/shop.yaml:16:28: alerts[0].baseline.seasonal.tolerance: must be a percent above 0, "
+        "how far from the baseline is still normal (got 0)",
+    ),
+    (
+        "a drop of more than 100% can never happen",
+        baseline("tolerance: 30", "tolerance: 120"),
+        "in/shop.yaml:15:5: alerts[0].baseline: a tolerance of 120% below the baseline can never "
+        "be crossed: a value cannot drop more than 100%; give less than 100, or "
+        "`direction: above`",
+    ),
+    (
+        "more than eight past weeks are refused",
+        baseline("weeks: 4", "weeks: 9"),
+        "in/shop.yaml:16:18: alerts[0].baseline.seasonal.weeks: must be between 1 and 8 past "
+        "weeks (got 9): older weeks say little about this one, and Prometheus keeps 15 days by "
+        "default",
+    ),
+    (
+        "zero past weeks are refused",
+        baseline("weeks: 4", "weeks: 0"),
+        "in/shop.yaml:16:18: alerts[0].baseline.seasonal.weeks: must be between 1 and 8 past "
+        "weeks (got 0): older weeks say little about this one, and Prometheus keeps 15 days by "
+        "default",
+    ),
+    (
+        "a fractional number of weeks is refused",
+        baseline("weeks: 4", "weeks: 2.5"),
+        "in/shop.yaml:16:18: alerts[0].baseline.seasonal.weeks: must be a whole number of weeks "
+        "(got 2.5)",
+    ),
+    (
+        "k of zero standard deviations is refused",
+        baseline("seasonal: {weeks: 4, tolerance: 30}", STATISTICAL.replace("3}", "0}")),
+        "in/shop.yaml:16:33: alerts[0].baseline.statistical.deviations: must be a positive "
+        "number of standard deviations, e.g. 3 (got 0)",
+    ),
+    (
+        "a negative k is refused",
+        baseline("seasonal: {weeks: 4, tolerance: 30}", STATISTICAL.replace("3}", "-2}")),
+        "in/shop.yaml:16:33: alerts[0].baseline.statistical.deviations: must be a positive "
+        "number of standard deviations, e.g. 3 (got -2)",
+    ),
+    (
+        "a statistical window under an hour is too short for a mean and deviation",
+        baseline("seasonal: {weeks: 4, tolerance: 30}", STATISTICAL.replace("1d", "30m")),
+        "in/shop.yaml:16:21: alerts[0].baseline.statistical.window: must be at least 1h "
+        "(got 30m): a mean and standard deviation over less follow every dip, so nothing "
+        "stands out from them",
+    ),
+    (
+        "a statistical window over five weeks belongs to the seasonal method",
+        baseline("seasonal: {weeks: 4, tolerance: 30}", STATISTICAL.replace("1d", "6w")),
+        "in/shop.yaml:16:21: alerts[0].baseline.statistical.window: must be at most 5w "
+        "(got 6w): for longer history use `seasonal`",
+    ),
+    (
+        "a statistical window no longer than for reads no history",
+        baseline("seasonal: {weeks: 4, tolerance: 30}", STATISTICAL.replace("1d", "1h")).replace(
+            "for: 30m", "for: 1h"
+        ),
+        "in/shop.yaml:13:5: alerts[0]: `baseline.statistical.window` (1h) must be longer than "
+        "`for` (1h): the window ends `for` ago, so that a departure waiting out `for` is not "
+        "yet part of its own baseline",
+    ),
+    (
+        "both methods at once",
+        baseline(
+            "seasonal: {weeks: 4, tolerance: 30}",
+            f"{STATISTICAL}\n      seasonal: {{tolerance: 30}}",
+        ),
+        "in/shop.yaml:15:5: alerts[0].baseline: give exactly one of `seasonal` (the same hour "
+        "in past weeks) or `statistical` (mean plus or minus k standard deviations) (got both)",
+    ),
+    (
+        "neither method",
+        baseline("      seasonal: {weeks: 4, tolerance: 30}\n", ""),
+        "in/shop.yaml:15:5: alerts[0].baseline: give exactly one of `seasonal` (the same hour "
+        "in past weeks) or `statistical` (mean plus or minus k standard deviations) "
+        "(got neither)",
+    ),
+    (
+        "a negative minimum is refused",
+        baseline("min: 5", "min: -1"),
+        "in/shop.yaml:17:7: alerts[0].baseline.min: is a level of the metric, at least 0 (got -1)",
+    ),
+    (
+        "an unknown direction names the three there are",
+        baseline("min: 5", "direction: sideways"),
+        "in/shop.yaml:17:7: alerts[0].baseline.direction: must be 'below', 'above' or 'both' "
+        "(got 'sideways')",
+    ),
+    (
+        "a baseline with below is two comparisons at once",
+        baseline("    baseline:", "    below: 3\n    baseline:"),
+        "in/shop.yaml:13:5: alerts[0]: a structured alert needs exactly one of `above`, `below` "
+        "or `baseline` (got `below` and `baseline`)",
+    ),
+    (
+        "a baseline on a free-form expr is refused",
+        baseline('metric: shop:orders:increase1h{job="shop"}', "expr: up == 0"),
+        "in/shop.yaml:13:5: alerts[0]: `baseline` belongs to structured alerts on a `metric`",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("why", "text", "message"), BASELINE_REFUSED, ids=[c[0] for c in BASELINE_REFUSED]
+)
+def test_a_bad_baseline_alert_is_refused_with_a_located_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, why: str, text: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, lines = validate(tmp_path, text)
+    assert (code, lines) == (1, [message, "1 problem in 1 file"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..model import baseline as baselines
 from ..model import conventions as names
 from ..model import links
 from ..model.domain import SLO, Alert, Service, Settings, Tier
@@ -35,6 +36,7 @@ def build_rules(service: Service, settings: Settings) -> dict[str, Any]:
             }
         )
     plain = [_recording(r.record, r.expr, dict(r.labels)) for r in service.recording_rules]
+    plain += baseline_recordings(service)
     plain += [plain_alert_rule(a, settings) for a in service.alerts]
     plain += [
         escalation_rule(e, settings, service.name) for e in plain_escalations(service, settings)
@@ -182,6 +184,17 @@ def escalation_description(e: Escalation, settings: Settings, service: str) -> s
         f"({names.LABEL_SEVERITY}={e.to_label}){meaning} "
         f"Its runbook: {links.runbook_url(settings, service, e.source)}"
     )
+
+
+def baseline_recordings(service: Service) -> list[Rule]:
+    """What baseline alerts read (model/baseline.py): after the service's own recordings, which
+    their metrics may be, and before the alerts, so each evaluation compares fresh values."""
+    return [
+        _recording(r.record, r.expr, dict(r.labels))
+        for a in service.alerts
+        if a.baseline is not None
+        for r in baselines.recordings(service.name, a.name, a.baseline)
+    ]
 
 
 def plain_alert_rule(alert: Alert, settings: Settings) -> Rule:

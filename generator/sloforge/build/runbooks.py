@@ -22,6 +22,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import CompileError
+from ..model import baseline as baselines
 from ..model import conventions as names
 from ..model import links
 from ..model import sli as sli_queries
@@ -195,6 +196,21 @@ def _alert_context(
         word = "above" if alert.threshold.op == ">" else "below"
         condition = Verbatim(f"That is: {_code(metric)} is {word} {number(alert.threshold.value)}.")
         queries.insert(0, {"title": "The value it compares", "promql": metric})
+    elif alert.baseline is not None:
+        b = alert.baseline
+        metric = b.metric.render()
+        condition = Verbatim(f"That is: {_code(metric)} is {baselines.describe(b)}.")
+        bounds = baselines.bounds(alert.service, alert.name, b)
+        queries[:0] = [
+            {"title": "The value it compares", "promql": metric},
+            *(
+                {
+                    "title": f"The bound it must not go {'below' if op == '<' else 'above'}",
+                    "promql": bound,
+                }
+                for op, bound in bounds.items()
+            ),
+        ]
     alerts = f'ALERTS{{alertname="{alert.name}", {names.LABEL_SERVICE}="{service.name}"}}'
     queries.append({"title": "When it was pending and firing", "promql": alerts})
     return {

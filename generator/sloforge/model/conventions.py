@@ -46,6 +46,14 @@ _RECORD_PERIOD_TOTAL = "slo:period_total_events:increase{window}"
 # The error ratio since the calendar period began (public, like ratio_rate<window>).
 _RECORD_CALENDAR_RATIO = "slo:sli_error:ratio_{calendar}"
 
+# Baseline alerts (docs/alerts.md): the history a metric is judged against, recorded per
+# alert. Each recording keeps the metric's labels and adds LABEL_BASELINE (the alert's name)
+# and LABEL_SERVICE, which the alert's comparison ignores.
+LABEL_BASELINE = "baseline"
+_RECORD_SEASONAL_MEAN = "baseline:seasonal_mean:{weeks}w"  # the same hour, 1..N weeks ago
+_RECORD_BASELINE_MEAN = "baseline:mean:{window}"  # avg_over_time over the window
+_RECORD_BASELINE_STDDEV = "baseline:stddev:{window}"  # stddev_over_time over the window
+
 # Annotations on generated alerts.
 ANNOTATION_SUMMARY = "summary"
 ANNOTATION_DESCRIPTION = "description"
@@ -97,6 +105,18 @@ def calendar_ratio_record(calendar: str) -> str:
     return _RECORD_CALENDAR_RATIO.format(calendar=calendar)
 
 
+def seasonal_mean_record(weeks: int) -> str:
+    return _RECORD_SEASONAL_MEAN.format(weeks=weeks)
+
+
+def baseline_mean_record(window_seconds: int) -> str:
+    return _RECORD_BASELINE_MEAN.format(window=format_duration(window_seconds))
+
+
+def baseline_stddev_record(window_seconds: int) -> str:
+    return _RECORD_BASELINE_STDDEV.format(window=format_duration(window_seconds))
+
+
 def camel(name: str) -> str:
     """payments-api -> PaymentsApi."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_\s]+", name) if part)
@@ -142,6 +162,11 @@ def slow_tests_file(service: str) -> str:
     """Tests of tiers with day-long windows, evaluated every 5m to keep multi-day scenarios
     quick."""
     return f"prometheus/tests/{service}.slow.test.yml"
+
+
+def baseline_tests_file(service: str) -> str:
+    """Tests of baseline alerts, evaluated hourly: they need weeks of history."""
+    return f"prometheus/tests/{service}.baseline.test.yml"
 
 
 def runbook_file(service: str, alert: str) -> str:

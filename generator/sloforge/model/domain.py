@@ -136,6 +136,32 @@ class Percentile:
         return Selector(f"{self.histogram}_bucket", self.matchers)
 
 
+BaselineDirection = Literal["below", "above", "both"]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline alert: ``metric`` against its own history, through recording rules.
+
+    Seasonal (``weeks`` > 0): the mean of the metric at the same time 1..weeks weeks ago, with
+    ``tolerance`` (a fraction: 0.3 is 30%). Statistical (``window`` > 0): the mean plus or minus
+    ``deviations`` standard deviations over ``window``, ending ``lag`` seconds ago.
+    """
+
+    metric: Selector
+    direction: BaselineDirection
+    minimum: float | None = None
+    weeks: int = 0
+    tolerance: float = 0.0
+    window: int = 0
+    deviations: float = 0.0
+    lag: int = 0
+
+    @property
+    def seasonal(self) -> bool:
+        return self.weeks > 0
+
+
 @dataclass(frozen=True)
 class Alert:
     service: str
@@ -149,6 +175,7 @@ class Alert:
     summary: str
     threshold: Threshold | None = None
     percentile: Percentile | None = None
+    baseline: Baseline | None = None
     tests: tuple[dict[str, Any], ...] = ()
 
 

@@ -522,6 +522,120 @@ _FORMS = {
 }
 
 
+# --- baseline alerts ---------------------------------------------------------------------
+
+BASELINE_WEEKS = (1, 8)  # how many past weeks a seasonal baseline may average
+BASELINE_MIN_WINDOW = 3600  # a statistical window: at least an hour of the recorded series
+BASELINE_MAX_WINDOW = 5 * 7 * 86400  # and at most 5 weeks (retention, query cost)
+
+
+def _tolerance(value: float) -> float:
+    if value <= 0:
+        raise ValueError(
+            f"must be a percent above 0, how far from the baseline is still normal (got {value:g})"
+        )
+    if value < 1 and value != int(value):
+        raise ValueError(
+            f"is a percent: {value:g} would be {value:g}% of the baseline; "
+            f"write {value * 100:g} for {value * 100:g}%"
+        )
+    return value
+
+
+def _weeks(value: int) -> int:
+    low, high = BASELINE_WEEKS
+    if not low <= value <= high:
+        raise ValueError(
+            f"must be between {low} and {high} past weeks (got {value}): older weeks say little "
+            "about this one, and Prometheus keeps 15 days by default"
+        )
+    return value
+
+
+def _deviations(value: float) -> float:
+    if value <= 0:
+        raise ValueError(
+            f"must be a positive number of standard deviations, e.g. 3 (got {value:g})"
+        )
+    return value
+
+
+def _statistical_window(value: str) -> str:
+    seconds = parse_duration(value)
+    if seconds < BASELINE_MIN_WINDOW:
+        raise ValueError(
+            f"must be at least 1h (got {value}): a mean and standard deviation over less "
+            "follow every dip, so nothing stands out from them"
+        )
+    if seconds > BASELINE_MAX_WINDOW:
+        raise ValueError(f"must be at most 5w (got {value}): for longer history use `seasonal`")
+    return value
+
+
+def _level(value: float) -> float:
+    if value < 0:
+        raise ValueError(f"is a level of the metric, at least 0 (got {value:g})")
+    return value
+
+
+def _integer(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be a whole number of weeks (got {excerpt(value)})")
+    return value
+
+
+class SeasonalBaselineSpec(Spec):
+    """The same hour in past weeks: the mean of the metric 1, 2, ... `weeks` weeks ago."""
+
+    weeks: Annotated[int, BeforeValidator(_integer), AfterValidator(_weeks)] = 4
+    """How many past weeks to average at the same hour of the same weekday (1 to 8, default 4);
+    Prometheus must keep that much history."""
+    tolerance: Annotated[float, BeforeValidator(_number), AfterValidator(_tolerance)]
+    """How far from the baseline is still normal, in percent: 30 fires below 70% (or above 130%)
+    of the baseline. Below 100 when the alert watches drops."""
+
+
+class StatisticalBaselineSpec(Spec):
+    """The mean plus or minus k standard deviations of the metric over a window."""
+
+    window: Annotated[str, BeforeValidator(_duration), AfterValidator(_statistical_window)]
+    """The history the mean and standard deviation are taken over (1h to 5w), ending `for`
+    before now so a pending anomaly is not part of its own baseline."""
+    deviations: Annotated[float, BeforeValidator(_number), AfterValidator(_deviations)]
+    """k: how many standard deviations from the mean are still normal (> 0), e.g. 3."""
+
+
+class BaselineSpec(Spec):
+    """Judge `metric` against its own history: give `seasonal` or `statistical`."""
+
+    seasonal: SeasonalBaselineSpec | None = None
+    """The baseline is the same hour over the past weeks, with a tolerance in percent."""
+    statistical: StatisticalBaselineSpec | None = None
+    """The baseline is the mean over a window, with k standard deviations of tolerance."""
+    direction: Literal["below", "above", "both"] = "below"
+    """Which departures fire: `below` the baseline (default; orders dropping), `above` it, or
+    `both`."""
+    min: Annotated[float, BeforeValidator(_number), AfterValidator(_level)] | None = None
+    """No alert while the baseline itself is below this level (quiet nights: a drop from 2
+    orders an hour to 0 is noise). In the metric's unit."""
+
+    @model_validator(mode="after")
+    def _one_method(self) -> BaselineSpec:
+        if (self.seasonal is None) == (self.statistical is None):
+            got = "both" if self.seasonal is not None else "neither"
+            raise ValueError(
+                "give exactly one of `seasonal` (the same hour in past weeks) or `statistical` "
+                f"(mean plus or minus k standard deviations) (got {got})"
+            )
+        s = self.seasonal
+        if s is not None and self.direction != "above" and s.tolerance >= 100:
+            raise ValueError(
+                f"a tolerance of {s.tolerance:g}% below the baseline can never be crossed: a "
+                "value cannot drop more than 100%; give less than 100, or `direction: above`"
+            )
+        return self
+
+
 class AlertSpec(Spec):
     name: AlertName
     """Alert name (CamelCase letters and digits); also the runbook's file name."""
@@ -535,6 +649,9 @@ class AlertSpec(Spec):
     """Structured alert: fire when `metric` (or the percentile) is above this value."""
     below: Number | None = None
     """Structured alert: fire when `metric` is below this value."""
+    baseline: BaselineSpec | None = None
+    """Baseline alert: fire when `metric` departs from its own history (the same hour in past
+    weeks, or mean plus or minus k standard deviations); docs/alerts.md."""
     histogram: HistogramName | None = Field(
         None,
         description="Percentile alert: base name of a classic histogram (without _bucket); "
@@ -590,14 +707,24 @@ class AlertSpec(Spec):
             stray += ["matchers"] * bool(self.matchers) + ["group_by"] * bool(self.group_by)
             if stray:
                 raise ValueError(f"`{stray[0]}` belongs to percentile alerts (with `histogram`)")
+        if form != "metric" and self.baseline is not None:
+            raise ValueError("`baseline` belongs to structured alerts on a `metric`")
         if form == "expr":
             if self.above is not None or self.below is not None:
                 raise ValueError(
                     "`above`/`below` are for structured alerts; put the comparison in `expr`"
                 )
         elif form == "metric":
-            if (self.above is None) == (self.below is None):
-                raise ValueError("a structured alert needs exactly one of `above` or `below`")
+            _check_statistical_lag(self)
+            given = [
+                f"`{f}`" for f in ("above", "below", "baseline") if getattr(self, f) is not None
+            ]
+            if len(given) != 1:
+                got = " and ".join(given) if given else "none"
+                raise ValueError(
+                    "a structured alert needs exactly one of `above`, `below` or `baseline` "
+                    f"(got {got})"
+                )
         else:
             _check_percentile_form(self)
         if self.tests and form != "expr":
@@ -605,6 +732,17 @@ class AlertSpec(Spec):
                 "`tests` are for free-form `expr` alerts; structured alerts get generated tests"
             )
         return self
+
+
+def _check_statistical_lag(alert: AlertSpec) -> None:
+    """The statistical window ends `for` ago (model/baseline.py): it must reach further back."""
+    stat = alert.baseline.statistical if alert.baseline is not None else None
+    if stat is not None and parse_duration(alert.for_) >= parse_duration(stat.window):
+        raise ValueError(
+            f"`baseline.statistical.window` ({stat.window}) must be longer than `for` "
+            f"({alert.for_}): the window ends `for` ago, so that a departure waiting out "
+            "`for` is not yet part of its own baseline"
+        )
 
 
 def _check_percentile_form(alert: AlertSpec) -> None:

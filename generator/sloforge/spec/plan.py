@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import yaml
 
+from ..model import baseline as baselines
 from ..model import calendar, promql
 from ..model import conventions as names
 from ..model import routing as r
@@ -21,6 +22,7 @@ from ..model.domain import (
     SLI,
     SLO,
     Alert,
+    Baseline,
     DashboardRow,
     Escalation,
     Panel,
@@ -302,11 +304,15 @@ def plan_alert(
     labels = {names.LABEL_SEVERITY: severity, **base, **spec.labels}
     threshold = None
     percentile = None
+    baseline = None
     if spec.expr is not None:
         expr = spec.expr.strip()
     elif spec.histogram is not None:
         percentile = plan_percentile(spec)
         expr = percentile_expr(percentile)
+    elif spec.baseline is not None:
+        baseline = plan_baseline(spec)
+        expr = baselines.alert_expr(service, spec.name, baseline)
     else:
         assert spec.metric is not None
         op: Literal[">", "<"] = ">" if spec.above is not None else "<"
@@ -314,8 +320,11 @@ def plan_alert(
         threshold = Threshold(promql.parse_selector(spec.metric), op, value)
         expr = f"{spec.metric.strip()} {op} {promql.number(value)}"
     annotations: dict[str, str] = {}
-    if spec.summary:
-        annotations[names.ANNOTATION_SUMMARY] = spec.summary.strip()
+    summary = spec.summary.strip()
+    if baseline is not None and not summary:
+        summary = f"{spec.metric} is {baselines.describe(baseline)}."
+    if summary:
+        annotations[names.ANNOTATION_SUMMARY] = summary
     if spec.description:
         annotations[names.ANNOTATION_DESCRIPTION] = spec.description.strip()
     annotations.update(spec.annotations)
@@ -331,9 +340,10 @@ def plan_alert(
         labels=tuple(labels.items()),
         annotations=tuple(annotations.items()),
         runbook=spec.runbook.strip(),
-        summary=spec.summary.strip(),
+        summary=summary,
         threshold=threshold,
         percentile=percentile,
+        baseline=baseline,
         tests=tests,
     )
 
@@ -432,6 +442,34 @@ def percentile_expr(p: Percentile) -> str:
     rates = promql.rate(p.buckets.render(), format_duration(p.window))
     buckets = promql.sum_by((*p.group_by, "le"), rates)
     return f"histogram_quantile({promql.number(p.quantile)}, {buckets}) > {promql.number(p.value)}"
+
+
+# --- baseline alerts --------------------------------------------------------------------
+
+
+def plan_baseline(spec: AlertSpec) -> Baseline:
+    """The alert's baseline; a statistical window ends ``for`` ago (model/baseline.py)."""
+    b = spec.baseline
+    assert b is not None and spec.metric is not None
+    metric = promql.parse_selector(spec.metric)
+    minimum = float(b.min) if b.min is not None else None
+    if b.seasonal is not None:
+        return Baseline(
+            metric,
+            b.direction,
+            minimum,
+            weeks=b.seasonal.weeks,
+            tolerance=round(float(b.seasonal.tolerance) / 100, 12),
+        )
+    assert b.statistical is not None
+    return Baseline(
+        metric,
+        b.direction,
+        minimum,
+        window=parse_duration(b.statistical.window),
+        deviations=float(b.statistical.deviations),
+        lag=parse_duration(spec.for_),
+    )
 
 
 # --- absent-data alerts -----------------------------------------------------------------
