@@ -29,7 +29,7 @@ from ..model.escalation import Escalation
 from ..model.promql import Selector, parse_selector, quote, substitute_window
 from ..model.sli import bucket_bounds
 from ..model.windows import base_window, period_record, selector
-from . import promtemplate, seriesgen
+from . import baselinetests, promtemplate, seriesgen
 from .rules import (
     burn_rate_alert,
     escalation_rule,
@@ -128,7 +128,10 @@ def test_documents(
             "evaluation_interval": format_duration(CALENDAR_STEP),
             "tests": built.calendar,
         }
-    return docs, built.untested
+    baseline, untested = baselinetests.tests_document(service, settings)
+    if baseline is not None:
+        docs[names.baseline_tests_file(service.name)] = baseline
+    return docs, built.untested + untested
 
 
 @dataclass
@@ -716,6 +719,8 @@ def _simple_query(query: str) -> Selector:
 
 
 def alert_tests(alert: Alert, settings: Settings) -> list[Group]:
+    if alert.baseline is not None:  # in their own file, hourly: build/baselinetests.py
+        return []
     if alert.percentile is not None:
         return _percentile_groups(alert, settings)
     if alert.threshold is None:
