@@ -12,12 +12,16 @@ import re
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from sloforge.model import baseline as baselines
+from sloforge.model.domain import Alert, Baseline
 from sloforge.model.durations import format_duration, parse_duration
+from sloforge.pipeline import load
 from sloforge_testlib import FIXTURES, compile_to, promtool_test
 from toolbox import binaries, require
 
@@ -355,4 +359,62 @@ def test_generated_tests_of_escalations_catch_every_mutation(tmp_path: Path, ale
         return rule.get("alert") == alert
 
     survivors = _survivors(tmp_path, out, "shop", files, rule_of, ESCALATION_MUTATIONS)
+    assert not survivors, f"tests of {alert} survived: {survivors}"
+
+
+# --- baseline alerts ----------------------------------------------------------------------
+
+BASELINES = FIXTURES / "slo" / "baseline-alerts.yaml"
+# (alert, what it covers): every method and direction of baseline-alerts.yaml.
+BASELINE_CASES = [
+    ("TrendsOrdersBelowBaseline", "seasonal below over 2 weeks, with a minimum, for 30m"),
+    ("TrendsRefundsAboveBaseline", "seasonal above by more than 100%, without for"),
+    ("TrendsSignupsUnusual", "seasonal both ways, with a minimum, for 2h"),
+    ("TrendsPaymentSuccessLow", "statistical below over 1d, with a minimum, for 15m"),
+    ("TrendsLatencyUnusual", "statistical both ways over 6h, at the slow file's 5m steps"),
+    ("TrendsQueueSpike", "statistical above over 2d, without for"),
+]
+
+
+def _baseline_mutations(alert: Alert) -> dict[str, Callable[[dict[str, Any]], None]]:
+    """The expressions sloforge would write for a tolerance (or k) scaled by 0.7 and 1.5, or
+    without the minimum; and one that never fires."""
+    b = alert.baseline
+    assert b is not None
+    field = "tolerance" if b.seasonal else "deviations"
+
+    def compiled(changed: Baseline) -> Callable[[dict[str, Any]], None]:
+        expr = baselines.alert_expr(alert.service, alert.name, changed)
+        return lambda rule: rule.update(expr=expr)
+
+    mutations = {
+        f"{field} x{factor}": compiled(replace(b, **{field: getattr(b, field) * factor}))
+        for factor in (0.7, 1.5)
+    }
+    if b.minimum is not None:
+        mutations["minimum ignored"] = compiled(replace(b, minimum=None))
+    mutations["never fires"] = _never
+    return mutations
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("alert", "what"), BASELINE_CASES, ids=[f"{a}: {w}" for a, w in BASELINE_CASES]
+)
+def test_generated_tests_of_baseline_alerts_catch_every_mutation(
+    tmp_path: Path, alert: str, what: str
+) -> None:
+    if not binaries("promtool"):
+        pytest.skip("promtool is not installed (run `make setup`)")
+    out = tmp_path / "out"
+    compile_to([BASELINES], out)
+    (service,) = load([BASELINES]).project.services
+    planned = next(a for a in service.alerts if a.name == alert)
+    files = _tests_expecting(out, "trends", lambda labels: labels.get("alertname") == alert)
+
+    def rule_of(rule: dict[str, Any]) -> bool:
+        return rule.get("alert") == alert
+
+    mutations = _baseline_mutations(planned)
+    survivors = _survivors(tmp_path, out, "trends", files, rule_of, mutations)
     assert not survivors, f"tests of {alert} survived: {survivors}"

@@ -28,7 +28,7 @@ from typing import Any
 from ..model import baseline as baselines
 from ..model.domain import Alert, Baseline, Service, Settings
 from ..model.durations import format_duration, parse_duration
-from ..model.promql import Selector, parse_selector
+from ..model.promql import Selector, number, parse_selector
 from . import promtemplate, seriesgen
 from .rules import plain_alert_rule
 from .seriesgen import Unsatisfiable
@@ -42,7 +42,8 @@ INSIDE = (0.9, 0.85, 0.8, 0.95)  # departures that stay quiet
 # an evaluation's worth), widening the band a little, so the model tries further out.
 BEYOND_K = (1.1, 1.2, 1.3, 1.4, 1.45)
 INSIDE_K = (0.9, 0.95, 0.85, 0.8)
-MUTANTS = (0.7, 1.5)  # the scaled tolerances the tests must tell apart
+MUTANTS = (0.7, 1.5)
+DAY = 86400  # the scaled tolerances the tests must tell apart
 
 Group = dict[str, Any]
 
@@ -58,68 +59,67 @@ class _Case:
     fires: bool
 
 
-def baseline_groups(service: Service, settings: Settings) -> tuple[list[Group], list[str]]:
-    """The baseline test groups of a service (merged), and the alerts left untested (why)."""
-    built: list[tuple[Alert, Group]] = []
+def baseline_groups(
+    service: Service, settings: Settings, fine_step: int
+) -> tuple[dict[int, list[Group]], list[str]]:
+    """{evaluation step: the merged groups to run at it}, and the alerts left untested (why).
+
+    Most groups run at STEP; a statistical window shorter than a day runs at ``fine_step``
+    (the slow test file's), since an hour's steps would let too much of the departure into
+    the window before ``for`` has passed."""
+    built: dict[int, list[tuple[Alert, Group]]] = {}
     untested: list[str] = []
     for alert in service.alerts:
         if alert.baseline is None:
             continue
+        step = STEP if alert.baseline.seasonal or alert.baseline.window >= DAY else fine_step
         try:
-            built.append((alert, alert_group(alert, settings)))
+            built.setdefault(step, []).append((alert, alert_group(alert, settings, step)))
         except (Untestable, Unsatisfiable, promtemplate.Unsupported) as exc:
             untested.append(f"{alert.name}: {exc}")
-    return merge(built), untested
+    return {step: merge(groups) for step, groups in built.items()}, untested
 
 
-def alert_group(alert: Alert, settings: Settings) -> Group:
+def alert_group(alert: Alert, settings: Settings, step: int = STEP) -> Group:
+    """Every case of one alert, checked one step before the departure, one step before
+    ``for`` has passed and once it has."""
     b = alert.baseline
     assert b is not None
     if not b.metric.metric:
         raise Untestable(f"selector {b.metric.render()} has no metric name to synthesise")
-    interval, onset, cases = _seasonal(b) if b.seasonal else _statistical(b, alert.for_)
-    fired = onset + math.ceil(alert.for_ / STEP) * STEP
+    if b.seasonal:
+        onset, cases = _seasonal(b, alert.for_, step)
+    else:
+        onset, cases = _statistical(b, alert.for_, step)
+    fired = onset + math.ceil(alert.for_ / step) * step
     rule = plain_alert_rule(alert, settings)
+    # Labels the annotations print get an example value, so the test shows them rendered.
     shown = {
         label: "example"
         for text in rule["annotations"].values()
         for label in promtemplate.referenced_labels(text)
-        if label != CASE_LABEL
+        if label != CASE_LABEL and not any(m.label == label for m in b.metric.matchers)
     }
     labels = seriesgen.label_set([b.metric], shown)
     series = []
     expected = []
-    samples = fired // interval + 1
     for case in cases:
         case_labels = {**labels, CASE_LABEL: case.name}
-        values = case.values[:samples]
-        series.append(
-            {
-                "series": seriesgen.series_text(b.metric.metric, case_labels),
-                "values": _notation(values),
-            }
-        )
+        values = case.values[: fired // step + 1]
+        text = seriesgen.series_text(b.metric.metric, case_labels)
+        series.append({"series": text, "values": _notation(values)})
         if case.fires:
-            value = values[fired // interval]
             annotations = {
-                k: promtemplate.render(v, value, case_labels)
+                k: promtemplate.render(v, values[-1], case_labels)
                 for k, v in rule["annotations"].items()
             }
-            expected.append(
-                {
-                    "exp_labels": dict(sorted({**case_labels, **rule["labels"]}.items())),
-                    "exp_annotations": annotations,
-                }
-            )
-    checks = [_check(alert, onset - STEP, [])]
+            labelled = dict(sorted({**case_labels, **rule["labels"]}.items()))
+            expected.append({"exp_labels": labelled, "exp_annotations": annotations})
+    checks = [_check(alert, onset - step, [])]
     if fired > onset:
-        checks.append(_check(alert, fired - STEP, []))
+        checks.append(_check(alert, fired - step, []))
     checks.append(_check(alert, fired, expected))
-    return {
-        "interval": format_duration(interval),
-        "input_series": series,
-        "alert_rule_test": checks,
-    }
+    return {"interval": format_duration(step), "input_series": series, "alert_rule_test": checks}
 
 
 def _check(alert: Alert, t: int, alerts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -136,154 +136,148 @@ def _sides(b: Baseline) -> list[int]:
     return {"below": [-1], "above": [1], "both": [-1, 1]}[b.direction]
 
 
+def _names(side: int) -> tuple[str, str]:
+    """(the case beyond the bound, the case inside it) on this side."""
+    return ("drop", "dip") if side < 0 else ("rise", "bump")
+
+
 # --- seasonal ------------------------------------------------------------------------
 
 
-def _seasonal(b: Baseline) -> tuple[int, int, list[_Case]]:
+def _seasonal(b: Baseline, hold: int, step: int) -> tuple[int, list[_Case]]:
     """A flat history at the normal level for ``weeks`` weeks, then the departures.
 
     The seasonal mean at every check is exactly the history's level, so the cases sit at
     BEYOND[0] and INSIDE[0] times the tolerance; a drop beyond 100% is a drop to 0.
     """
-    onset = b.weeks * WEEK + 2 * STEP
-    total = onset // STEP + math.ceil(12 * 3600 / STEP)
+    onset = b.weeks * WEEK + 2 * step
+    tail = _tail(hold, step)
     level = _level(b)
     cases = []
     for side in _sides(b):
-        word = ("drop", "dip") if side < 0 else ("rise", "bump")
-        for name, share, fires in ((word[0], BEYOND[0], True), (word[1], INSIDE[0], False)):
+        beyond, inside = _names(side)
+        for name, share, fires in ((beyond, BEYOND[0], True), (inside, INSIDE[0], False)):
             value = _round(max(0.0, level * (1 + side * share * b.tolerance)))
-            cases.append(_Case(name, _steps(onset, total, level, value), fires))
+            cases.append(_Case(name, _steps(onset, step, tail, level, value), fires))
     if b.minimum:
         low = _round(b.minimum / 2)
-        side = _sides(b)[0]
-        value = _round(max(0.0, low * (1 + side * BEYOND[0] * b.tolerance * 2)))
-        cases.append(_Case("quiet-night", _steps(onset, total, low, value), False))
-    return STEP, onset, cases
+        value = _round(max(0.0, low * (1 + _sides(b)[0] * 2 * BEYOND[0] * b.tolerance)))
+        cases.append(_Case("quiet-night", _steps(onset, step, tail, low, value), False))
+    return onset, cases
 
 
-def _steps(onset: int, total: int, before: float, after: float) -> tuple[float, ...]:
-    return (before,) * (onset // STEP) + (after,) * (total - onset // STEP)
+def _tail(hold: int, step: int) -> int:
+    """Samples of the departure: up to the last check, once ``for`` has passed."""
+    return math.ceil(hold / step) + 1
+
+
+def _steps(onset: int, step: int, tail: int, before: float, after: float) -> tuple[float, ...]:
+    return (before,) * (onset // step) + (after,) * tail
 
 
 # --- statistical ---------------------------------------------------------------------
 
 
-def _statistical(b: Baseline, hold: int) -> tuple[int, int, list[_Case]]:
+def _statistical(b: Baseline, hold: int, step: int) -> tuple[int, list[_Case]]:
     """A history alternating one standard deviation above and below the level, then the
     departures; each case's value is the first that the model of both Prometheus versions
-    says fires (or stays quiet) with the real k and not with k scaled by MUTANTS."""
-    interval = STEP if b.window >= 86400 else 300
-    onset = math.ceil((b.window + b.lag + STEP) / STEP) * STEP + STEP
-    fired = onset + math.ceil(hold / STEP) * STEP
+    says fires (or stays quiet) with the real k, and not with k scaled by MUTANTS."""
+    onset = math.ceil((b.window + b.lag + step) / step) * step + step
     level = _level(b)
     sigma = level / 20
-    samples = fired // interval + 1
-    history = [level + sigma * (1 if i % 2 else -1) for i in range(onset // interval)]
+    history = tuple(_round(level + sigma * (1 if i % 2 else -1)) for i in range(onset // step))
+    tail = _tail(hold, step)
+    model = _Model(b, hold, step, history)
     cases = []
     for side in _sides(b):
-        word = ("drop", "dip") if side < 0 else ("rise", "bump")
-        fire = _pick(b, hold, interval, history, samples, level, sigma, side, BEYOND_K, True)
-        quiet = _pick(b, hold, interval, history, samples, level, sigma, side, INSIDE_K, False)
-        cases += [_Case(word[0], fire, True), _Case(word[1], quiet, False)]
+        beyond, inside = _names(side)
+        cases.append(_Case(beyond, model.pick(level, sigma, side, True), True))
+        cases.append(_Case(inside, model.pick(level, sigma, side, False), False))
     if b.minimum:
-        low = b.minimum / 2
-        night = [v * low / level for v in history]
-        value = _round(low + _sides(b)[0] * 2 * BEYOND[0] * b.deviations * sigma * low / level)
-        values = tuple(_round(v) for v in night) + (max(value, 0.0),) * (samples - len(night))
-        cases.append(_Case("quiet-night", values, False))
-    return interval, onset, cases
+        scale = b.minimum / 2 / level
+        deep = _round((level + _sides(b)[0] * 2 * BEYOND_K[0] * b.deviations * sigma) * scale)
+        night = tuple(_round(v * scale) for v in history)
+        cases.append(_Case("quiet-night", night + (max(deep, 0.0),) * tail, False))
+    return onset, cases
 
 
-def _pick(
-    b: Baseline,
-    hold: int,
-    interval: int,
-    history: Sequence[float],
-    samples: int,
-    level: float,
-    sigma: float,
-    side: int,
-    shares: Sequence[float],
-    fires: bool,
-) -> tuple[float, ...]:
-    onset = len(history) * interval
-    fired = onset + math.ceil(hold / STEP) * STEP
-    before = sorted({onset - STEP, fired - STEP} - {fired})
-    for share in shares:
-        value = _round(level + side * share * b.deviations * sigma)
-        values = tuple(_round(v) for v in history) + (value,) * (samples - len(history))
+@dataclass(frozen=True)
+class _Model:
+    """When the statistical alert fires on a series, evaluated every ``step`` from 0."""
+
+    b: Baseline
+    hold: int
+    step: int
+    history: tuple[float, ...]
+
+    def pick(self, level: float, sigma: float, side: int, fires: bool) -> tuple[float, ...]:
+        onset = len(self.history) * self.step
+        fired = onset + math.ceil(self.hold / self.step) * self.step
+        before = sorted({onset - self.step, fired - self.step} - {fired})
         # The real k: quiet before ``for`` has passed, then as the case says. The mutant it
         # must catch: k x 1.5 misses a firing case, k x 0.7 fires a quiet one.
         wanted = [(1.0, t, False) for t in before] + [(1.0, fired, fires)]
         wanted.append((MUTANTS[1], fired, False) if fires else (MUTANTS[0], fired, True))
-        if all(
-            _firing(b, factor, hold, interval, values, t, left_open) is expect
-            for factor, t, expect in wanted
-            for left_open in (False, True)
-        ):
-            return values
-    raise Untestable(
-        "no departure just beyond (or inside) the deviation bound gives an unambiguous test"
-    )
+        for share in BEYOND_K if fires else INSIDE_K:
+            value = _round(level + side * share * self.b.deviations * sigma)
+            values = self.history + (value,) * _tail(self.hold, self.step)
+            if all(
+                self.firing(values, factor, t, left_open) is expect
+                for factor, t, expect in wanted
+                for left_open in (False, True)
+            ):
+                return values
+        word = "beyond" if fires else "inside"
+        raise Untestable(
+            f"no departure just {word} {number(self.b.deviations)} standard deviations gives "
+            "an unambiguous test"
+        )
 
+    def firing(
+        self, values: Sequence[float], factor: float, at: int, left_open: bool
+    ) -> bool | None:
+        """Whether the alert (k scaled by ``factor``) fires at ``at``; None: too close to call.
 
-def _firing(
-    b: Baseline,
-    factor: float,
-    hold: int,
-    interval: int,
-    values: Sequence[float],
-    at: int,
-    left_open: bool,
-) -> bool | None:
-    """Whether the alert fires at ``at``, with k scaled by ``factor`` (None: too close to call).
+        It fires when the condition held at every evaluation from the last one at least
+        ``for`` before ``at`` (where it became active, at the latest) up to ``at``."""
+        start = at - math.ceil(self.hold / self.step) * self.step
+        if start < 0:
+            return False
+        for t in range(at, start - 1, -self.step):
+            holds = self.condition(values, factor, t, left_open)
+            if holds is not True:
+                return holds
+        return True
 
-    Prometheus evaluates every STEP from 0; the alert is active from the first evaluation
-    where the condition holds and fires once it has held for ``hold``."""
-    active_since: int | None = None
-    state: bool | None = False
-    for t in range(0, at + 1, STEP):
-        holds = _condition(b, factor, interval, values, t, left_open)
-        if holds is None:
-            return None
-        if not holds:
-            active_since = None
-        elif active_since is None:
-            active_since = t
-        state = active_since is not None and t - active_since >= hold
-    return state
-
-
-def _condition(
-    b: Baseline, factor: float, interval: int, values: Sequence[float], t: int, left_open: bool
-) -> bool | None:
-    now = values[t // interval] if t // interval < len(values) else None
-    if now is None:
-        return False
-    end = t - b.lag
-    start = end - b.window
-    window = [
-        v
-        for i, v in enumerate(values)
-        if (start < i * interval if left_open else start <= i * interval) and i * interval <= end
-    ]
-    if not window:
-        return False
-    mean = sum(window) / len(window)
-    stddev = math.sqrt(max(sum((v - mean) ** 2 for v in window) / len(window), 0.0))
-    if b.minimum is not None and mean < b.minimum:
-        return False
-    k = b.deviations * factor
-    margin = 1e-6 * max(1.0, abs(mean))
-    result = False
-    for side in _sides(b):
-        bound = mean + side * k * stddev
-        gap = (now - bound) * side
-        if abs(gap) <= margin:
-            return None
-        result = result or gap > 0
-    return result
+    def condition(
+        self, values: Sequence[float], factor: float, t: int, left_open: bool
+    ) -> bool | None:
+        """The alert's expression at ``t``: Prometheus 2 selects the range [t - window, t],
+        Prometheus 3 (t - window, t]; here the range also ends ``lag`` earlier."""
+        b = self.b
+        now = values[t // self.step]
+        end = t - b.lag
+        start = end - b.window
+        window = [
+            v
+            for i, v in enumerate(values)
+            if (start < i * self.step if left_open else start <= i * self.step)
+            and i * self.step <= end
+        ]
+        if not window:
+            return False
+        mean = sum(window) / len(window)
+        stddev = math.sqrt(sum((v - mean) ** 2 for v in window) / len(window))
+        if b.minimum is not None and mean < b.minimum:
+            return False
+        margin = 1e-6 * max(1.0, abs(mean))
+        result = False
+        for side in _sides(b):
+            gap = (now - (mean + side * b.deviations * factor * stddev)) * side
+            if abs(gap) <= margin:
+                return None
+            result = result or gap > 0
+        return result
 
 
 # --- shared ----------------------------------------------------------------------------
@@ -344,18 +338,3 @@ def _reads(selector: Selector, group: Group) -> bool:
         ):
             return True
     return False
-
-
-def tests_document(service: Service, settings: Settings) -> tuple[dict[str, Any] | None, list[str]]:
-    """The <service>.baseline.test.yml document (None without baseline alerts)."""
-    groups, untested = baseline_groups(service, settings)
-    if not groups:
-        return None, untested
-    return (
-        {
-            "rule_files": [f"../rules/{service.name}.rules.yml"],
-            "evaluation_interval": format_duration(STEP),
-            "tests": groups,
-        },
-        untested,
-    )

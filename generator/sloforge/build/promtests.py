@@ -108,6 +108,8 @@ def test_documents(
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """{file name: promtool test document}, and what could not be tested."""
     built = build_tests(service, settings)
+    baseline, untested = baselinetests.baseline_groups(service, settings, SLOW_STEP)
+    built.slow += baseline.get(SLOW_STEP, [])
     rule_files = [f"../rules/{service.name}.rules.yml"]
     docs = {
         names.tests_file(service.name): {
@@ -128,9 +130,12 @@ def test_documents(
             "evaluation_interval": format_duration(CALENDAR_STEP),
             "tests": built.calendar,
         }
-    baseline, untested = baselinetests.tests_document(service, settings)
-    if baseline is not None:
-        docs[names.baseline_tests_file(service.name)] = baseline
+    if baseline.get(baselinetests.STEP):
+        docs[names.baseline_tests_file(service.name)] = {
+            "rule_files": rule_files,
+            "evaluation_interval": format_duration(baselinetests.STEP),
+            "tests": baseline[baselinetests.STEP],
+        }
     return docs, built.untested + untested
 
 
