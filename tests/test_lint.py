@@ -313,3 +313,16 @@ def test_strict_fails_on_the_warnings_a_default_run_passes(
     (tmp_path / "svc.yaml").write_text(textwrap.dedent(WARNING_ONLY) + SETTINGS)
     monkeypatch.chdir(tmp_path)
     assert sloforge("lint", "svc.yaml", "--strict") == (1, UNTESTED + "0 errors, 1 warning\n")
+
+
+def test_a_baseline_alert_needs_no_summary_because_sloforge_writes_one(tmp_path: Path) -> None:
+    body = WARNING_ONLY.replace(
+        '        expr: up{job="svc"} == 0\n',
+        "        metric: svc:orders:increase1h\n        baseline: {seasonal: {tolerance: 50}}\n",
+    )
+    without = body.replace("        summary: Down.\n", "")
+    code, out = sloforge("lint", str(write(tmp_path, without)))
+    assert (code, "has no summary" in out) == (0, False), out
+    plain = WARNING_ONLY.replace("        summary: Down.\n", "")
+    code, out = sloforge("lint", str(write(tmp_path, plain)))
+    assert (code, "alert `SvcDown` has no summary" in out) == (0, True), out
