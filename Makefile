@@ -59,7 +59,7 @@ golden: $(STAMP) ## Refresh the golden files under tests/golden after an intende
 
 FUZZ_EXAMPLES ?= 2000
 fuzz: setup ## Long fuzzing campaign (FUZZ_EXAMPLES per property), figures in bench/fuzz-results.json
-	SLOFORGE_FUZZ=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py -q -s -p no:cacheprovider
+	SLOFORGE_FUZZ=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz.py tests/test_salvage.py -q -s -p no:cacheprovider
 
 bench: setup ## Benchmarks (bench/), writes bench/results.json
 	$(PY) bench/run.py

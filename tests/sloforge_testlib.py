@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,32 @@ slos:
         errors: http_requests_total{job="shop", code=~"5.."}
         total: http_requests_total{job="shop"}
 """
+
+
+def lay_out(root: Path, files: dict[str, str]) -> None:
+    """Write ``files`` (path -> content) under ``root``; "-> target" makes a symbolic link."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content.startswith("-> "):
+            path.symlink_to(content[3:])
+        else:
+            path.write_text(content)
+
+
+def hashes(root: Path) -> dict[str, str]:
+    """Every path under ``root``: a file's SHA-256, a link's target, or "dir" (compare a tree
+    before and after a command to show it changed nothing)."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            found[rel] = "-> " + os.readlink(path)
+        elif path.is_file():
+            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            found[rel] = "dir"
+    return found
 
 
 def compile_to(paths: list[Path], out: Path) -> dict[str, bytes]:

@@ -10,8 +10,6 @@ be read into the output or quoted in a message.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from hypothesis import strategies as st
 from sloforge.cli import app
 from sloforge.model.domain import Tier
 from sloforge.review.explain import _timings
-from sloforge_testlib import SHOP_SERVICE
+from sloforge_testlib import SHOP_SERVICE, hashes, lay_out
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -36,29 +34,6 @@ class Case:
     files: dict[str, str]  # path -> content, or "-> target" for a symbolic link
     expect: list[str]  # every problem line, in order
     args: tuple[str, ...] = ("in",)
-
-
-def lay_out(root: Path, files: dict[str, str]) -> None:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if content.startswith("-> "):
-            path.symlink_to(content[3:])
-        else:
-            path.write_text(content)
-
-
-def hashes(root: Path) -> dict[str, str]:
-    found = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            found[rel] = "-> " + os.readlink(path)
-        elif path.is_file():
-            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-        else:
-            found[rel] = "dir"
-    return found
 
 
 def summary(expect: list[str]) -> str:

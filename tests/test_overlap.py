@@ -11,14 +11,13 @@ whole refusal message is asserted.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sloforge.cli import app
-from sloforge_testlib import SHOP_SERVICE
+from sloforge_testlib import SHOP_SERVICE, hashes, lay_out
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -139,30 +138,6 @@ ARRANGEMENTS = [
         {"gen/web.yaml": SHOP_SERVICE.replace("shop", "web"), "in/web.yaml": "-> ../gen/web.yaml"},
     ),
 ]
-
-
-def lay_out(root: Path, files: dict[str, str]) -> None:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if content.startswith("-> "):
-            path.symlink_to(content[3:])
-        else:
-            path.write_text(content)
-
-
-def hashes(root: Path) -> dict[str, str]:
-    """Every path under ``root``: a file's SHA-256, a link's target, or "dir"."""
-    found = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            found[rel] = "-> " + os.readlink(path)
-        elif path.is_file():
-            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-        else:
-            found[rel] = "dir"
-    return found
 
 
 @pytest.mark.parametrize("command", ["generate", "check"])

@@ -29,7 +29,7 @@ from ..model.promql import number
 from ..model.receivers import configs, integration_blocks
 from .loader import Document, PathKey
 from .models import AlertRoutingSpec, ServiceLevelsSpec, SettingsSpec
-from .partial import present
+from .partial import present, refused_fields
 
 Finding = tuple[PathKey, str]
 
@@ -62,14 +62,11 @@ def limit_checks(bundle: Any) -> list[Problem]:
         found.append((bundle.routing.document, _routing(bundle.routing.spec)))
     if bundle.settings is not None:
         found.append((bundle.settings.document, _settings(bundle.settings.spec)))
+    # A refused document is salvaged type-safely (partial.py): every value kept has its
+    # field's type, so the checks run on it as on any other.
     for document, findings in found:
-        try:
-            for path, message in findings:
-                problems.append(Problem(document.locate(path), document.show(path), message))
-        except (AttributeError, TypeError, ValueError):
-            # A document the models refused is salvaged field by field (partial.py) and may
-            # hold values as written; its errors are reported already, so its checks stop here.
-            continue
+        for path, message in findings:
+            problems.append(Problem(document.locate(path), document.show(path), message))
     return problems
 
 
@@ -80,8 +77,8 @@ def _service(spec: ServiceLevelsSpec) -> Iterator[Finding]:
     yield from _label_names(("labels",), spec.labels, owned=True)
     for i, slo in present(spec.slos):
         base: PathKey = ("slos", i)
-        if not _is_number(slo.objective):
-            continue  # a refused document, salvaged: its objective is reported already
+        if "objective" in refused_fields(slo):
+            continue  # reported already, and the checks below start from it
         yield from _objective(slo.objective, (*base, "objective"))
         yield from _duration(slo.window, (*base, "window"), positive=True)
         yield from _label_names((*base, "labels"), slo.labels, owned=True)
@@ -96,7 +93,7 @@ def _service(spec: ServiceLevelsSpec) -> Iterator[Finding]:
                 yield from _duration(getattr(tier, key), path, positive=True)
             tier_labels = (*base, "alerting", "tiers", j, "labels")
             yield from _label_names(tier_labels, tier.labels, owned=True)
-        if 1 < slo.objective < 100 and _plannable(alerting.tiers):
+        if 1 < slo.objective < 100 and _plannable(slo):
             yield from _tiers_that_cannot_fire(slo, base)
     for i, alert in present(spec.alerts):
         yield from _duration(alert.for_, ("alerts", i, "for"), positive=False)
@@ -141,18 +138,15 @@ def _templates(spec: ServiceLevelsSpec) -> Iterator[Finding]:
                 yield path, f"Prometheus cannot parse this template: {exc}"
 
 
-def _plannable(tiers: list[Any] | None) -> bool:
-    """Custom tiers complete and with positive windows (otherwise they are reported already)."""
-    try:
-        return all(
-            tier is not None and parse_duration(tier.short_window) > 0 for tier in tiers or []
-        )
-    except ValueError:
+def _plannable(slo: Any) -> bool:
+    """Every field the tiers depend on as written, custom tiers complete and with positive
+    windows (otherwise they are reported already)."""
+    alerting = slo.alerting
+    tiers = alerting.tiers or []
+    parts = [slo, alerting, alerting.page, alerting.ticket, *tiers]
+    if any(part is None or refused_fields(part) for part in parts):
         return False
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return all(parse_duration(tier.short_window) > 0 for tier in tiers)
 
 
 def _objective(objective: float, path: PathKey) -> Iterator[Finding]:

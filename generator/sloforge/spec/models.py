@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     model_validator,
 )
 
@@ -159,6 +160,9 @@ class Spec(BaseModel):
     model_config = ConfigDict(
         extra="forbid", coerce_numbers_to_str=True, frozen=True, use_attribute_docstrings=True
     )
+    # Fields written in the document but refused, when partial.salvage built this model from a
+    # refused document: they hold their defaults, which checks must not take as written.
+    _refused: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
 
 # --- SLIs ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..model.routing import parse_matcher, route_matchers
 from .bundle import Bundle
 from .loader import Document, PathKey, format_path
 from .models import AlertRoutingSpec, RouteSpec, ServiceLevelsSpec, SeverityLevelSpec
-from .partial import present
+from .partial import present, refused_fields
 
 _TIME_RE = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
 
@@ -77,11 +77,6 @@ def effective_version(routing: AlertRoutingSpec, settings_version: str | None) -
     return settings_version or routing.alertmanager_version
 
 
-def _listed(value: Any) -> list[Any]:
-    """A list field of a salvaged route may hold the refused value as written."""
-    return value if isinstance(value, list) else []
-
-
 def _errors(spec: AlertRoutingSpec, version: str | None = None) -> Iterator[tuple[PathKey, str]]:
     yield from _version_and_receivers(spec, version)
     receivers = [r.name for _, r in present(spec.receivers)]
@@ -89,10 +84,10 @@ def _errors(spec: AlertRoutingSpec, version: str | None = None) -> Iterator[tupl
     yield from _reference(("default_receiver",), spec.default_receiver, "receiver", receivers)
     for i, route in present(spec.routes):
         base: PathKey = ("routes", i)
-        for j, name in enumerate(_listed(route.receivers)):
+        for j, name in enumerate(route.receivers):
             yield from _reference((*base, "receivers", j), name, "receiver", receivers)
         for key in ("active_during", "mute_during"):
-            for j, name in enumerate(_listed(getattr(route, key))):
+            for j, name in enumerate(getattr(route, key)):
                 yield from _reference((*base, key, j), name, "time interval", intervals)
         yield from _matchers((*base, "matchers"), route.matchers)
     for j, name in enumerate(spec.mute_during):
@@ -127,7 +122,7 @@ def _version_and_receivers(
         seen.setdefault(receiver.name, i)
         for finding in check_receiver(data, version):
             yield ("receivers", i, *finding.path), finding.message
-        if spec.smtp is None:
+        if spec.smtp is None and "smtp" not in refused_fields(spec):
             yield from _email_needs_smtp(i, data)
 
 
@@ -185,9 +180,9 @@ def _unreachable(routes: Sequence[RouteSpec | None]) -> Iterator[tuple[PathKey, 
 
 def _time_intervals(spec: AlertRoutingSpec) -> Iterator[tuple[PathKey, str]]:
     for name, entries in spec.time_intervals.items():
-        for i, entry in enumerate(entries):
+        for i, entry in present(entries):
             base: PathKey = ("time_intervals", name, i)
-            for j, span in enumerate(entry.times or []):
+            for j, span in present(entry.times):
                 bad = False
                 for key in ("start_time", "end_time"):
                     value = getattr(span, key)

@@ -18,7 +18,7 @@ from ..model.durations import parse_duration
 from .bundle import Located
 from .loader import PathKey, format_path
 from .models import ServiceLevelsSpec, SettingsSpec, SeverityLevelSpec, SLOSpec
-from .partial import present
+from .partial import present, refused_fields
 
 CLASSES = ("page", "ticket")
 
@@ -138,7 +138,7 @@ def _service_errors(
     for i, slo in present(spec.slos):
         yield from _slo_errors(slo, ("slos", i), by_name, unknown)
     for i, alert in present(spec.alerts):
-        if isinstance(alert.severity, str):
+        if "severity" not in refused_fields(alert):  # an empty one is reported already
             yield from unknown(("alerts", i, "severity"), alert.severity)
 
 
@@ -156,9 +156,8 @@ def _slo_errors(
         policy = getattr(alerting, kind)
         if policy.severity:
             yield from unknown((*base, "alerting", kind, "severity"), policy.severity)
-    absent = getattr(alerting, "absent", None)  # None in a salvaged document
-    if absent is not None and isinstance(absent.severity, str):
-        yield from unknown((*base, "alerting", "absent", "severity"), absent.severity)
+    if alerting.absent.severity is not None:
+        yield from unknown((*base, "alerting", "absent", "severity"), alerting.absent.severity)
     if alerting.tiers is None:
         used = set(CLASSES)
     else:
@@ -166,7 +165,14 @@ def _slo_errors(
     for kind in sorted(used):
         policy = getattr(alerting, kind)
         has_default = any(level.class_ == kind for level in by_name.values())
-        if by_name and not policy.severity and not policy.disable and not has_default:
+        as_written = not refused_fields(policy) and "tiers" not in refused_fields(alerting)
+        if (
+            by_name
+            and as_written
+            and not policy.severity
+            and not policy.disable
+            and not has_default
+        ):
             yield (
                 (*base, "alerting"),
                 (
@@ -177,7 +183,7 @@ def _slo_errors(
     seen: dict[tuple[str, str, str], int] = {}
     for j, tier in present(alerting.tiers):
         path: PathKey = (*base, "alerting", "tiers", j)
-        if tier.severity not in CLASSES:
+        if tier.severity not in CLASSES and "severity" not in refused_fields(tier):
             refused = list(unknown((*path, "severity"), tier.severity))
             yield from refused
             level = by_name.get(tier.severity)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Location, Problem, excerpt
 from ..model import conventions as names
 from .bundle import Bundle, Located
-from .limits import limit_checks
+from .limits import OWNED_ALERT_LABELS, limit_checks
 from .loader import Document, PathKey, format_path
 from .models import (
     API_VERSION,
@@ -21,25 +21,16 @@ from .models import (
     SettingsSpec,
     Spec,
 )
-from .partial import present, salvage
+from .partial import present, refused_fields, salvage
 from .routing import routing_checks
 from .scalars import as_written
 from .severities import severity_checks
 
 FOREIGN_HINT = " (Sloth, Pyrra and OpenSLO documents are recognised by their own version)"
 
-RESERVED_LABELS = frozenset(
-    {
-        names.LABEL_SERVICE,
-        names.LABEL_SLO,
-        names.LABEL_TEAM,
-        names.LABEL_SEVERITY,
-        names.LABEL_LONG_WINDOW,
-        names.LABEL_SHORT_WINDOW,
-        names.LABEL_SLO_TIER,
-        names.LABEL_PERIOD_SLOT,
-    }
-)
+# Labels a group_by may not name: those sloforge writes on its rules and alerts (alertname
+# is Prometheus' own, never on the source series) and the calendar-period slot.
+RESERVED_LABELS = (OWNED_ALERT_LABELS - {names.LABEL_ALERTNAME}) | {names.LABEL_PERIOD_SLOT}
 
 
 def validate_documents(documents: Iterable[Document]) -> tuple[Bundle, list[Problem]]:
@@ -253,8 +244,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
         alert_name = slo.alerting.name or names.default_alert_name(spec.service, slo.name)
         if slo.alerting.name or not repeated_slo:  # a repeated SLO name already says it all
             dup("alert name", alert_names, alert_name, ("slos", i, "alerting", "name"))
-        # A salvaged SLO may hold its refused sli as written (text, None…).
-        ratio, latency = getattr(slo.sli, "ratio", None), getattr(slo.sli, "latency", None)
+        ratio, latency = slo.sli.ratio, slo.sli.latency
         measured = ratio or latency
         group_by = measured.group_by if measured is not None else []
         kind = "ratio" if ratio else "latency"
@@ -268,7 +258,8 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
                         f"`{label}` is set by sloforge and cannot be a group_by label",
                     )
                 )
-        if slo.time_zone is not None and slo.window not in ("month", "week"):
+        window_written = "window" not in refused_fields(slo)
+        if slo.time_zone is not None and window_written and slo.window not in ("month", "week"):
             path = ("slos", i, "time_zone")
             problems.append(
                 Problem(
@@ -280,13 +271,11 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
             )
     for i, alert in present(spec.alerts):
         dup("alert name", alert_names, alert.name, ("alerts", i, "name"))
-    rows = getattr(spec.dashboard, "rows", None)  # a salvaged value may be anything
-    for i, row in present(rows if isinstance(rows, list) else None):
-        panels = getattr(row, "panels", None)
-        for j, panel in present(panels if isinstance(panels, list) else None):
-            alerts = getattr(panel, "alerts", None)
-            for k, alert_name in present(alerts if isinstance(alerts, list) else None):
-                if alert_name not in alert_names:
+    refused = _refused_alert_names(spec, doc.data)
+    for i, row in present(spec.dashboard.rows):
+        for j, panel in present(row.panels):
+            for k, alert_name in enumerate(panel.alerts):
+                if refused is not None and alert_name not in {*alert_names, *refused}:
                     path = ("dashboard", "rows", i, "panels", j, "alerts", k)
                     problems.append(
                         Problem(
@@ -312,6 +301,37 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
         else:
             records[key] = ("recording_rules", i, "record")
     return problems
+
+
+def _refused_alert_names(spec: ServiceLevelsSpec, data: Any) -> set[str] | None:
+    """Alert names of the SLOs and alerts the models refused (reported already), read from the
+    document as written: a panel naming one is not naming an unknown alert. None when a
+    refused one has no readable name, so any name might be its."""
+    found: set[str] = set()
+    for key, items in (("slos", spec.slos), ("alerts", spec.alerts)):
+        written = data.get(key) if isinstance(data, dict) else None
+        for i, item in enumerate(items):
+            if item is not None:
+                continue
+            raw = written[i] if isinstance(written, list) and i < len(written) else None
+            name = _written_alert_name(key, raw, spec.service)
+            if name is None:
+                return None
+            found.add(name)
+    return found
+
+
+def _written_alert_name(key: str, raw: Any, service: str) -> str | None:
+    if not isinstance(raw, dict):
+        return None
+    if key == "alerts":
+        return raw["name"] if isinstance(raw.get("name"), str) else None
+    alerting = raw.get("alerting")
+    if isinstance(alerting, dict) and isinstance(alerting.get("name"), str):
+        return str(alerting["name"])
+    return (
+        names.default_alert_name(service, raw["name"]) if isinstance(raw.get("name"), str) else None
+    )
 
 
 # --- pydantic errors as located, readable problems ----------------------------------
