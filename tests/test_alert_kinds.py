@@ -353,3 +353,81 @@ def test_a_bad_baseline_alert_is_refused_with_a_located_message(
     monkeypatch.chdir(tmp_path)
     code, lines = validate(tmp_path, text)
     assert (code, lines) == (1, [message, "1 problem in 1 file"])
+
+
+def compiled(tmp_path: Path, text: str, service: str = "trends") -> list[dict[str, Any]]:
+    """The rules of the service's plain group, as compiled."""
+    (tmp_path / "in").mkdir(exist_ok=True)
+    (tmp_path / "in" / "svc.yaml").write_text(text)
+    files = build_outputs(load([tmp_path / "in"]).project)
+    (group,) = yaml.safe_load(files[f"prometheus/rules/{service}.rules.yml"])["groups"]
+    return [{k: r[k] for k in ("record", "alert", "expr") if k in r} for r in group["rules"]]
+
+
+TRENDS = """\
+apiVersion: sloforge/v1
+kind: ServiceLevels
+service: trends
+alerts:
+  - name: SignupsUnusual
+    metric: signups:increase1h{job="shop"}
+"""
+
+
+def test_a_seasonal_baseline_both_ways_records_the_weekly_mean_and_compares_both_sides(
+    tmp_path: Path,
+) -> None:
+    text = TRENDS + (
+        "    baseline: {seasonal: {weeks: 2, tolerance: 25}, direction: both, min: 10}\n"
+        "    severity: warning\n"
+    )
+    mean = 'baseline:seasonal_mean:2w{baseline="SignupsUnusual", slo_service="trends"}'
+    metric = 'signups:increase1h{job="shop"}'
+    assert compiled(tmp_path, text) == [
+        {
+            "record": "baseline:seasonal_mean:2w",
+            "expr": f"({metric} offset 1w + {metric} offset 2w) / 2",
+        },
+        {
+            "alert": "SignupsUnusual",
+            "expr": f"(\n  {metric} < ignoring (baseline, slo_service) {mean} * 0.75\nor\n"
+            f"  {metric} > ignoring (baseline, slo_service) {mean} * 1.25\n)\n"
+            f"and ignoring (baseline, slo_service) {mean} >= 10",
+        },
+    ]
+
+
+def test_a_statistical_baseline_reads_a_window_ending_for_ago(tmp_path: Path) -> None:
+    text = TRENDS + (
+        "    baseline: {statistical: {window: 6h, deviations: 2.5}, direction: above}\n"
+        "    for: 10m\n    severity: warning\n"
+    )
+    scope = '{baseline="SignupsUnusual", slo_service="trends"}'
+    metric = 'signups:increase1h{job="shop"}'
+    assert compiled(tmp_path, text) == [
+        {"record": "baseline:mean:6h", "expr": f"avg_over_time({metric}[6h] offset 10m)"},
+        {"record": "baseline:stddev:6h", "expr": f"stddev_over_time({metric}[6h] offset 10m)"},
+        {
+            "alert": "SignupsUnusual",
+            "expr": f"{metric} > ignoring (baseline, slo_service) "
+            f"(baseline:mean:6h{scope} + 2.5 * baseline:stddev:6h{scope})",
+        },
+    ]
+
+
+def test_explain_prints_what_a_baseline_alert_compares(tmp_path: Path) -> None:
+    text = TRENDS + (
+        "    baseline: {seasonal: {weeks: 2, tolerance: 25}, min: 10}\n"
+        "    for: 30m\n    severity: warning\n"
+    )
+    (tmp_path / "svc.yaml").write_text(text)
+    result = runner.invoke(app, ["explain", str(tmp_path), "--slo", "trends/SignupsUnusual"])
+    assert (result.exit_code, result.output) == (
+        0,
+        "trends/SignupsUnusual (baseline alert, severity warning, for 30m)\n"
+        '  fires when signups:increase1h{job="shop"} is more than 25% below its mean at this '
+        "hour over the past 2 weeks, while that mean is at least 10\n"
+        '  below: baseline:seasonal_mean:2w{baseline="SignupsUnusual", slo_service="trends"} '
+        "* 0.75\n"
+        "  records baseline:seasonal_mean:2w; needs 14d of the metric's history\n",
+    )

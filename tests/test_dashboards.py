@@ -454,3 +454,19 @@ def test_the_overview_burns_down_each_budget_over_its_own_period():
     assert burn["shop / latency: 99% over 7d"]["targets"][0]["expr"] == (
         'slo:period_error_budget_remaining:ratio{slo_service="shop", slo="latency"}'
     )
+
+
+def test_a_baseline_alert_draws_its_metric_between_its_recorded_bounds(example):
+    business = example[names.dashboard_file(names.BUSINESS_DASHBOARD)]["panels"]
+    panel = next(
+        p for p in business if p["title"] == "PaymentsSuccessRatioAnomalous: against its baseline"
+    )
+    scope = '{baseline="PaymentsSuccessRatioAnomalous", slo_service="payments-api"}'
+    assert [(t["legendFormat"], t["expr"]) for t in panel["targets"]] == [
+        ("value", 'job:payments_transactions_success:ratio_rate15m{job="payments-api"}'),
+        (
+            "lower bound",
+            f"(baseline:mean:1d{scope} - 3 * baseline:stddev:1d{scope})",
+        ),
+    ]
+    assert panel["fieldConfig"]["defaults"]["unit"] == "percentunit"

@@ -299,7 +299,11 @@ def explain(
     path: Paths,
     slo: Annotated[
         str | None,
-        typer.Option("--slo", metavar="NAME", help="Only this SLO (name or service/name)."),
+        typer.Option(
+            "--slo",
+            metavar="NAME",
+            help="Only this SLO or baseline alert (name or service/name).",
+        ),
     ] = None,
 ) -> None:
     """Per tier: windows, burn rate, threshold, budget spent, detection and reset time."""

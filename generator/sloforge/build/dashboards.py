@@ -23,6 +23,7 @@ from typing import Any
 from grafanalib import core as g
 
 from ..errors import CompileError
+from ..model import baseline as baselines
 from ..model import conventions as names
 from ..model import links
 from ..model import sli as sli_queries
@@ -669,11 +670,32 @@ def _use(
     """One panel per value structured alerts compare (a metric, or a histogram's percentile),
     every alert's threshold drawn on it (a busy and a saturated CPU alert share a panel)."""
     signals = _signals(alerts)
-    if not signals:
+    watched = [a for a in alerts if a.baseline is not None]
+    if not (signals or watched):
         return
     layout.row(title)
     for (expr, op, unit), group in signals.items():
         layout.add(_signal_panel(expr, op, unit, group), w=8, alerts=[a.name for a, _ in group])
+    for alert in watched:
+        layout.add(baseline_panel(alert), w=8, alerts=[alert.name])
+
+
+def baseline_panel(alert: Alert) -> dict[str, Any]:
+    """A baseline alert's metric between the bound(s) its recordings draw (model/baseline.py)."""
+    b = alert.baseline
+    assert b is not None
+    metric = b.metric.render()
+    targets = [_target(metric, "value")]
+    for op, bound in baselines.bounds(alert.service, alert.name, b).items():
+        targets.append(_target(bound, "lower bound" if op == "<" else "upper bound"))
+    hold = format_duration(alert.for_) or "0s"
+    return _timeseries(
+        f"{alert.name}: against its baseline",
+        targets,
+        unit=signal_unit(b.metric.metric),
+        description=f"{alert.name} ({alert.severity}) fires when {metric} is "
+        f"{baselines.describe(b)}, for {hold}.",
+    )
 
 
 Signal = tuple[str, str, str]  # (PromQL of the value, ">" or "<", Grafana unit)
@@ -802,6 +824,8 @@ def _business(project: Project) -> tuple[dict[str, Any] | None, dict[str, _Layou
             for (expr, op, unit), group in _signals(alerts).items():
                 panel = _signal_panel(expr, op, unit, group)
                 layout.add(panel, w=8, alerts=[a.name for a, _ in group])
+            for alert in (a for a in alerts if a.baseline is not None):
+                layout.add(baseline_panel(alert), w=8, alerts=[alert.name])
         _user_rows(layout, rows)
         anchors[service.name] = _Layout(panels=layout.panels, anchors=layout.anchors)
     if not layout.panels:

@@ -130,6 +130,9 @@ def _alert_selectors(alert: Alert, locator: Locator, service: Service) -> Iterat
     if alert.threshold is not None:
         yield Checked(locator.alert_field(service, alert, "metric"), alert.threshold.metric)
         return
+    if alert.baseline is not None:  # its recordings need history before they have series
+        yield Checked(locator.alert_field(service, alert, "metric"), alert.baseline.metric)
+        return
     for found in expression_selectors(alert.expr):
         yield Checked(locator.alert_field(service, alert, "expr"), found)
 

@@ -1,10 +1,12 @@
-"""What each SLO's burn-rate tiers mean, as a table people can read."""
+"""What each SLO's burn-rate tiers mean, as a table people can read; and what each baseline
+alert compares."""
 
 from __future__ import annotations
 
+from ..model import baseline as baselines
 from ..model import conventions as names
 from ..model.calendar import offset_text
-from ..model.domain import SLO, Project, Tier
+from ..model.domain import SLO, Alert, Project, Tier
 from ..model.durations import format_duration, humanize
 from ..model.promql import number
 from ..model.windows import budget_interval, period_record
@@ -29,7 +31,30 @@ def explain(project: Project, slo_name: str | None = None) -> str:
             if slo_name and slo_name not in (slo.name, f"{service.name}/{slo.name}"):
                 continue
             blocks.append(explain_slo(slo))
+        for alert in service.alerts:
+            if alert.baseline is None:
+                continue
+            if slo_name and slo_name not in (alert.name, f"{service.name}/{alert.name}"):
+                continue
+            blocks.append(explain_baseline(service.name, alert))
     return "\n\n".join(blocks)
+
+
+def explain_baseline(service: str, alert: Alert) -> str:
+    """The baseline, the bound(s) it compares with, and the history it needs."""
+    b = alert.baseline
+    assert b is not None
+    hold = f"for {format_duration(alert.for_)}" if alert.for_ else "no for"
+    lines = [
+        f"{service}/{alert.name} (baseline alert, severity {alert.severity}, {hold})",
+        f"  fires when {b.metric.render()} is {baselines.describe(b)}",
+    ]
+    for op, bound in baselines.bounds(service, alert.name, b).items():
+        lines.append(f"  {'below' if op == '<' else 'above'}: {bound}")
+    records = ", ".join(r.record for r in baselines.recordings(service, alert.name, b))
+    history = format_duration(b.weeks * baselines.WEEK if b.seasonal else b.window + b.lag)
+    lines.append(f"  records {records}; needs {history} of the metric's history")
+    return "\n".join(lines)
 
 
 def _timings(tier: Tier, budget: float) -> tuple[str, str]:
