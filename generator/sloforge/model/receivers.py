@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -76,8 +76,6 @@ class Integration:
     required: tuple[tuple[str, ...], ...] = ()
     # Notification text from the sloforge templates, unless the user sets the field.
     defaults: dict[str, Any] = field(default_factory=dict)
-    # Secrets inside a sub-block (e.g. SNS's sigv4), by the path to it.
-    nested_secrets: tuple[tuple[tuple[str, ...], Secret], ...] = ()
     # Sub-blocks that must be present, with what to put there.
     required_paths: tuple[tuple[tuple[str, ...], str], ...] = ()
     # Fields of which exactly one must be given.
@@ -193,7 +191,7 @@ INTEGRATIONS: dict[str, Integration] = {
             "webex",
             "Webex",
             (0, 25),
-            # The bot's access token is the HTTP authorization (credentials_file, see HTTP_SECRETS).
+            # The bot's access token is the HTTP authorization (credentials_file).
             required=(("room_id",),),
             required_paths=(
                 (
@@ -207,19 +205,7 @@ INTEGRATIONS: dict[str, Integration] = {
             "sns",
             "Amazon SNS",
             (0, 25),  # sns_configs came in 0.23; sloforge targets 0.25 and newer
-            nested_secrets=(
-                (
-                    ("sigv4",),
-                    Secret(
-                        "secret_key",
-                        "",
-                        advice=(
-                            "Alertmanager has no file field for it: give sigv4 a `role_arn` or "
-                            "`profile`, or AWS credentials in Alertmanager's environment"
-                        ),
-                    ),
-                ),
-            ),
+            # sigv4.secret_key has no file field: receiver_blocks.yaml says what to use.
             exactly_one=("topic_arn", "phone_number", "target_arn"),
             defaults={"send_resolved": True},
         ),
@@ -242,14 +228,6 @@ INTEGRATIONS: dict[str, Integration] = {
         ),
     )
 }
-
-# Secrets of the shared HTTP client settings, under any integration's http_config.
-HTTP_SECRETS: tuple[tuple[tuple[str, ...], Secret], ...] = (
-    (("basic_auth",), Secret("password", "password_file")),
-    (("authorization",), Secret("credentials", "credentials_file")),
-    ((), Secret("bearer_token", "bearer_token_file")),
-    (("oauth2",), Secret("client_secret", "client_secret_file")),
-)
 
 Path = tuple[str | int, ...]
 
@@ -311,53 +289,171 @@ def check_receiver(receiver: dict[str, Any], version: Version) -> list[Finding]:
     return found
 
 
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of an integration block or sub-block: its kind and first release."""
+
+    kind: str
+    since: Version
+    secret: str | None = None  # an inline secret: the field to use instead ("" when none)
+    advice: str = ""  # what to do instead, when there is no file field
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """A sub-block (http_config, tls_config, a Slack field…) and the rules Alertmanager applies
+    when it loads the configuration (see data/receiver_blocks.yaml)."""
+
+    title: str
+    fields: dict[str, FieldSpec]
+    required: tuple[str, ...] = ()
+    any_of: tuple[tuple[str, ...], ...] = ()
+    at_most_one: tuple[tuple[str, ...], ...] = ()
+    requires: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    not_values: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+
+
+def _field_spec(spec: dict[str, Any]) -> FieldSpec:
+    return FieldSpec(
+        spec["kind"],
+        parse_version(spec["since"]),
+        spec.get("secret"),
+        " ".join(str(spec.get("advice", "")).split()),
+    )
+
+
 @cache
-def _field_table() -> dict[str, dict[str, tuple[str, Version]]]:
-    """integration -> field -> (kind, first version), from data/receiver_fields.yaml."""
+def _field_table() -> dict[str, BlockSpec]:
+    """integration -> its fields, from data/receiver_fields.yaml."""
     text = resources.files("sloforge").joinpath("model/data/receiver_fields.yaml").read_text()
-    table: dict[str, dict[str, tuple[str, Version]]] = {}
+    table: dict[str, BlockSpec] = {}
     for key, fields in yaml.safe_load(text).items():
-        table[key] = {"send_resolved": ("bool", MIN_VERSION)}
-        for name, spec in fields.items():
-            table[key][name] = (spec["kind"], parse_version(spec["since"]))
+        specs = {"send_resolved": FieldSpec("bool", MIN_VERSION)}
+        specs.update({name: _field_spec(spec) for name, spec in fields.items()})
+        table[key] = BlockSpec(INTEGRATIONS[key].title if key in INTEGRATIONS else key, specs)
     return table
+
+
+@cache
+def _block_table() -> dict[str, BlockSpec]:
+    """sub-block -> its fields and rules, from data/receiver_blocks.yaml."""
+    text = resources.files("sloforge").joinpath("model/data/receiver_blocks.yaml").read_text()
+    return {
+        name: BlockSpec(
+            title=spec["title"],
+            fields={key: _field_spec(f) for key, f in spec["fields"].items()},
+            required=tuple(spec.get("required", ())),
+            any_of=tuple(tuple(group) for group in spec.get("any_of", ())),
+            at_most_one=tuple(tuple(group) for group in spec.get("at_most_one", ())),
+            requires={k: tuple(v) for k, v in spec.get("requires", {}).items()},
+            choices={k: tuple(v) for k, v in spec.get("choices", {}).items()},
+            not_values={
+                k: (tuple(v["values"]), v["message"]) for k, v in spec.get("not_values", {}).items()
+            },
+        )
+        for name, spec in yaml.safe_load(text).items()
+    }
 
 
 def _check_fields(
     integration: Integration, item: dict[str, Any], path: Path, version: Version
 ) -> Iterator[Finding]:
     """Every field of the block is one Alertmanager knows, holds the right kind of value and
-    exists in the targeted version (amtool check-config refuses anything else)."""
-    fields = _field_table().get(integration.key)
-    if fields is None:
-        return
-    secret_files = {s.file for s in integration.secrets}
+    exists in the targeted version (amtool check-config refuses anything else); sub-blocks
+    are checked the same way, with Alertmanager's rules for them."""
+    spec = _field_table().get(integration.key)
+    if spec is not None:
+        skip = {s.file for s in integration.secrets}  # _check_secret words those
+        yield from _check_mapping(spec, item, path, version, skip)
+
+
+def _check_mapping(
+    spec: BlockSpec, item: dict[str, Any], path: Path, version: Version, skip: set[str]
+) -> Iterator[Finding]:
     for name, value in item.items():
         where = (*path, name)
-        if name not in fields:
-            close = difflib.get_close_matches(str(name), list(fields), n=1, cutoff=0.6)
+        if not isinstance(name, str) or name not in spec.fields:
+            close = difflib.get_close_matches(str(name), list(spec.fields), n=1, cutoff=0.6)
             hint = f", did you mean `{close[0]}`?" if close else ""
-            yield Finding(where, f"unknown {integration.title} field `{name}`{hint}")
+            yield Finding(where, f"unknown {spec.title} field `{name}`{hint}")
             continue
-        kind, since = fields[name]
-        if since > version and name not in secret_files:  # _check_secret words those
-            yield Finding(where, _too_new(f"`{name}`", since, version))
-        elif not _is_kind(value, kind):
-            yield Finding(where, f"must be {_KIND_WORDS[kind]} (got {_shape(value)})")
-        elif integration.key == "opsgenie" and name == "responders":
-            yield from _responders(where, value)
+        field_spec = spec.fields[name]
+        if field_spec.since > version and name not in skip:
+            yield Finding(where, _too_new(f"`{name}`", field_spec.since, version))
+        elif field_spec.secret is not None and value not in (None, "", []):
+            use = f"use {field_spec.secret}" if field_spec.secret else field_spec.advice
+            yield Finding(where, f"secrets are never written inline; {use}")
+        else:
+            yield from _check_value(field_spec.kind, value, where, version)
+    yield from _check_rules(spec, item, path)
 
 
-_RESPONDER_TYPES = ("team", "teams", "user", "escalation", "schedule")
+def _check_value(kind: str, value: Any, where: Path, version: Version) -> Iterator[Finding]:
+    shape, _, block = kind.partition(" ")
+    if shape == "block" and block:
+        if not isinstance(value, dict):
+            yield Finding(where, f"must be a mapping of {block} fields (got {_shape(value)})")
+        else:
+            yield from _check_mapping(_block_table()[block], value, where, version, set())
+    elif kind.startswith("list of "):
+        block = kind.removeprefix("list of ")
+        if not isinstance(value, list):
+            yield Finding(where, f"must be a list (got {_shape(value)})")
+            return
+        for i, item in enumerate(value):
+            yield from _check_value(f"block {block}", item, (*where, i), version)
+    elif kind.startswith("mapping of "):
+        block = kind.removeprefix("mapping of ")
+        if not isinstance(value, dict):
+            yield Finding(where, f"must be a mapping (got {_shape(value)})")
+            return
+        for key, item in value.items():
+            yield from _check_value(f"block {block}", item, (*where, key), version)
+    elif not _is_kind(value, kind):
+        yield Finding(where, f"must be {_KIND_WORDS[kind]} (got {_shape(value)})")
 
 
-def _responders(path: Path, responders: list[Any]) -> Iterator[Finding]:
-    """Alertmanager accepts an Opsgenie responder of these types only (amtool refuses others)."""
-    for i, responder in enumerate(responders):
-        kind = responder.get("type") if isinstance(responder, dict) else None
-        if not isinstance(kind, str) or (kind not in _RESPONDER_TYPES and "{{" not in kind):
-            choices = ", ".join(_RESPONDER_TYPES)
-            yield Finding((*path, i, "type"), f"must be one of {choices} (got {excerpt(kind)})")
+def _given(item: dict[str, Any], name: str) -> bool:
+    """Alertmanager takes an empty value as no value."""
+    return item.get(name) not in (None, "", [], {})
+
+
+def _check_rules(spec: BlockSpec, item: dict[str, Any], path: Path) -> Iterator[Finding]:
+    for name in spec.required:
+        if not _given(item, name):
+            yield Finding(path, f"{spec.title} needs `{name}`")
+    for group in spec.any_of:
+        if not any(_given(item, name) for name in group):
+            yield Finding(path, f"{spec.title} needs {_words(group, 'or')}")
+    for group in spec.at_most_one:
+        given = [name for name in group if _given(item, name)]
+        if len(given) > 1:
+            yield Finding(
+                path,
+                f"{spec.title} takes at most one of {_words(group, 'and')} "
+                f"(got {_words(given, 'and')})",
+            )
+    for name, needs in spec.requires.items():
+        if _given(item, name) and not any(_given(item, other) for other in needs):
+            yield Finding((*path, name), f"`{name}` needs {_words(needs, 'or')}")
+    for name, choices in spec.choices.items():
+        value = item.get(name)
+        if not isinstance(value, str) or not value or "{{" in value:
+            continue  # absent, refused by kind already, or a notification template
+        if value.lower() not in {c.lower() for c in choices}:
+            yield Finding(
+                (*path, name), f"must be one of {', '.join(choices)} (got {excerpt(value)})"
+            )
+    for name, (values, message) in spec.not_values.items():
+        value = item.get(name)
+        if isinstance(value, str) and value.lower() in values:
+            yield Finding((*path, name), message)
+
+
+def _words(names: Iterable[str], last: str) -> str:
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {last} {quoted[-1]}"
 
 
 _KIND_WORDS = {
@@ -367,6 +463,7 @@ _KIND_WORDS = {
     "duration": "a duration like 30s or 5m",
     "text list": "a list of text",
     "text mapping": "a mapping of text",
+    "text list mapping": "a mapping of lists of text",
     "list": "a list",
     "mapping": "a mapping",
     "any": "any value",
@@ -387,6 +484,8 @@ def _is_kind(value: Any, kind: str) -> bool:
         return isinstance(value, list) and all(_is_kind(v, "text") for v in value)
     if kind == "text mapping":
         return isinstance(value, dict) and all(_is_kind(v, "text") for v in value.values())
+    if kind == "text list mapping":
+        return isinstance(value, dict) and all(_is_kind(v, "text list") for v in value.values())
     if kind == "list":
         return isinstance(value, list)
     if kind == "mapping":
@@ -423,22 +522,8 @@ def _check_config(
     yield from _check_fields(integration, item, path, version)
     for secret in integration.secrets:
         yield from _check_secret(secret, item, path, version)
-    http = item.get("http_config")
-    if isinstance(http, dict):
-        for sub, secret in HTTP_SECRETS:
-            node: Any = http
-            for part in sub:
-                node = node.get(part) if isinstance(node, dict) else None
-            if isinstance(node, dict):
-                yield from _check_secret(secret, node, (*path, "http_config", *sub), version)
-    for sub, secret in integration.nested_secrets:
-        node = item
-        for part in sub:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            yield from _check_secret(secret, node, (*path, *sub), version)
     for sub, what in integration.required_paths:
-        node = item
+        node: Any = item
         for part in sub:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict):
