@@ -425,14 +425,14 @@ CASES = [
         "two SLI kinds at once",
         only(service(append='      probe: probe_success{job="blackbox"}\n')),
         [
-            "in/shop.yaml:8:5: slos[0].sli: exactly one of ratio, latency, probe or query is required (got ratio and probe)"
+            "in/shop.yaml:8:5: slos[0].sli: exactly one of ratio, latency, probe, query or timeslices is required (got ratio and probe)"
         ],
     ),
     Case(
         "no SLI kind at all",
         only(SERVICE.split("    sli:")[0] + "    sli: {}\n"),
         [
-            "in/shop.yaml:8:5: slos[0].sli: exactly one of ratio, latency, probe or query is required (got none)"
+            "in/shop.yaml:8:5: slos[0].sli: exactly one of ratio, latency, probe, query or timeslices is required (got none)"
         ],
     ),
     # --- names -----------------------------------------------------------------------------

@@ -85,9 +85,13 @@ EXPECTED: dict[str, str | None] = {
         "metric source 'Datadog' is not Prometheus"
     ),
     "openslo/ratio-timeslices.yaml": (
-        f"{{file}}:22:3: {_OPENSLO}: spec.budgetingMethod: RatioTimeslices budgeting is not "
-        "supported; sloforge budgets Occurrences (good events over all events)"
+        f"{{file}}:24:7: {_OPENSLO}: spec.objectives[0]: time-slice budgeting needs "
+        "`timeSliceWindow` (e.g. 1m)"
     ),
+    "openslo/timeslices-ratio.yaml": None,
+    "openslo/timeslices-threshold.yaml": None,
+    "openslo/ratio-timeslices-window.yaml": None,
+    "openslo/timeslices-v1alpha.yaml": None,
     "openslo/calendar-window.yaml": None,
     "openslo/bad-calendar-quarter.yaml": (
         f"{{file}}:21:7: {_OPENSLO}: spec.timeWindow[0].duration: a calendar window of '3M' is "

@@ -23,6 +23,12 @@ CLASSES = {
     "a kubectl List with cluster fields and an offset": "pyrra/kubectl-list.yaml",
     "OpenSLO references across files": "openslo/references",
     "an OpenSLO calendar month": "openslo/calendar-window.yaml",
+    "OpenSLO Timeslices over a ratio": "openslo/timeslices-ratio.yaml",
+    "OpenSLO Timeslices over a threshold metric, in 5-minute slices": (
+        "openslo/timeslices-threshold.yaml"
+    ),
+    "OpenSLO RatioTimeslices": "openslo/ratio-timeslices-window.yaml",
+    "OpenSLO v1alpha Timeslices": "openslo/timeslices-v1alpha.yaml",
 }
 
 
@@ -336,3 +342,76 @@ def test_each_class_converts_generates_and_passes_sloforge_test(fixture, tmp_pat
     tested = sloforge("test", "--out", str(out))
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "FAILED" not in tested.stdout
+
+
+# --- time slices -------------------------------------------------------------------------
+
+# OpenSLO's documented time-slice semantics, read straight from each source objective:
+# timeSliceWindow is the slice (a bare number is minutes); Timeslices: a slice is good when
+# its good share is at least timeSliceTarget (for a thresholdMetric, the share of points
+# `value op threshold`); RatioTimeslices: the SLI is the mean of the slices' good ratios;
+# target is the objective, as a share of slices.
+_OPENSLO_OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+SLICED = [
+    "openslo/timeslices-ratio.yaml",
+    "openslo/timeslices-threshold.yaml",
+    "openslo/ratio-timeslices-window.yaml",
+    "openslo/timeslices-v1alpha.yaml",
+]
+
+
+def _documented_slices(source: dict) -> dict:
+    (objective,) = source["spec"]["objectives"]
+    window = objective["timeSliceWindow"]
+    slice_seconds = window * 60 if isinstance(window, int) else parse_duration(window)
+    indicator = source["spec"].get("indicator", {}).get("spec", {})
+    length = format_duration(slice_seconds)
+    if source["spec"]["budgetingMethod"] == "RatioTimeslices":
+        judged = ["clamp(", ", 0, 1)"]  # the slice's own good ratio
+    elif "thresholdMetric" in indicator:
+        op, value = _OPENSLO_OPS[objective["op"]], objective["value"]
+        judged = [f" {op} bool {value})[{length}:]", f">= bool {objective['timeSliceTarget']}"]
+    else:
+        judged = [f">= bool {objective['timeSliceTarget']}"]
+    return {
+        "interval": slice_seconds,
+        "judged": judged,
+        "objective": objective["target"],
+    }
+
+
+def _generated_slices(source: Path) -> dict:
+    files = build_outputs(load([source]).project)
+    (rules,) = [yaml.safe_load(b) for n, b in files.items() if n.startswith("prometheus/rules/")]
+    slo_group = next(g for g in rules["groups"] if "interval" in g and "-budget" not in g["name"])
+    budget_group = next(g for g in rules["groups"] if g["name"].endswith("-budget"))
+    judged = slo_group["rules"][0]
+    objective = next(r for r in budget_group["rules"] if r["record"] == "slo:objective:ratio")
+    return {
+        "interval": parse_duration(slo_group["interval"]),
+        "record": judged["record"],
+        "expr": judged["expr"],
+        "objective": float(objective["expr"].removeprefix("vector(").removesuffix(")")),
+    }
+
+
+@pytest.mark.parametrize("fixture", SLICED)
+def test_converted_time_slices_are_what_openslo_documents(fixture):
+    source = FOREIGN / fixture
+    want = _documented_slices(yaml.safe_load(source.read_text()))
+    got = _generated_slices(source)
+    assert got["interval"] == want["interval"]
+    assert got["record"] == f"slo:sli_timeslice:good{format_duration(want['interval'])}"
+    first, *rest = want["judged"]
+    assert first in got["expr"] and got["expr"].rstrip(")").endswith(rest[-1] if rest else first)
+    assert got["objective"] == want["objective"]
+
+
+def test_the_migration_report_says_how_slices_differ():
+    (result,) = import_paths([FOREIGN / "openslo/ratio-timeslices-window.yaml"])
+    summaries = [d.summary for d in result.differences]
+    assert summaries == [
+        "a slice without data is not counted",
+        "slices are the 1m between rule evaluations",
+        "the SLI is the plain mean of the slices' good ratios",
+    ]

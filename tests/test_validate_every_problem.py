@@ -64,7 +64,7 @@ CASES = [
 in/shop.yaml:1:1: apiVersion: missing required field `apiVersion` (use sloforge/v1)
 in/shop.yaml:6:5: slos[0].objective: must be less than 100 (got 100)
 in/shop.yaml:7:5: slos[0].window: invalid duration '30days': use a Prometheus duration like 5m, 1h or 30d, or month or week for a calendar period
-in/shop.yaml:8:5: slos[0].sli: exactly one of ratio, latency, probe or query is required (got ratio and probe)
+in/shop.yaml:8:5: slos[0].sli: exactly one of ratio, latency, probe, query or timeslices is required (got ratio and probe)
 in/shop.yaml:13:5: slos[1].name: duplicate SLO name `availability` (first at in/shop.yaml:5:5)
 in/shop.yaml:19:11: slos[1].alerting.tiers[0]: short_window (2h) must be shorter than long_window (1h)
 in/shop.yaml:21:5: alerts[0].name: is not a valid alert name: use letters, digits and underscores, starting with a letter (got 'shop-down'), e.g. 'ShopDown'
@@ -78,7 +78,7 @@ in/shop.yaml:21:5: alerts[0].name: is not a valid alert name: use letters, digit
 in/shop.yaml:1:1: apiVersion: unknown apiVersion 'sloforge/v2'; sloforge reads sloforge/v1 (Sloth, Pyrra and OpenSLO documents are recognised by their own version)
 in/shop.yaml:7:5: slos[0].objective: must be less than 100 (got 100)
 in/shop.yaml:8:5: slos[0].window: invalid duration '30days': use a Prometheus duration like 5m, 1h or 30d, or month or week for a calendar period
-in/shop.yaml:9:5: slos[0].sli: exactly one of ratio, latency, probe or query is required (got ratio and probe)
+in/shop.yaml:9:5: slos[0].sli: exactly one of ratio, latency, probe, query or timeslices is required (got ratio and probe)
 in/shop.yaml:14:5: slos[1].name: duplicate SLO name `availability` (first at in/shop.yaml:6:5)
 in/shop.yaml:20:11: slos[1].alerting.tiers[0]: short_window (2h) must be shorter than long_window (1h)
 6 problems in 1 file
@@ -108,7 +108,7 @@ in/routing.yaml:5:31: receivers[0].slack.api_url: secrets are never written inli
 in/routing.yaml:8:17: routes[0].receivers[0]: unknown receiver `pager`; defined: team (see `receivers`)
 in/shop.yaml:7:5: slos[0].objective: must be less than 100 (got 100)
 in/shop.yaml:8:5: slos[0].window: invalid duration '30days': use a Prometheus duration like 5m, 1h or 30d, or month or week for a calendar period
-in/shop.yaml:9:5: slos[0].sli: exactly one of ratio, latency, probe or query is required (got ratio and probe)
+in/shop.yaml:9:5: slos[0].sli: exactly one of ratio, latency, probe, query or timeslices is required (got ratio and probe)
 in/shop.yaml:14:5: slos[1].name: duplicate SLO name `availability` (first at in/shop.yaml:6:5)
 in/shop.yaml:20:11: slos[1].alerting.tiers[0]: short_window (2h) must be shorter than long_window (1h)
 7 problems in 2 files

@@ -29,7 +29,7 @@ from ..model.escalation import Escalation
 from ..model.promql import Selector, parse_selector, quote, substitute_window
 from ..model.sli import bucket_bounds
 from ..model.windows import base_window, period_record, selector
-from . import baselinetests, promtemplate, seriesgen
+from . import baselinetests, promtemplate, seriesgen, slicetests
 from .rules import (
     burn_rate_alert,
     escalation_rule,
@@ -73,11 +73,16 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
     for slo in service.slos:
         try:
             fast, slow = slo_tests(slo, settings)
-        except (Untestable, Unsatisfiable, promtemplate.Unsupported) as exc:
+        except (
+            Untestable,
+            Unsatisfiable,
+            promtemplate.Unsupported,
+            slicetests.SliceUntestable,
+        ) as exc:
             out.untested.append(f"{slo.alert_name} (SLO {slo.name}): {exc}")
             continue
         reads[slo.alert_name] = sli_selectors(slo)
-        if slo.calendar is not None:
+        if slo.calendar is not None and slo.sli.kind != "timeslices":
             out.calendar.append(calendar_test(slo))
         fast_slo += [_Owned(g, slo.alert_name) for g in fast]
         slow_slo += [_Owned(g, slo.alert_name) for g in slow]
@@ -88,7 +93,12 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
         if slo.absent is not None:
             try:
                 out.fast.extend(absent_tests(slo, settings))
-            except (Untestable, Unsatisfiable, promtemplate.Unsupported) as exc:
+            except (
+                Untestable,
+                Unsatisfiable,
+                promtemplate.Unsupported,
+                slicetests.SliceUntestable,
+            ) as exc:
                 out.untested.append(f"{slo.absent.name} (SLO {slo.name}): {exc}")
     for alert in service.alerts:
         try:
@@ -214,6 +224,8 @@ def _selects(selector: Selector, metric: str, labels: Mapping[str, str]) -> bool
 def sli_selectors(slo: SLO) -> tuple[Selector, ...]:
     """Every raw selector the SLO's rules read."""
     sli = slo.sli
+    if sli.kind == "timeslices":
+        return slicetests.sli_selectors(slo)
     if sli.kind == "latency":
         return (
             Selector(f"{sli.histogram}_bucket", sli.matchers),
@@ -232,9 +244,11 @@ def step_for(tier: Tier) -> int:
 
 
 def slo_tests(slo: SLO, settings: Settings) -> tuple[list[Group], list[Group]]:
+    alerts = _ExpectedAlerts(slo, settings)
+    if slo.sli.kind == "timeslices":  # counted in slices: slicetests.py
+        return slicetests.slo_tests(slo, settings, alerts.at)
     series = SLISeries.for_slo(slo)
     alerting = burnmodel.Alerting.of(slo)
-    alerts = _ExpectedAlerts(slo, settings)
     fast: list[Group] = []
     slow: list[Group] = []
     for tier in slo.tiers:
@@ -1039,9 +1053,15 @@ def absent_tests(slo: SLO, settings: Settings) -> list[Group]:
     """
     alert = slo.absent
     assert alert is not None
+    if slo.sli.kind == "timeslices" and slo.sli.timeslices and slo.sli.timeslices.ratio:
+        slo = slicetests.measure_slo(slo)  # its ratio's series; the alert reads the same
     if slo.sli.kind == "query":  # only the total matters: the errors may take any shape
         total = _simple_query(slo.sli.query_total)
         series = SLISeries("query", (Counter(total.metric, seriesgen.label_set([total]), "all"),))
+    elif slo.sli.kind == "timeslices":  # a metric: its gauge
+        assert slo.sli.timeslices is not None
+        gauge = slicetests.metric_selector(slo.sli.timeslices)
+        series = SLISeries("probe", gauge=(gauge.metric, seriesgen.label_set([gauge])))
     else:
         series = SLISeries.for_slo(slo)
     hold = alert.for_
@@ -1053,6 +1073,9 @@ def absent_tests(slo: SLO, settings: Settings) -> list[Group]:
     if slo.sli.kind == "query":
         window = base_window(slo)
         onset = (last + window - FAST_STEP, last + window)
+    elif slo.sli.kind == "timeslices":  # a metric reading its gauge over a range, or not
+        assert slo.sli.timeslices is not None
+        onset = slicetests.absent_onset(slo.sli.timeslices, last, LOOKBACK, FAST_STEP)
     else:
         onset = (last + LOOKBACK, last + LOOKBACK + FAST_STEP)
     rule = plain_alert_rule(alert, settings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache, lru_cache, partial
 from importlib import resources
 from typing import Any
@@ -230,7 +231,14 @@ def _alert_context(
     }
 
 
-_UNITS = {"ratio": "events", "latency": "requests", "probe": "probes", "query": "events"}
+_UNITS = {
+    "ratio": "events",
+    "latency": "requests",
+    "probe": "probes",
+    "query": "events",
+    "timeslices": "slices",
+}
+_SLICE_SIDES = {">=": "at least", ">": "above", "<=": "at most", "<": "below"}
 
 
 def _sli_summary(slo: SLO) -> Verbatim:
@@ -253,7 +261,23 @@ def _sli_summary(slo: SLO) -> Verbatim:
     if sli.kind == "probe":
         assert sli.probe is not None
         return Verbatim(f"successful probes of {_cell_code(sli.probe.render())}")
+    if sli.kind == "timeslices":
+        return _slice_summary(slo)
     return Verbatim("errors and total from free PromQL (see below)")
+
+
+def _slice_summary(slo: SLO) -> Verbatim:
+    ts = slo.sli.timeslices
+    assert ts is not None
+    length = format_duration(ts.slice)
+    if ts.ratio is not None:
+        measure = f"the good ratio of {_sli_summary(replace(slo, sli=ts.ratio))}"
+    else:
+        measure = _cell_code(ts.metric)
+    if ts.op is None:
+        return Verbatim(f"{length} slices, each counting {measure}")
+    side = f"{_SLICE_SIDES[ts.op]} {number(ts.threshold)}"
+    return Verbatim(f"{length} slices, good when {measure} is {side}")
 
 
 def _slo_queries(slo: SLO) -> list[dict[str, str]]:

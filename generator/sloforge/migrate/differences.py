@@ -137,8 +137,51 @@ def _openslo_after(slo: dict[str, Any], _: dict[str, Any]) -> list[Difference]:
     ]
 
 
+def _openslo_slices(slo: dict[str, Any], source: dict[str, Any]) -> list[Difference]:
+    slices = slo.get("sli", {}).get("timeslices")
+    if not slices:
+        return []
+    found = [
+        Difference(
+            _name(slo),
+            "a slice without data is not counted",
+            "OpenSLO does not say what a time slice without data counts as; sloforge counts "
+            "it as neither good nor bad, so quiet slices neither spend nor earn budget (a "
+            "tool that counts them as good reports a higher SLI during quiet hours).",
+        ),
+        Difference(
+            _name(slo),
+            f"slices are the {slices['slice']} between rule evaluations",
+            "Each slice ends at an evaluation of the SLO's rule group (its interval is the "
+            "slice), not on the clock's minute, and Prometheus 2 counts one slice more per "
+            "window than Prometheus 3 (both ends of a range): the SLI may differ from the "
+            "source tool's by a slice per window.",
+        ),
+    ]
+    if "[$slice:]" in str(slices.get("metric", "")):
+        found.append(
+            Difference(
+                _name(slo),
+                "a slice's data points are the metric at each rule evaluation",
+                "The good share of a slice's points is computed over a subquery at the "
+                "global evaluation interval (1m by default), not over every raw sample the "
+                "source tool would read.",
+            )
+        )
+    if slices.get("average"):
+        found.append(
+            Difference(
+                _name(slo),
+                "the SLI is the plain mean of the slices' good ratios",
+                "As OpenSLO's RatioTimeslices: a slice with few requests weighs as much as a "
+                "busy one; slices without traffic are skipped rather than counted as 100%.",
+            )
+        )
+    return found
+
+
 _CHECKS = {
     "Sloth": (_sloth_period_sli, _sloth_alerts, _sloth_labels, _sloth_severity),
     "Pyrra": (_pyrra_for, _pyrra_labels),
-    "OpenSLO": (_openslo_after,),
+    "OpenSLO": (_openslo_after, _openslo_slices),
 }

@@ -38,6 +38,9 @@ _RECORD_ERROR_RATIO = "slo:sli_error:ratio_rate{window}"
 _RECORD_ERROR_EVENTS = "slo:sli_error_events:rate{window}"
 _RECORD_TOTAL_EVENTS = "slo:sli_total_events:rate{window}"
 
+# Timeslices SLIs: each slice judged once, 1 good / 0 bad (averaged: its good ratio).
+_RECORD_TIMESLICE = "slo:sli_timeslice:good{slice}"
+
 # Calendar periods (calendar.py): events per budget interval, then the same filed by slot.
 _RECORD_ERROR_TILE = "slo:sli_error_events:increase{window}"
 _RECORD_TOTAL_TILE = "slo:sli_total_events:increase{window}"
@@ -82,6 +85,11 @@ def error_events_record(window_seconds: int) -> str:
 
 def total_events_record(window_seconds: int) -> str:
     return _RECORD_TOTAL_EVENTS.format(window=format_duration(window_seconds))
+
+
+def timeslice_record(slice_seconds: int) -> str:
+    """``slo:sli_timeslice:good1m``: the last slice of a timeslices SLI, judged."""
+    return _RECORD_TIMESLICE.format(slice=format_duration(slice_seconds))
 
 
 def error_tile_record(window_seconds: int) -> str:

@@ -11,7 +11,8 @@ from .durations import format_duration
 from .promql import Matcher, Selector
 from .routing import Routing
 
-SLIKind = Literal["ratio", "latency", "probe", "query"]
+SLIKind = Literal["ratio", "latency", "probe", "query", "timeslices"]
+SliceOp = Literal[">=", ">", "<=", "<"]
 TierKind = Literal["page", "ticket"]
 Strategy = Literal["efficient", "exact"]
 
@@ -40,6 +41,27 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class Timeslices:
+    """How one time slice is judged: its measure against the per-slice threshold.
+
+    The measure is a ratio SLI's good events over all events within the slice, or
+    ``metric`` (PromQL, ``$slice`` replaced by the slice length) at the slice's end.
+    With ``op`` None (ratio only) the slice counts its good ratio itself: the budget is
+    then the mean of the slices' ratios (OpenSLO's RatioTimeslices).
+    """
+
+    slice: int  # seconds; the SLO's rule group is evaluated once per slice
+    ratio: SLI | None = None  # kind "ratio"
+    metric: str = ""
+    op: SliceOp | None = None
+    threshold: float = 0.0
+
+    @property
+    def averaged(self) -> bool:
+        return self.op is None
+
+
+@dataclass(frozen=True)
 class SLI:
     kind: SLIKind
     errors: Selector | None = None
@@ -52,6 +74,7 @@ class SLI:
     query_errors: str = ""
     query_total: str = ""
     group_by: tuple[str, ...] = ()
+    timeslices: Timeslices | None = None
 
 
 @dataclass(frozen=True)

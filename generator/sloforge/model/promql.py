@@ -12,6 +12,7 @@ import promql_parser
 from ..errors import excerpt
 
 WINDOW_VARIABLE = "$window"
+SLICE_VARIABLE = "$slice"  # a timeslices SLI's metric: the length of one slice
 _OPS = {
     "MatchOp.Equal": "=",
     "MatchOp.NotEqual": "!=",
@@ -136,6 +137,15 @@ def check_template(expr: str) -> None:
             "e.g. rate(x[$window])"
         )
     parse(substitute_window(expr, "5m"))
+
+
+def check_slice_query(expr: str) -> None:
+    """A timeslices metric, ``$slice`` optional, checked as if a slice were 1m."""
+    parse(substitute_slice(expr, "1m"))
+
+
+def substitute_slice(expr: str, slice_: str) -> str:
+    return expr.replace(SLICE_VARIABLE, slice_)
 
 
 def substitute_window(expr: str, window: str) -> str:

@@ -9,12 +9,18 @@ from __future__ import annotations
 from . import conventions as names
 from .domain import SLI
 from .durations import format_duration
-from .promql import Matcher, Selector, number, rate, substitute_window, sum_by
+from .promql import Matcher, Selector, number, rate, substitute_slice, substitute_window, sum_by
 
 
 def error_events(sli: SLI, window: int) -> str:
-    """Bad events/second. A missing error series with traffic present counts as zero errors."""
+    """Bad events/second. A missing error series with traffic present counts as zero errors.
+
+    For a timeslices SLI the events are slices: bad slices per second over the window.
+    """
     w = format_duration(window)
+    if sli.kind == "timeslices":
+        judged = _judged(sli, window)
+        return f"(count_over_time({judged}) - sum_over_time({judged})) / {window}"
     total = total_events(sli, window)
     if sli.kind == "ratio" and sli.errors is not None:
         return f"{sum_by(sli.group_by, rate(sli.errors.render(), w))}\nor\n0 * {total}"
@@ -36,8 +42,10 @@ def error_events(sli: SLI, window: int) -> str:
 
 
 def total_events(sli: SLI, window: int) -> str:
-    """All events/second, good and bad."""
+    """All events/second, good and bad (timeslices: slices with a value, per second)."""
     w = format_duration(window)
+    if sli.kind == "timeslices":
+        return f"count_over_time({_judged(sli, window)}) / {window}"
     if sli.kind == "ratio":
         assert sli.total is not None
         return sum_by(sli.group_by, rate(sli.total.render(), w))
@@ -48,6 +56,43 @@ def total_events(sli: SLI, window: int) -> str:
         assert sli.probe is not None
         return f"sum(count_over_time({sli.probe.render()}[{w}])) / {window}"
     return f"({substitute_window(sli.query_total, w)})"
+
+
+def slice_good(sli: SLI) -> str:
+    """One slice judged: 1 when good, 0 when bad (averaged: the slice's good ratio).
+
+    A slice without a value is not a slice: a ratio with no traffic in it, or a metric
+    returning nothing, yields no sample, so it is neither good nor bad.
+    """
+    ts = sli.timeslices
+    assert ts is not None
+    if ts.ratio is None:
+        measured = f"({substitute_slice(ts.metric, format_duration(ts.slice))})"
+        if ts.op is None:  # averaged: the worst series' value is the slice's good ratio
+            return f"clamp(min{measured}, 0, 1)"
+    else:
+        total = total_tile(ts.ratio, ts.slice)
+        assert total is not None
+        errors = error_tile(ts.ratio, ts.slice, total)
+        assert errors is not None
+        measured = f"(\n  1 - (\n{_indent(errors, 4)}\n  )\n  /\n  ({total} > 0)\n)"
+        if ts.op is None:
+            return f"clamp({measured}, 0, 1)"
+    assert ts.op is not None
+    if ts.ratio is None:  # one slice per instant: good only when every series returned is
+        return f"min({measured} {ts.op} bool {number(ts.threshold)})"
+    return f"{measured} {ts.op} bool {number(ts.threshold)}"
+
+
+def _judged(sli: SLI, window: int) -> str:
+    """Every slice of the last ``window``, judged again (a subquery, for ad-hoc queries)."""
+    ts = sli.timeslices
+    assert ts is not None
+    return f"({slice_good(sli)})[{format_duration(window)}:{format_duration(ts.slice)}]"
+
+
+def _indent(text: str, by: int) -> str:
+    return "\n".join(" " * by + line for line in text.splitlines())
 
 
 def total_tile(sli: SLI, window: int) -> str | None:
@@ -173,4 +218,10 @@ def absent_data(sli: SLI, window: int) -> str:
     if sli.kind == "probe":
         assert sli.probe is not None
         return f"absent({sli.probe.render()})"
+    if sli.kind == "timeslices":
+        ts = sli.timeslices
+        assert ts is not None
+        if ts.ratio is not None:
+            return absent_data(ts.ratio, window)
+        return f"absent({substitute_slice(ts.metric, format_duration(ts.slice))})"
     return f"absent({substitute_window(sli.query_total, format_duration(window))})"

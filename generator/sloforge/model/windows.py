@@ -48,7 +48,8 @@ def budget_interval(slo: SLO) -> int:
 
 
 def tile_window(slo: SLO) -> int:
-    """What one efficient event recording covers: an evaluation interval (queries: a 5m rate)."""
+    """What one efficient event recording covers: an evaluation interval (queries: a 5m rate;
+    timeslices: one slice, which is their evaluation interval)."""
     if slo.sli.kind == "query":
         return base_window(slo)
     return slo.evaluation_interval
@@ -127,7 +128,9 @@ class Efficient:
         total = names.total_events_record(base)
         errors = names.error_events_record(base)
         total_expr = sli_queries.total_tile(slo.sli, base)
-        if total_expr is None:  # a free-form query: rates over the base window
+        if slo.sli.kind == "timeslices":
+            out = slice_recordings(slo)
+        elif total_expr is None:  # a free-form query: rates over the base window
             out = [
                 Recording(total, sli_queries.total_events(slo.sli, base)),
                 Recording(errors, sli_queries.error_events(slo.sli, base)),
@@ -172,6 +175,25 @@ class Efficient:
         return f"avg_over_time({total}[{format_duration(window)}])"
 
 
+def slice_recordings(slo: SLO) -> list[Recording]:
+    """Each slice judged once, then counted as one event: bad or good, per second of slice.
+
+    The SLO's group runs once per slice, so these tiles cover time exactly once like
+    event tiles, and every window's error ratio (bad slices over counted slices) is the
+    efficient strategy's ratio of sums. A slice without a value records nothing: it
+    is not counted at all.
+    """
+    assert slo.sli.timeslices is not None
+    length = slo.sli.timeslices.slice
+    good = names.timeslice_record(length)
+    judged = selector(good, slo)
+    return [
+        Recording(good, sli_queries.slice_good(slo.sli)),
+        Recording(names.total_events_record(length), f"(0 * {judged} + 1) / {length}"),
+        Recording(names.error_events_record(length), f"(1 - {judged}) / {length}"),
+    ]
+
+
 def period_record(slo: SLO) -> str:
     """The error ratio over the SLO period: ``…_rate30d``, or ``…_month`` since the month began."""
     if slo.calendar is not None:
@@ -193,10 +215,13 @@ def calendar_recordings(slo: SLO) -> list[Recording]:
     half = tile // 2
     total, errors = names.total_tile_record(tile), names.error_tile_record(tile)
     grouped = sum_by(slo.sli.group_by, selector(total, slo))
-    out = [
-        Recording(total, sli_queries.total_count(slo.sli, tile, BRIDGE)),
-        Recording(errors, sli_queries.error_count(slo.sli, tile, BRIDGE, grouped)),
-    ]
+    if slo.sli.kind == "timeslices":
+        out = _slice_counts(slo, tile)
+    else:
+        out = [
+            Recording(total, sli_queries.total_count(slo.sli, tile, BRIDGE)),
+            Recording(errors, sli_queries.error_count(slo.sli, tile, BRIDGE, grouped)),
+        ]
     slot_now = cal.slot_expr(half)
     by_slot = (names.period_errors_record(tile), names.period_total_record(tile))
     for record, tile_record in zip(by_slot, (errors, total), strict=True):
@@ -220,6 +245,20 @@ def calendar_recordings(slo: SLO) -> list[Recording]:
     body = "\nor\n".join(branches)
     ratio = f"sum{without([names.LABEL_PERIOD_SLOT])} (\n{body}\n)"
     return [*out, Recording(period_record(slo), ratio)]
+
+
+def _slice_counts(slo: SLO, tile: int) -> list[Recording]:
+    """Slices counted (total) and bad slices of the last ``tile``, read from the judged ones."""
+    assert slo.sli.timeslices is not None
+    record = selector(names.timeslice_record(slo.sli.timeslices.slice), slo)
+    judged = f"{record}[{format_duration(tile)}]"
+    return [
+        Recording(names.total_tile_record(tile), f"count_over_time({judged})"),
+        Recording(
+            names.error_tile_record(tile),
+            f"count_over_time({judged}) - sum_over_time({judged})",
+        ),
+    ]
 
 
 def _slot_selector(record: str, slo: SLO, slot: int) -> str:

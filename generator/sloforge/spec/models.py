@@ -123,6 +123,7 @@ def _checked_by(check: Callable[[str], object]) -> Callable[[str], str]:
 _promql = _checked_by(promql.check)
 _selector = _checked_by(promql.parse_selector)
 _window_query = _checked_by(promql.check_template)
+_slice_query = _checked_by(promql.check_slice_query)
 _matchers = _checked_by(promql.parse_matchers)
 
 
@@ -151,6 +152,7 @@ Number = Annotated[float, BeforeValidator(_number)]
 PromQL = Annotated[str, AfterValidator(_promql)]
 SeriesSelector = Annotated[str, AfterValidator(_selector)]
 WindowQuery = Annotated[str, AfterValidator(_window_query)]
+SliceQuery = Annotated[str, AfterValidator(_slice_query)]
 LabelMatchers = Annotated[str, AfterValidator(_matchers)]
 Labels = dict[LabelName, str]
 
@@ -226,6 +228,60 @@ class QuerySLI(Spec):
     """PromQL for the rate of all events; `$window` is replaced by each window."""
 
 
+SLICE_THRESHOLDS = ("at_least", "above", "at_most", "below")
+
+
+class TimeslicesSLI(Spec):
+    """The budget counts bad time slices, not bad events (docs/spec.md#timeslices-slis).
+
+    Time is cut into slices of ``slice``; a slice is good when its measure (a
+    ``ratio``'s good events over all events within the slice, or a ``metric``) is on
+    the good side of the per-slice threshold. The objective is the share of good
+    slices; a slice without traffic (no value) is not counted.
+    """
+
+    slice: Duration
+    """Length of one slice, e.g. 1m: the SLO's rules are evaluated once per slice. Must
+    divide 5m, every tier window and the SLO window."""
+    ratio: RatioSLI | None = None
+    """Measure: good events over all events within each slice (give `ratio` or `metric`)."""
+    metric: SliceQuery | None = None
+    """Measure: PromQL with one value per slice, read at the slice's end; `$slice` is
+    replaced by the slice length, e.g. max_over_time(queue_depth{job="x"}[$slice])."""
+    at_least: Number | None = None
+    """A slice is good when its measure is at least this (for a ratio: its good ratio,
+    in (0, 1])."""
+    above: Number | None = None
+    """A slice is good when its measure is above this."""
+    at_most: Number | None = None
+    """A slice is good when its measure is at most this (metric only)."""
+    below: Number | None = None
+    """A slice is good when its measure is below this (metric only)."""
+    average: bool = False
+    """Instead of a threshold: each slice counts its good ratio (a metric: its value,
+    clamped to 0..1), so the SLI is the mean of the slices' ratios (OpenSLO's
+    RatioTimeslices)."""
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> TimeslicesSLI:
+        if (self.ratio is None) == (self.metric is None):
+            got = "both" if self.ratio is not None else "neither"
+            raise ValueError(f"exactly one of `ratio` or `metric` is required (got {got})")
+        given = [k for k in SLICE_THRESHOLDS if getattr(self, k) is not None]
+        if self.average and given:
+            raise ValueError(f"`average` counts each slice's ratio: drop `{given[0]}`")
+        if not self.average and len(given) != 1:
+            got = " and ".join(given) if given else "none"
+            raise ValueError(
+                "exactly one per-slice threshold is required: at_least, above, at_most or "
+                f"below, or `average: true` (got {got})"
+            )
+        return self
+
+
+SLI_KINDS = ("ratio", "latency", "probe", "query", "timeslices")
+
+
 class SLISpec(Spec):
     ratio: RatioSLI | None = None
     """Events counted by counters: `errors` or `good`, over `total`."""
@@ -235,14 +291,16 @@ class SLISpec(Spec):
     """A 0/1 gauge such as probe_success: the share of samples at 1 is good."""
     query: QuerySLI | None = None
     """Free PromQL for error and total rates, with `$window` for each window."""
+    timeslices: TimeslicesSLI | None = None
+    """Good time slices over all slices: a ratio or a metric judged once per slice."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SLISpec:
-        kinds = [k for k in ("ratio", "latency", "probe", "query") if getattr(self, k) is not None]
+        kinds = [k for k in SLI_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
             got = " and ".join(kinds) if kinds else "none"
             raise ValueError(
-                f"exactly one of ratio, latency, probe or query is required (got {got})"
+                f"exactly one of ratio, latency, probe, query or timeslices is required (got {got})"
             )
         return self
 
@@ -402,7 +460,8 @@ class SLOSpec(Spec):
         "only with window: month or week, and only zones with one UTC offset all year.",
     )
     sli: SLISpec
-    """How good and bad events are measured: exactly one of ratio, latency, probe or query."""
+    """How good and bad events are measured: exactly one of ratio, latency, probe, query or
+    timeslices."""
     alerting: AlertingSpec = Field(default_factory=AlertingSpec)
     """Burn-rate alerts of this SLO: name, page and ticket policies, custom tiers."""
     labels: Labels = Field(default_factory=dict)

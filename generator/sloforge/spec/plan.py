@@ -33,9 +33,12 @@ from ..model.domain import (
     Service,
     Settings,
     SeverityLevel,
+    SliceOp,
+    Strategy,
     Threshold,
     Tier,
     TierKind,
+    Timeslices,
 )
 from ..model.durations import format_duration, parse_duration
 from .models import (
@@ -43,12 +46,14 @@ from .models import (
     AlertSpec,
     DashboardRowSpec,
     PanelSpec,
+    RatioSLI,
     RouteTiming,
     ServiceLevelsSpec,
     SettingsSpec,
     SLOSpec,
     TierSpec,
     TimeIntervalSpec,
+    TimeslicesSLI,
 )
 from .routing import effective_version
 from .validate import Bundle, settings_or_default
@@ -163,26 +168,36 @@ def plan_slo(
         alert_labels=tuple(sorted(alerting.labels.items())),
         alert_annotations=tuple(sorted(alerting.annotations.items())),
         runbook=spec.runbook.strip(),
-        strategy=spec.strategy or settings.strategy,
+        strategy=_strategy(spec, settings),
         owner=service.owner,
         custom_tiers=alerting.tiers is not None,
-        evaluation_interval=settings.evaluation_interval,
+        evaluation_interval=_evaluation_interval(spec, settings),
         calendar=cal,
         absent=plan_absent(service, spec, labels, settings, tiers, period),
     )
 
 
+def _strategy(spec: SLOSpec, settings: Settings) -> Strategy:
+    # Slices are recorded once each and summed: `exact` would re-judge every slice of a
+    # window at every evaluation (a subquery), which nothing gains from.
+    if spec.sli.timeslices is not None:
+        return "efficient"
+    return spec.strategy or settings.strategy
+
+
+def _evaluation_interval(spec: SLOSpec, settings: Settings) -> int:
+    """How often the SLO's group runs: once per slice for a timeslices SLI."""
+    if spec.sli.timeslices is not None:
+        return parse_duration(spec.sli.timeslices.slice)
+    return settings.evaluation_interval
+
+
 def plan_sli(spec: SLOSpec) -> SLI:
     sli = spec.sli
     if sli.ratio is not None:
-        r = sli.ratio
-        return SLI(
-            kind="ratio",
-            errors=promql.parse_selector(r.errors) if r.errors else None,
-            good=promql.parse_selector(r.good) if r.good else None,
-            total=promql.parse_selector(r.total),
-            group_by=tuple(r.group_by),
-        )
+        return plan_ratio(sli.ratio)
+    if sli.timeslices is not None:
+        return plan_timeslices(sli.timeslices)
     if sli.latency is not None:
         lat = sli.latency
         return SLI(
@@ -198,6 +213,39 @@ def plan_sli(spec: SLOSpec) -> SLI:
     return SLI(
         kind="query", query_errors=sli.query.errors.strip(), query_total=sli.query.total.strip()
     )
+
+
+def plan_ratio(r: RatioSLI) -> SLI:
+    return SLI(
+        kind="ratio",
+        errors=promql.parse_selector(r.errors) if r.errors else None,
+        good=promql.parse_selector(r.good) if r.good else None,
+        total=promql.parse_selector(r.total),
+        group_by=tuple(r.group_by),
+    )
+
+
+SLICE_OPS: dict[str, SliceOp] = {"at_least": ">=", "above": ">", "at_most": "<=", "below": "<"}
+
+
+def plan_timeslices(t: TimeslicesSLI) -> SLI:
+    """A slice SLI: its measure, and the per-slice threshold (none when averaged)."""
+    ratio = plan_ratio(t.ratio) if t.ratio is not None else None
+    op: SliceOp | None = None
+    threshold = 0.0
+    for key, symbol in SLICE_OPS.items():
+        value = getattr(t, key)
+        if value is not None:
+            op, threshold = symbol, float(value)
+    slices = Timeslices(
+        slice=parse_duration(t.slice),
+        ratio=ratio,
+        metric=(t.metric or "").strip(),
+        op=op,
+        threshold=threshold,
+    )
+    group_by = ratio.group_by if ratio is not None else ()
+    return SLI(kind="timeslices", group_by=group_by, timeslices=slices)
 
 
 def plan_tiers(spec: SLOSpec, period: int, settings: Settings | None = None) -> tuple[Tier, ...]:

@@ -25,6 +25,7 @@ from .partial import present, refused_fields, salvage
 from .routing import routing_checks
 from .scalars import as_written
 from .severities import severity_checks
+from .timeslices import timeslice_problems
 
 FOREIGN_HINT = " (Sloth, Pyrra and OpenSLO documents are recognised by their own version)"
 
@@ -258,6 +259,7 @@ def _service_checks(spec: ServiceLevelsSpec, doc: Document) -> list[Problem]:
                         f"`{label}` is set by sloforge and cannot be a group_by label",
                     )
                 )
+        problems.extend(timeslice_problems(slo, ("slos", i), doc))
         window_written = "window" not in refused_fields(slo)
         if slo.time_zone is not None and window_written and slo.window not in ("month", "week"):
             path = ("slos", i, "time_zone")

@@ -3,13 +3,15 @@
 An SLO document becomes a ServiceLevels document with one SLO per objective;
 the documents of one service in one file are merged afterwards (see
 ``__init__.merge_services``). Only Prometheus metric sources, rolling windows,
-Occurrences budgeting and inline burn-rate alert policies can be expressed;
+Occurrences and time-slice budgeting (slices.py) and burn-rate alert policies can be
+expressed;
 everything else is refused at its field. Service, SLI, AlertPolicy… documents
 are read only when an SLO inlines them.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ...model import promql
@@ -28,6 +30,14 @@ from .common import (
     text,
     window_query,
     within,
+)
+from .slices import (
+    METHODS,
+    counter_or_query,
+    ratio_node,
+    refuse_slice_fields,
+    sliced_sli,
+    summed_rate,
 )
 
 V1 = "openslo/v1"
@@ -59,14 +69,15 @@ def convert(document: Document, refs: Refs) -> list[Node]:
     return [_v1(metadata, spec, refs)]
 
 
-def _budgeting(spec: dict[str, Any]) -> None:
+def _budgeting(spec: dict[str, Any]) -> str:
     method = spec.get("budgetingMethod", "Occurrences")
-    if method != "Occurrences":
+    if method != "Occurrences" and method not in METHODS:
         raise Unsupported(
             ("spec", "budgetingMethod"),
-            f"{method} budgeting is not supported; sloforge budgets Occurrences "
-            f"(good events over all events)",
+            f"{method!r} budgeting is not supported; sloforge budgets Occurrences, "
+            f"Timeslices and RatioTimeslices",
         )
+    return str(method)
 
 
 def _service(spec: dict[str, Any], metadata: dict[str, Any], slos: list[Node]) -> Node:
@@ -108,7 +119,7 @@ def _v1(metadata: dict[str, Any], spec: dict[str, Any], refs: Refs) -> Node:
         TOOL,
     )
     window = _window(spec.get("timeWindow"), ("spec", "timeWindow"))
-    _budgeting(spec)
+    method = _budgeting(spec)
     sli_document: Document | None = None
     if "indicatorRef" in spec:
         sli_document = _referred(refs, "SLI", spec["indicatorRef"], ("spec", "indicatorRef"))
@@ -137,9 +148,13 @@ def _v1(metadata: dict[str, Any], spec: dict[str, Any], refs: Refs) -> Node:
         slo.put("objective", _target(objective, path), _target_source(objective, path))
         for key, value in window.items():
             slo.put(key, value, ("spec", "timeWindow", 0, "duration"))
-
+        if method == "Occurrences":
+            refuse_slice_fields(objective, path, method)
+            read = _indicator
+        else:
+            read = functools.partial(_sliced_indicator, method)
         slo["sli"] = within(
-            sli_document, _indicator, indicator, objective, indicator_path, path, bool(sli_document)
+            sli_document, read, indicator, objective, indicator_path, path, bool(sli_document)
         )
         if spec.get("description"):
             slo.put("description", text(spec["description"]), ("spec", "description"))
@@ -174,9 +189,6 @@ def _target(objective: dict[str, Any], path: PathKey) -> float:
         return float(objective["targetPercent"])
     if "target" not in objective:
         raise Unsupported(path, "an objective needs `target` (a ratio such as 0.999)")
-    for key in ("timeSliceTarget", "timeSliceWindow"):
-        if key in objective:
-            raise Unsupported((*path, key), "timeslice objectives are not supported")
     return round(float(objective["target"]) * 100, 10)
 
 
@@ -283,6 +295,56 @@ def _indicator(
     raise Unsupported(path, "an indicator needs `ratioMetric` or `thresholdMetric`")
 
 
+def _sliced_indicator(
+    method: str,
+    indicator: dict[str, Any],
+    objective: dict[str, Any],
+    path: PathKey,
+    opath: PathKey,
+    referred: bool = False,
+) -> Node:
+    """A timeslices SLI (Timeslices or RatioTimeslices budgeting, see slices.py)."""
+    objective_path = None if referred else opath
+    if "ratioMetric" in indicator:
+        here = (*path, "ratioMetric")
+        ratio = mapping(indicator["ratioMetric"], here)
+        only(ratio, {"counter", "good", "bad", "total", "raw", "rawType"}, here, TOOL)
+        if "raw" in ratio:
+            raise Unsupported(
+                (*here, "raw"),
+                "a precomputed ratio cannot be cut into time slices: give "
+                "`good` or `bad`, and `total`",
+            )
+        if ratio.get("counter") is False:
+            raise Unsupported(
+                (*here, "counter"), "gauge ratio metrics (counter: false) are not supported"
+            )
+        part = "bad" if "bad" in ratio else "good"
+        if part not in ratio:
+            raise Unsupported(here, "a ratio metric needs `good` or `bad`")
+        selectors: dict[str, str | None] = {}
+        queries: dict[str, str] = {}
+        sources: dict[str, PathKey | None] = {}
+        for key in (part, "total"):
+            source = _query_path((*here, key))
+            query = _prometheus_query(ratio.get(key), (*here, key))
+            selectors[key], queries[key] = counter_or_query(query, source)
+            sources[key] = source
+        counters = ratio_node(selectors, sources, here)
+        return sliced_sli(method, counters, None, queries, objective, here, objective_path)
+    if "thresholdMetric" in indicator:
+        here = (*path, "thresholdMetric")
+        query = _prometheus_query(indicator["thresholdMetric"], here)
+        try:
+            selector = promql.parse_selector(query).render()
+        except promql.PromQLError:
+            raise Unsupported(
+                _query_path(here), "a threshold metric must be a series selector"
+            ) from None
+        return sliced_sli(method, None, selector, {}, objective, here, objective_path)
+    raise Unsupported(path, "an indicator needs `ratioMetric` or `thresholdMetric`")
+
+
 def _threshold(
     metric: Any, objective: dict[str, Any], path: PathKey, opath: PathKey, referred: bool
 ) -> Node:
@@ -380,7 +442,7 @@ def _v1alpha(metadata: dict[str, Any], spec: dict[str, Any]) -> Node:
         ("spec",),
         TOOL,
     )
-    _budgeting(spec)
+    method = _budgeting(spec)
     windows = spec.get("timeWindows") or [{"count": 30, "unit": "Day"}]
     first = mapping(windows[0], ("spec", "timeWindows", 0))
     unit = _UNITS.get(text(first.get("unit", "")).lower())
@@ -406,14 +468,22 @@ def _v1alpha(metadata: dict[str, Any], spec: dict[str, Any]) -> Node:
         total = window_query(
             mapping(ratio.get("total"), (*here, "total")).get("query"), (*here, "total")
         )
-        query = Node(here)
-        query.put("errors", f"({total}) - ({good})", (*here, "good", "query"))
-        query.put("total", total, (*here, "total", "query"))
         slo = Node(path)
         slo.put("name", f"{name}-{i}", ("metadata", "name"))  # as Sloth names them
         slo.put("objective", round(float(objective.get("target", 0)) * 100, 10), (*path, "target"))
         slo.put("window", window, ("spec", "timeWindows", 0))
-        slo["sli"] = Node(here, query=query)
+        if method == "Occurrences":
+            refuse_slice_fields(objective, path, method)
+            query = Node(here)
+            query.put("errors", f"({total}) - ({good})", (*here, "good", "query"))
+            query.put("total", total, (*here, "total", "query"))
+            slo["sli"] = Node(here, query=query)
+        else:
+            queries = {"good": good, "total": total}
+            sources = {"good": (*here, "good", "query"), "total": (*here, "total", "query")}
+            selectors = {key: summed_rate(query) for key, query in queries.items()}
+            counters = ratio_node(selectors, sources, here)
+            slo["sli"] = sliced_sli(method, counters, None, queries, objective, here, path)
         if spec.get("description"):
             slo.put("description", text(spec["description"]), ("spec", "description"))
         slos.append(slo)
