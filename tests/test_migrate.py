@@ -367,7 +367,7 @@ def _documented_slices(source: dict) -> dict:
     indicator = source["spec"].get("indicator", {}).get("spec", {})
     length = format_duration(slice_seconds)
     if source["spec"]["budgetingMethod"] == "RatioTimeslices":
-        judged = ["clamp(", ", 0, 1)"]  # the slice's own good ratio
+        judged = ["clamp(", ", 0, 1"]  # the slice's own good ratio
     elif "thresholdMetric" in indicator:
         op, value = _OPENSLO_OPS[objective["op"]], objective["value"]
         judged = [f" {op} bool {value})[{length}:]", f">= bool {objective['timeSliceTarget']}"]

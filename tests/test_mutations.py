@@ -418,3 +418,99 @@ def test_generated_tests_of_baseline_alerts_catch_every_mutation(
     mutations = _baseline_mutations(planned)
     survivors = _survivors(tmp_path, out, "trends", files, rule_of, mutations)
     assert not survivors, f"tests of {alert} survived: {survivors}"
+
+
+# --- timeslices SLIs ---------------------------------------------------------------------
+
+SLICES = FIXTURES / "slo" / "timeslices.yaml"
+SLICE_ALERTS = {
+    "good-minutes": "UptimeGoodMinutesBudgetBurn",
+    "queue-minutes": "UptimeQueueMinutesBudgetBurn",
+}
+# (SLO, long window): 1m slices checked every minute (1h) and every five minutes (1d).
+SLICE_TIERS = [("good-minutes", "1h"), ("good-minutes", "1d"), ("queue-minutes", "1h")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("slo", "window"), SLICE_TIERS, ids=[f"the {w} tier of {s}" for s, w in SLICE_TIERS]
+)
+def test_generated_tests_of_timeslice_tiers_catch_every_mutation(
+    tmp_path: Path, slo: str, window: str
+) -> None:
+    """The tier's threshold scaled by 0.7 (its quiet run fires) or 1.5 (its firing run stays
+    quiet), or never firing: the SLO's generated groups fail on both promtools."""
+    if not binaries("promtool"):
+        pytest.skip("promtool is not installed (run `make setup`)")
+    out = tmp_path / "out"
+    compile_to([SLICES], out)
+    files = _trimmed_tests(out, "uptime", SLICE_ALERTS[slo])
+
+    def rule_of(rule: dict[str, Any]) -> bool:
+        labels = rule.get("labels", {})
+        return rule.get("alert") == SLICE_ALERTS[slo] and labels.get("long_window") == window
+
+    survivors = _survivors(tmp_path, out, "uptime", files, rule_of, EXPR_MUTATIONS)
+    assert not survivors, f"tests of the {window} tier of {slo} survived: {survivors}"
+
+
+SLICE_THRESHOLD = re.compile(r"(bool )([0-9.]+)(\)?)$")
+
+
+def _slice_threshold(factor: float) -> Callable[[dict[str, Any]], None]:
+    def apply(rule: dict[str, Any]) -> None:
+        rule["expr"] = SLICE_THRESHOLD.sub(
+            lambda m: f"{m.group(1)}{float(m.group(2)) * factor!r}{m.group(3)}", rule["expr"]
+        )
+
+    return apply
+
+
+SLICE_THRESHOLD_MUTATIONS = {
+    "per-slice threshold x0.7": _slice_threshold(0.7),
+    "per-slice threshold x1.5": _slice_threshold(1.5),
+}
+
+
+def _tests_reading(out: Path, service: str, record: str, slo: str) -> list[Path]:
+    """Each generated test file, cut down to the groups that check ``record`` of ``slo``."""
+    files = []
+    for path in sorted((out / "prometheus" / "tests").glob(f"{service}.*test.yml")):
+        doc = yaml.safe_load(path.read_text())
+        doc["tests"] = [
+            g
+            for g in doc["tests"]
+            if any(
+                record in c["expr"] and f'slo="{slo}"' in c["expr"]
+                for c in g.get("promql_expr_test", [])
+            )
+        ]
+        if doc["tests"]:
+            trimmed = path.with_name(f"mutation-{path.name}")
+            trimmed.write_text(yaml.safe_dump(doc, sort_keys=False))
+            files.append(trimmed)
+    assert files, f"no generated test checks {record} of {slo}"
+    return files
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "slo", list(SLICE_ALERTS), ids=[f"the slices of {s}" for s in SLICE_ALERTS]
+)
+def test_generated_tests_of_the_per_slice_threshold_catch_its_mutations(
+    tmp_path: Path, slo: str
+) -> None:
+    """The threshold a slice is judged by, scaled by 0.7 and 1.5: the slice just on the good
+    side (or just on the bad side) is then judged wrongly, and its check fails."""
+    if not binaries("promtool"):
+        pytest.skip("promtool is not installed (run `make setup`)")
+    out = tmp_path / "out"
+    compile_to([SLICES], out)
+    record = "slo:sli_timeslice:good1m"
+    files = _tests_reading(out, "uptime", record, slo)
+
+    def rule_of(rule: dict[str, Any]) -> bool:
+        return rule.get("record") == record and rule["labels"]["slo"] == slo
+
+    survivors = _survivors(tmp_path, out, "uptime", files, rule_of, SLICE_THRESHOLD_MUTATIONS)
+    assert not survivors, f"tests of the per-slice threshold of {slo} survived: {survivors}"

@@ -591,6 +591,8 @@ def event_unit(slo: SLO) -> str:
     sli = slo.sli
     if sli.kind == "probe":
         return "suffix: probes/s"
+    if sli.kind == "timeslices":
+        return "suffix: slices/s"
     if sli.kind == "latency" or (sli.total is not None and "request" in sli.total.metric):
         return "reqps"
     return "suffix: events/s"

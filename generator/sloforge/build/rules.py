@@ -131,8 +131,11 @@ def burn_description(slo: SLO, tier: Tier) -> str:
     scope = f"For {group.strip()}, the" if group else "The"
     exhaustion = humanize(slo.period / tier.burn_rate)
     period = format_duration(slo.period) if slo.calendar is None else f"{slo.calendar.kind}'s"
+    measured = "error ratio"
+    if slo.sli.timeslices is not None:
+        measured = f"share of bad {format_duration(slo.sli.timeslices.slice)} slices"
     return (
-        f"{scope} error ratio over both the last {format_duration(tier.long_window)} and the last "
+        f"{scope} {measured} over both the last {format_duration(tier.long_window)} and the last "
         f"{format_duration(tier.short_window)} is above {_percent(tier.threshold(budget))} "
         f"({number(tier.burn_rate)}x the {_percent(budget)} error budget "
         f"of the {number(slo.objective)}% objective). "

@@ -1,10 +1,11 @@
 """Generated promtool tests of timeslices SLIs: the budget counts slices, not events.
 
-Three kinds of check per SLO:
+Checks per SLO:
 
 - the slice recording on both sides of the per-slice threshold: a slice whose
   measure is just on the good side records 1, just on the bad side 0 (averaged
   slices record their good ratio);
+- a ratio without traffic: no slice is recorded and nothing fires;
 - per burn-rate tier, a run of bad slices: quiet until the bad share of the
   long window passes the tier's threshold, firing from the next slices, quiet
   again once the short window holds no bad slice;
@@ -41,6 +42,7 @@ SLOW_STEP = 300
 SLOW_WINDOW = 86400
 TRAFFIC = 100_000  # events per sample: error shares near the threshold stay whole numbers
 MIN_DETECTION_SLICES = 8  # slices a tier needs before it fires: room for a ×0.7 threshold
+NO_TRAFFIC = 3900  # how long the no-traffic test runs: past the shortest tiers' long window
 
 Group = dict[str, object]
 
@@ -70,7 +72,10 @@ def slo_tests(
     writer = _Writer.for_slo(slo)
     fast: list[Group] = []
     slow: list[Group] = []
-    (slow if step_for(slo, None) == SLOW_STEP else fast).append(threshold_test(slo, writer))
+    first = slow if step_for(slo, None) == SLOW_STEP else fast
+    first.append(threshold_test(slo, writer))
+    if writer.gauge is None:
+        first.append(no_traffic_test(slo, writer, step_for(slo, None), expected))
     for tier in slo.tiers:
         step = step_for(slo, tier)
         target = slow if step == SLOW_STEP else fast
@@ -110,6 +115,21 @@ def threshold_test(slo: SLO, writer: _Writer) -> Group:
         checks.append(_record_check(slo, record, t, value))
     group = writer.group(slo, samples)
     group["promql_expr_test"] = checks
+    return group
+
+
+def no_traffic_test(
+    slo: SLO, writer: _Writer, step: int, expected: Callable[[int, tuple[Tier, ...]], Group]
+) -> Group:
+    """Counters that stop growing: no slice is recorded, so nothing is bad and nothing fires."""
+    last = _grid(NO_TRAFFIC, step)
+    samples = _Samples([], lead=last // SAMPLE)
+    group = writer.group(slo, samples, traffic=0)
+    record = selector(names.timeslice_record(_slices(slo).slice), slo)
+    group["promql_expr_test"] = [
+        {"expr": record, "eval_time": format_duration(last), "exp_samples": []}
+    ]
+    group["alert_rule_test"] = [expected(t, ()) for t in (_grid(last // 2, step), last)]
     return group
 
 
@@ -386,14 +406,16 @@ class _Writer:
         """Averaged slices whose gauge (or counters) give the recorded ratio itself."""
         return ts.op is None and (self.gauge is None or not self.points)
 
-    def group(self, slo: SLO, samples: _Samples) -> Group:
-        series = self._series(samples, _burning(slo), bad=True)
+    def group(self, slo: SLO, samples: _Samples, traffic: int = TRAFFIC) -> Group:
+        series = self._series(samples, _burning(slo), True, traffic)
         if slo.sli.group_by:
             calm = {label: "healthy" for label in slo.sli.group_by}
-            series += self._series(samples, calm, bad=False)
+            series += self._series(samples, calm, False, traffic)
         return {"interval": format_duration(SAMPLE), "input_series": series}
 
-    def _series(self, samples: _Samples, group: dict[str, str], bad: bool) -> list[dict[str, str]]:
+    def _series(
+        self, samples: _Samples, group: dict[str, str], bad: bool, traffic: int
+    ) -> list[dict[str, str]]:
         segments = _segments(samples, bad)
         if self.gauge is not None:
             metric, labels = self.gauge
@@ -407,7 +429,9 @@ class _Writer:
             ]
         out = []
         for counter in self.counters:
-            phases = [Phase(n, _increment(counter.share, state)) for n, state in segments]
+            phases = [
+                Phase(n, _increment(counter.share, state, traffic)) for n, state in segments
+            ]
             out.append(
                 {
                     "series": seriesgen.series_text(counter.metric, {**counter.labels, **group}),
@@ -437,7 +461,7 @@ def _segments(samples: _Samples, bad: bool) -> list[tuple[int, object]]:
     return out
 
 
-def _increment(share: str, state: object) -> float:
+def _increment(share: str, state: object, traffic: int) -> float:
     """Events a sample adds to a counter of ``share`` when the sample is ``state``."""
     if state == "good":
         good_ratio = 1.0
@@ -446,8 +470,8 @@ def _increment(share: str, state: object) -> float:
     else:
         assert isinstance(state, float)
         good_ratio = state
-    bad_events = round((1 - good_ratio) * TRAFFIC)
-    return {"bad": bad_events, "good": TRAFFIC - bad_events, "all": TRAFFIC}[share]
+    bad_events = round((1 - good_ratio) * traffic)
+    return {"bad": bad_events, "good": traffic - bad_events, "all": traffic}[share]
 
 
 def _split(part: Selector, total: Selector, share: str) -> tuple[_Counter, ...]:
