@@ -429,9 +429,7 @@ class _Writer:
             ]
         out = []
         for counter in self.counters:
-            phases = [
-                Phase(n, _increment(counter.share, state, traffic)) for n, state in segments
-            ]
+            phases = [Phase(n, _increment(counter.share, state, traffic)) for n, state in segments]
             out.append(
                 {
                     "series": seriesgen.series_text(counter.metric, {**counter.labels, **group}),
