@@ -246,6 +246,27 @@ def test_a_good_sub_block_of_a_receiver_compiles(case: Case, tmp_path: Path) -> 
     assert {k: generated[k] for k in written} == written
 
 
+def test_yaml_1_1_numbers_and_booleans_in_receiver_text_fields_keep_the_text_as_written(
+    tmp_path: Path,
+) -> None:
+    """Alertmanager reads `title: 012` as the text 012 and `value: yes` as yes; so does
+    sloforge, at any depth of the block (it used to write 10 and refuse `yes` as a boolean)."""
+    block = (
+        "slack: {channel: '#x', api_url_file: " + S + "/slack, title: 012, "
+        "actions: [{type: button, text: Ack, name: ack, value: yes}], "
+        "http_config: {tls_config: {server_name: 0x1F}}}"
+    )
+    files = build_outputs(load([_write(tmp_path / "in", block, "0.25")]).project)
+    slack = yaml.safe_load(files["alertmanager/alertmanager.yml"])["receivers"][0]["slack_configs"][
+        0
+    ]
+    assert (slack["title"], slack["actions"], slack["http_config"]) == (
+        "012",
+        [{"type": "button", "text": "Ack", "name": "ack", "value": "yes"}],
+        {"tls_config": {"server_name": "0x1F"}},
+    )
+
+
 def _amtools(version: str) -> list[tuple[str, str]]:
     """The installed amtools of ``version`` or newer (label, path)."""
     target = tuple(int(p) for p in version.split("."))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -449,6 +449,55 @@ def _check_rules(spec: BlockSpec, item: dict[str, Any], path: Path) -> Iterator[
         value = item.get(name)
         if isinstance(value, str) and value.lower() in values:
             yield Finding((*path, name), message)
+
+
+_TEXT_KINDS = ("text", "text list", "text mapping", "text list mapping")
+
+
+def block_as_written(key: Any, value: Any, path: Path, written: Mapping[Path, str]) -> Any:
+    """An integration block with the text of every YAML 1.1 number or boolean put back in its
+    text fields (``title: 012``, ``value: yes``): Alertmanager reads those as written."""
+    spec = _field_table().get(key) if isinstance(key, str) else None
+    if spec is None:
+        return value
+    if isinstance(value, list):
+        return [_mapping_as_written(spec, v, (*path, i), written) for i, v in enumerate(value)]
+    return _mapping_as_written(spec, value, path, written)
+
+
+def _mapping_as_written(spec: BlockSpec, item: Any, path: Path, written: Mapping[Path, str]) -> Any:
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    for name, value in item.items():
+        field_spec = spec.fields.get(name) if isinstance(name, str) else None
+        if field_spec is not None:
+            out[name] = _value_as_written(field_spec.kind, value, (*path, name), written)
+    return out
+
+
+def _value_as_written(kind: str, value: Any, path: Path, written: Mapping[Path, str]) -> Any:
+    if kind == "text":
+        return value if isinstance(value, str) else written.get(path, value)
+    if kind in _TEXT_KINDS and isinstance(value, list):
+        return [_value_as_written("text", v, (*path, i), written) for i, v in enumerate(value)]
+    if kind in _TEXT_KINDS[2:] and isinstance(value, dict):
+        inner = "text" if kind == "text mapping" else "text list"
+        return {k: _value_as_written(inner, v, (*path, k), written) for k, v in value.items()}
+    shape, _, block = kind.partition(" ")
+    if shape == "block" and block:
+        return _mapping_as_written(_block_table()[block], value, path, written)
+    if kind.startswith("list of ") and isinstance(value, list):
+        block = kind.removeprefix("list of ")
+        return [
+            _value_as_written(f"block {block}", v, (*path, i), written) for i, v in enumerate(value)
+        ]
+    if kind.startswith("mapping of ") and isinstance(value, dict):
+        block = kind.removeprefix("mapping of ")
+        return {
+            k: _value_as_written(f"block {block}", v, (*path, k), written) for k, v in value.items()
+        }
+    return value
 
 
 def _words(names: Iterable[str], last: str) -> str:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator
 
+from ..model.receivers import block_as_written
 from .loader import PathKey
 
 
@@ -37,6 +38,10 @@ def _model(model: type[BaseModel], data: Any, path: PathKey, written: dict[PathK
                 Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
             )
             out[key] = _value(annotation, out[key], (*path, key), written)
+    if model.model_config.get("extra") == "allow":  # a receiver: its integration blocks
+        known = {info.alias or name for name, info in model.model_fields.items()}
+        for key in set(out) - known:
+            out[key] = block_as_written(key, out[key], (*path, key), written)
     return out
 
 
