@@ -73,8 +73,8 @@ def prometheus_rules(project: Project) -> Files:
 def promtool_tests(project: Project) -> Files:
     files: Files = {}
     for service in project.services:
-        docs, untested = test_documents(service, project.settings)
-        notes = tuple(f"untested: {reason}" for reason in untested)
+        docs, header = test_documents(service, project.settings)
+        notes = tuple(header)
         for path, doc in docs.items():
             files[path] = YamlFile(doc, (service.source,), notes)
     return files

@@ -52,6 +52,21 @@ def _evaluate(body: str, value: float, labels: Mapping[str, str]) -> str:
     return str(result)
 
 
+def render_stable(
+    annotations: Mapping[str, str], value: float, labels: Mapping[str, str]
+) -> dict[str, str]:
+    """Annotations rendered for a value Prometheus computes in floating point: a template that
+    prints it to the last digit could differ from ours by a rounding, so it is not guessed."""
+    rendered = {k: render(v, value, labels) for k, v in annotations.items()}
+    for nearby in (value * (1 - 1e-9), value * (1 + 1e-9)):
+        if rendered != {k: render(v, nearby, labels) for k, v in annotations.items()}:
+            raise Unsupported(
+                "an annotation prints $value to the last digit, which a computed value "
+                "cannot be predicted to; use humanize or printf"
+            )
+    return rendered
+
+
 def referenced_labels(text: str) -> list[str]:
     """Label names a template reads through ``$labels.name``."""
     return sorted(set(re.findall(r"(?:\$labels|\.Labels)\.([a-zA-Z_][a-zA-Z0-9_]*)", text)))

@@ -29,7 +29,7 @@ from ..model.escalation import Escalation
 from ..model.promql import Selector, parse_selector, quote, substitute_window
 from ..model.sli import bucket_bounds
 from ..model.windows import base_window, period_record, selector
-from . import baselinetests, promtemplate, seriesgen, slicetests
+from . import baselinetests, promtemplate, rulefeed, seriesgen, slicetests
 from .rules import (
     burn_rate_alert,
     escalation_rule,
@@ -63,6 +63,7 @@ class TestFile:
     slow: list[Group] = field(default_factory=list)
     calendar: list[Group] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # header lines: what is fed or injected
 
 
 def build_tests(service: Service, settings: Settings) -> TestFile:
@@ -100,11 +101,19 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
                 slicetests.SliceUntestable,
             ) as exc:
                 out.untested.append(f"{slo.absent.name} (SLO {slo.name}): {exc}")
+    feeder = rulefeed.Feeder(service)
+    for slo in service.slos:
+        feeder.note_injected(f"{slo.alert_name} (SLO {slo.name})", sli_selectors_or_none(slo))
     for alert in service.alerts:
+        if alert.percentile is not None:
+            feeder.note_injected(alert.name, [alert.percentile.buckets])
         try:
-            out.fast.extend(alert_tests(alert, settings))
+            fed = feeder.alert_groups(alert, settings)
+            out.fast.extend(alert_tests(alert, settings) if fed is None else fed)
         except (Untestable, Unsatisfiable, promtemplate.Unsupported) as exc:
             out.untested.append(f"{alert.name}: {exc}")
+    out.fast.extend(feeder.record_checks())
+    out.notes = feeder.notes()
     for escalation, group in escalation_tests(service, settings):
         if isinstance(group, Exception):
             out.untested.append(f"{escalation.alert}: {group}")
@@ -116,7 +125,8 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
 def test_documents(
     service: Service, settings: Settings
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """{file name: promtool test document}, and what could not be tested."""
+    """{file name: promtool test document}, and the header lines of its files: what could
+    not be tested, what recorded series are injected rather than fed through their rules."""
     built = build_tests(service, settings)
     baseline, untested = baselinetests.baseline_groups(service, settings, SLOW_STEP)
     built.slow += baseline.get(SLOW_STEP, [])
@@ -146,7 +156,7 @@ def test_documents(
             "evaluation_interval": format_duration(baselinetests.STEP),
             "tests": baseline[baselinetests.STEP],
         }
-    return docs, built.untested + untested
+    return docs, [f"untested: {reason}" for reason in built.untested + untested] + built.notes
 
 
 @dataclass
@@ -219,6 +229,14 @@ def _selects(selector: Selector, metric: str, labels: Mapping[str, str]) -> bool
     return selector.metric == metric and all(
         seriesgen.matches(m, labels.get(m.label, "")) for m in selector.matchers
     )
+
+
+def sli_selectors_or_none(slo: SLO) -> tuple[Selector, ...]:
+    """The SLO's raw selectors, or none when its query is not one sloforge synthesises."""
+    try:
+        return sli_selectors(slo)
+    except (Untestable, slicetests.SliceUntestable):
+        return ()
 
 
 def sli_selectors(slo: SLO) -> tuple[Selector, ...]:
@@ -872,7 +890,7 @@ def _percentile_groups(alert: Alert, settings: Settings) -> list[Group]:
     fire_value = _bucket_quantile(p.quantile, bounds, fire_fast)
     kept = {k: v for k, v in labels.items() if k in p.group_by}
     exp_labels = dict(sorted({**kept, **rule["labels"]}.items()))
-    annotations = _stable_annotations(rule["annotations"], fire_value, kept)
+    annotations = promtemplate.render_stable(rule["annotations"], fire_value, kept)
     fires = {"exp_labels": exp_labels, "exp_annotations": annotations}
     hold = alert.for_
     first = FAST_STEP  # rate() needs two samples: the percentile exists from the second one
@@ -934,21 +952,6 @@ def _bucket_quantile(q: float, bounds: Sequence[float], fast: int) -> float:
     if rank <= fast:
         return bounds[0] + (bounds[1] - bounds[0]) * (rank / fast)
     return bounds[1] + (bounds[2] - bounds[1]) * ((rank - fast) / (PERCENTILE_EVENTS - fast))
-
-
-def _stable_annotations(
-    annotations: Mapping[str, str], value: float, labels: Mapping[str, str]
-) -> dict[str, str]:
-    """Annotations rendered for a value Prometheus computes in floating point: a template that
-    prints it to the last digit could differ from ours by a rounding, so it is not guessed."""
-    rendered = {k: promtemplate.render(v, value, labels) for k, v in annotations.items()}
-    for nearby in (value * (1 - 1e-9), value * (1 + 1e-9)):
-        if rendered != {k: promtemplate.render(v, nearby, labels) for k, v in annotations.items()}:
-            raise Untestable(
-                "an annotation prints $value to the last digit, which a computed value "
-                "cannot be predicted to; use humanize or printf"
-            )
-    return rendered
 
 
 # --- escalation alerts ----------------------------------------------------------------

@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import promql_parser
 
@@ -215,3 +216,137 @@ def sum_by(labels: Iterable[str], expr: str) -> str:
 
 def rate(selector: str, window: str) -> str:
     return f"rate({selector}[{window}])"
+
+
+# --- expression trees -------------------------------------------------------------------
+# A small typed tree of the PromQL shapes sloforge reasons about (recording rules it feeds
+# raw series through, see build/rulefeed.py). Anything else is a PromQLError naming it.
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+
+
+@dataclass(frozen=True)
+class Vec:
+    """An instant-vector selector."""
+
+    selector: Selector
+
+
+@dataclass(frozen=True)
+class Ranged:
+    """A function over a range selector: ``rate(x[5m])``, ``max_over_time(x[10m])``."""
+
+    func: str
+    selector: Selector
+    range: int  # seconds
+
+
+@dataclass(frozen=True)
+class Func:
+    """Any other function call: ``time()``, ``vector(0)``, ``clamp_min(x, 1)``."""
+
+    name: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Agg:
+    """``sum by (job) (x)`` (``without`` False) or ``avg without (cpu) (x)`` (True)."""
+
+    op: str
+    expr: Node
+    labels: tuple[str, ...] | None  # None: no grouping clause
+    without: bool = False
+
+
+@dataclass(frozen=True)
+class Bin:
+    """A binary operation; ``on`` None means one-to-one matching on all labels but
+    ``ignoring``."""
+
+    op: str
+    lhs: Node
+    rhs: Node
+    on: tuple[str, ...] | None = None
+    ignoring: tuple[str, ...] = ()
+    bool_: bool = False
+
+
+@dataclass(frozen=True)
+class Neg:
+    expr: Node
+
+
+Node = Num | Vec | Ranged | Func | Agg | Bin | Neg
+
+
+def tree(expr: str) -> Node:
+    """``expr`` as a Node; a PromQLError names the first construct the tree cannot hold."""
+    return _node(parse(expr))
+
+
+def _node(node: Any) -> Node:
+    if isinstance(node, promql_parser.ParenExpr):
+        return _node(node.expr)
+    if isinstance(node, promql_parser.NumberLiteral):
+        return Num(float(node.val))
+    if isinstance(node, promql_parser.VectorSelector):
+        return Vec(_plain_selector(node))
+    if isinstance(node, promql_parser.UnaryExpr):
+        return Neg(_node(node.expr))
+    if isinstance(node, promql_parser.Call):
+        return _call(node)
+    if isinstance(node, promql_parser.AggregateExpr):
+        if node.param is not None:
+            raise PromQLError(f"{node.op} with a parameter is not supported here")
+        modifier = node.modifier
+        labels = None if modifier is None else tuple(modifier.labels)
+        without = modifier is not None and str(modifier).startswith("without")
+        return Agg(str(node.op).lower(), _node(node.expr), labels, without)
+    if isinstance(node, promql_parser.BinaryExpr):
+        return _binary(node)
+    raise PromQLError(f"{type(node).__name__} {str(node)!r} is not supported here")
+
+
+def _call(node: Any) -> Node:
+    name = node.func.name
+    args = list(node.args)
+    if args and isinstance(args[0], promql_parser.MatrixSelector):
+        if len(args) != 1:
+            raise PromQLError(f"{name}() with more than one argument is not supported here")
+        return Ranged(
+            name, _plain_selector(args[0].vector_selector), int(args[0].range.total_seconds())
+        )
+    if any(isinstance(a, promql_parser.SubqueryExpr | promql_parser.StringLiteral) for a in args):
+        raise PromQLError(f"{name}() over a subquery or string is not supported here")
+    return Func(name, tuple(_node(a) for a in args))
+
+
+def _binary(node: Any) -> Node:
+    modifier = node.modifier
+    on: tuple[str, ...] | None = None
+    ignoring: tuple[str, ...] = ()
+    bool_ = False
+    if modifier is not None:
+        bool_ = bool(modifier.return_bool)
+        if str(modifier.card) not in (
+            "VectorMatchCardinality.OneToOne",
+            "VectorMatchCardinality.ManyToMany",
+        ):
+            raise PromQLError("group_left/group_right matching is not supported here")
+        matching = modifier.matching
+        if matching is not None:
+            if str(matching).startswith("on"):
+                on = tuple(matching.labels)
+            else:
+                ignoring = tuple(matching.labels)
+    return Bin(str(node.op).lower(), _node(node.lhs), _node(node.rhs), on, ignoring, bool_)
+
+
+def _plain_selector(node: Any) -> Selector:
+    if node.offset is not None or node.at is not None:
+        raise PromQLError("a selector with offset or @ is not supported here")
+    return parse_selector(str(node))

@@ -3,10 +3,11 @@ alert compares."""
 
 from __future__ import annotations
 
+from ..build import rulefeed
 from ..model import baseline as baselines
 from ..model import conventions as names
 from ..model.calendar import offset_text
-from ..model.domain import SLO, Alert, Project, Tier
+from ..model.domain import SLO, Alert, Project, Service, Settings, Tier
 from ..model.durations import format_duration, humanize
 from ..model.promql import number
 from ..model.windows import budget_interval, period_record
@@ -37,6 +38,8 @@ def explain(project: Project, slo_name: str | None = None) -> str:
             if slo_name and slo_name not in (alert.name, f"{service.name}/{alert.name}"):
                 continue
             blocks.append(explain_baseline(service.name, alert))
+        if not slo_name and service.recording_rules:
+            blocks.append(explain_recorded(service, project.settings))
     return "\n\n".join(blocks)
 
 
@@ -55,6 +58,15 @@ def explain_baseline(service: str, alert: Alert) -> str:
     history = format_duration(b.weeks * baselines.WEEK if b.seasonal else b.window + b.lag)
     lines.append(f"  records {records}; needs {history} of the metric's history")
     return "\n".join(lines)
+
+
+def explain_recorded(service: Service, settings: Settings) -> str:
+    """How many of the service's recording rules its generated tests feed from raw series,
+    and which recorded series they inject instead, with the reason."""
+    feeder = rulefeed.summary(service, settings)
+    fed, total = feeder.counts()
+    head = f"{service.name}: generated tests feed {fed} of {total} recording rules from raw series"
+    return "\n".join([head, *(f"  {line}" for line in feeder.notes()[1:])])
 
 
 def _timings(tier: Tier, budget: float) -> tuple[str, str]:
