@@ -120,14 +120,48 @@ def test_a_metric_slice_is_good_only_when_every_series_is(tmp_path: Path) -> Non
     assert rules[0]["expr"] == 'min((max_over_time(queue_depth{job="edge"}[1m])) < bool 100)'
 
 
+# (fixture, its service, the generated test files): 1m slices, and 5m slices of a calendar
+# month with one budget per route.
+GENERATED = [
+    (FIXTURE, "uptime", ["uptime.slow.test.yml", "uptime.test.yml"]),
+    (
+        FIXTURES / "slo" / "timeslices-calendar.yaml",
+        "sla",
+        ["sla.calendar.test.yml", "sla.slow.test.yml", "sla.test.yml"],
+    ),
+]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("promtool", [p for _, p in PROMTOOLS], ids=[n for n, _ in PROMTOOLS])
-def test_generated_slice_tests_pass(tmp_path: Path, promtool: str) -> None:
+@pytest.mark.parametrize(
+    ("fixture", "service", "files"), GENERATED, ids=[f"{g[1]} slices" for g in GENERATED]
+)
+def test_generated_slice_tests_pass(
+    tmp_path: Path, promtool: str, fixture: Path, service: str, files: list[str]
+) -> None:
     out = tmp_path / "out"
-    compile_to([FIXTURE], out)
-    tests = sorted((out / "prometheus" / "tests").glob("uptime*.test.yml"))
-    assert [t.name for t in tests] == ["uptime.slow.test.yml", "uptime.test.yml"]
+    compile_to([fixture], out)
+    tests = sorted((out / "prometheus" / "tests").glob(f"{service}*.test.yml"))
+    assert [t.name for t in tests] == files
     for test in tests:
         assert "# untested" not in test.read_text()
         result = promtool_test(promtool, test)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_calendar_month_counts_the_slices_judged_in_it(tmp_path: Path) -> None:
+    compile_to([FIXTURES / "slo" / "timeslices-calendar.yaml"], tmp_path / "out")
+    doc = yaml.safe_load((tmp_path / "out/prometheus/rules/sla.rules.yml").read_text())
+    budget = next(
+        g for g in doc["groups"] if g["name"] == "sloforge-sla-slo-monthly-minutes-budget"
+    )
+    total, errors = budget["rules"][:2]
+    judged = 'slo:sli_timeslice:good5m{slo_service="sla", slo="monthly-minutes"}[5m]'
+    assert total["expr"] == f"count_over_time({judged})"
+    assert errors["expr"] == f"count_over_time({judged}) - sum_over_time({judged})"
+    tests = yaml.safe_load((tmp_path / "out/prometheus/tests/sla.calendar.test.yml").read_text())
+    assert tests["group_eval_order"] == [
+        "sloforge-sla-slo-monthly-minutes",
+        "sloforge-sla-slo-monthly-minutes-budget",
+    ]

@@ -83,7 +83,9 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
             out.untested.append(f"{slo.alert_name} (SLO {slo.name}): {exc}")
             continue
         reads[slo.alert_name] = sli_selectors(slo)
-        if slo.calendar is not None and slo.sli.kind != "timeslices":
+        if slo.calendar is not None and slo.sli.kind == "timeslices":
+            out.calendar.append(slicetests.calendar_test(slo))
+        elif slo.calendar is not None:
             out.calendar.append(calendar_test(slo))
         fast_slo += [_Owned(g, slo.alert_name) for g in fast]
         slow_slo += [_Owned(g, slo.alert_name) for g in slow]
@@ -148,6 +150,7 @@ def test_documents(
         docs[names.calendar_tests_file(service.name)] = {
             "rule_files": rule_files,
             "evaluation_interval": format_duration(CALENDAR_STEP),
+            **slicetests.calendar_eval_order(service),
             "tests": built.calendar,
         }
     if baseline.get(baselinetests.STEP):

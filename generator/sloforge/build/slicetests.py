@@ -29,7 +29,7 @@ from datetime import timedelta
 import promql_parser
 
 from ..model import conventions as names
-from ..model.domain import SLO, Settings, Tier, Timeslices
+from ..model.domain import SLO, Service, Settings, Tier, Timeslices
 from ..model.durations import format_duration
 from ..model.promql import Selector, parse_selector, substitute_slice
 from ..model.windows import selector
@@ -133,18 +133,82 @@ def no_traffic_test(
     return group
 
 
-def _record_check(slo: SLO, record: str, t: int, value: float) -> Group:
-    labels = {**dict(slo.labels), **_burning(slo)}
-    body = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+def _record_check(slo: SLO, record: str, t: int, value: float, healthy: float = 1.0) -> Group:
+    """``record`` holds ``value`` for the burning group (and ``healthy`` for the other one,
+    whose slices are all good, when the SLO has group_by labels)."""
+    expected = [(_burning(slo), value)]
+    if slo.sli.group_by:
+        expected.append((_healthy(slo), healthy))
+    samples = []
+    for group, number in expected:
+        labels = {**dict(slo.labels), **group}
+        body = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        samples.append({"labels": "{" + body + "}", "value": round(number * 1_000_000)})
     return {
         "expr": f"round({record} * 1000000)",
         "eval_time": format_duration(t),
-        "exp_samples": [{"labels": "{" + body + "}", "value": round(value * 1_000_000)}],
+        "exp_samples": samples,
     }
 
 
 def _burning(slo: SLO) -> dict[str, str]:
     return {label: "burning" for label in slo.sli.group_by}
+
+
+def _healthy(slo: SLO) -> dict[str, str]:
+    return {label: "healthy" for label in slo.sli.group_by}
+
+
+# --- calendar periods -----------------------------------------------------------------------
+
+CALENDAR_STEP = 3600  # the calendar test file's evaluation interval, as in promtests
+
+
+def calendar_test(slo: SLO) -> Group:
+    """Bad slices before a period boundary count in that period only; the next starts clean.
+
+    Evaluated hourly, each hour's evaluation judges one slice (the one ending then) and
+    files it, so the period's share of bad slices is exactly the share of bad hours
+    sampled. Every slice is bad from ``start`` until the first boundary at least six hours
+    in, for about half the error budget; checked just before it and just after.
+    """
+    cal = slo.calendar
+    assert cal is not None
+    boundary = cal.next_start(6 * CALENDAR_STEP)
+    before = (boundary - 1) // CALENDAR_STEP * CALENDAR_STEP
+    after = before + 2 * CALENDAR_STEP
+    writer = _Writer.for_slo(slo)
+    # Hours 1..before (a ratio's first slice needs a sample a slice back; a metric's not).
+    judged = before // CALENDAR_STEP + (1 if writer.gauge is not None else 0)
+    bad_hours = max(1, round(judged * slo.error_budget / 2))
+    start = before - (bad_hours - 1) * CALENDAR_STEP - CALENDAR_STEP // 2
+    runs = [((boundary - start) // SAMPLE, "bad")]
+    group = writer.group(slo, _Samples(runs, lead=start // SAMPLE, tail=after + CALENDAR_STEP))
+    ratio = bad_hours / judged
+    checks = []
+    for t, burning in ((before, ratio), (after, 0.0)):
+        checks.append(_record_check(slo, _period_record(slo), t, burning, 0.0))
+        remaining = 1 - burning / slo.error_budget
+        checks.append(_record_check(slo, names.RECORD_BUDGET_REMAINING, t, remaining))
+    group["promql_expr_test"] = checks
+    return group
+
+
+def calendar_eval_order(service: Service) -> dict[str, list[str]]:
+    """``group_eval_order`` for the calendar test file: each timeslices SLO's group before
+    its budget group, whose tiles count the slice judged at the same instant (promtool
+    evaluates groups in random order unless told; unlisted groups go first)."""
+    sliced = [s for s in service.slos if s.calendar is not None and s.sli.kind == "timeslices"]
+    if not sliced:
+        return {}
+    order = [names.slo_group_name(s.service, s.name) for s in sliced]
+    order += [names.budget_group_name(s.service, s.name) for s in sliced]
+    return {"group_eval_order": order}
+
+
+def _period_record(slo: SLO) -> str:
+    assert slo.calendar is not None
+    return selector(names.calendar_ratio_record(slo.calendar.kind), slo)
 
 
 # --- the tiers ---------------------------------------------------------------------------
@@ -409,8 +473,7 @@ class _Writer:
     def group(self, slo: SLO, samples: _Samples, traffic: int = TRAFFIC) -> Group:
         series = self._series(samples, _burning(slo), True, traffic)
         if slo.sli.group_by:
-            calm = {label: "healthy" for label in slo.sli.group_by}
-            series += self._series(samples, calm, False, traffic)
+            series += self._series(samples, _healthy(slo), False, traffic)
         return {"interval": format_duration(SAMPLE), "input_series": series}
 
     def _series(
