@@ -165,3 +165,22 @@ def test_a_calendar_month_counts_the_slices_judged_in_it(tmp_path: Path) -> None
         "sloforge-sla-slo-monthly-minutes",
         "sloforge-sla-slo-monthly-minutes-budget",
     ]
+
+
+def test_verify_looks_for_each_series_a_slice_reads_where_it_is_written() -> None:
+    from sloforge.live.locations import Locator
+    from sloforge.live.verify import _service_selectors
+    from sloforge.pipeline import load
+
+    (service,) = load([FIXTURE]).project.services
+    found = [
+        (str(c.location).split("/")[-1], c.selector.render(), c.counter)
+        for c in _service_selectors(service, Locator([FIXTURE]))
+        if c.location is not None
+    ]
+    # Each at the field that wrote it: errors (line 14), total (15), the metric (23).
+    assert found == [
+        ("timeslices.yaml:14:11", 'http_requests_total{job="edge", code=~"5.."}', True),
+        ("timeslices.yaml:15:11", 'http_requests_total{job="edge"}', True),
+        ("timeslices.yaml:23:9", 'queue_depth{job="edge"}', False),
+    ]

@@ -21,7 +21,15 @@ from ..build.rules import build_rules
 from ..errors import Location
 from ..model import conventions as names
 from ..model.domain import SLO, Alert, Project, Service
-from ..model.promql import Matcher, Selector, parse_selector, quote, substitute_window
+from ..model.durations import format_duration
+from ..model.promql import (
+    Matcher,
+    Selector,
+    parse_selector,
+    quote,
+    substitute_slice,
+    substitute_window,
+)
 from ..model.sli import bucket_bounds
 from ..model.windows import period_record
 from ..model.windows import selector as record_selector
@@ -120,10 +128,29 @@ def _slo_selectors(slo: SLO, locator: Locator, service: Service) -> Iterator[Che
     elif sli.kind == "probe":
         assert sli.probe is not None
         yield Checked(at(service, slo, ("probe",)), sli.probe)
+    elif sli.kind == "timeslices":
+        yield from _slice_selectors(slo, locator, service)
     else:
         for role, expr in (("errors", sli.query_errors), ("total", sli.query_total)):
             for found in expression_selectors(substitute_window(expr, "5m")):
                 yield Checked(at(service, slo, ("query", role)), found)
+
+
+def _slice_selectors(slo: SLO, locator: Locator, service: Service) -> Iterator[Checked]:
+    """A timeslices SLI's ratio counters, or every selector its metric reads."""
+    slices = slo.sli.timeslices
+    assert slices is not None
+    at = locator.slo_field
+    if slices.ratio is not None:
+        for role in ("errors", "good", "total"):
+            chosen: Selector | None = getattr(slices.ratio, role)
+            if chosen is not None:
+                where = at(service, slo, ("timeslices", "ratio", role))
+                yield Checked(where, chosen, counter=True)
+        return
+    metric = substitute_slice(slices.metric, format_duration(slices.slice))
+    for found in expression_selectors(metric):
+        yield Checked(at(service, slo, ("timeslices", "metric")), found)
 
 
 def _alert_selectors(alert: Alert, locator: Locator, service: Service) -> Iterator[Checked]:
