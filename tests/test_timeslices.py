@@ -184,3 +184,12 @@ def test_verify_looks_for_each_series_a_slice_reads_where_it_is_written() -> Non
         ("timeslices.yaml:15:11", 'http_requests_total{job="edge"}', True),
         ("timeslices.yaml:23:9", 'queue_depth{job="edge"}', False),
     ]
+
+
+def test_explain_counts_the_budget_in_slices() -> None:
+    result = sloforge("explain", str(FIXTURE), "--slo", "good-minutes")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "uptime/good-minutes: 99% over 30d (error budget 1% = 432 bad 1m slices), "
+        "alert UptimeGoodMinutesBudgetBurn, efficient windows"
+    )

@@ -85,6 +85,11 @@ def explain_slo(slo: SLO) -> str:
     budget = slo.error_budget
     period = format_duration(slo.period)
     outage = f"{humanize(budget * slo.period)} of full outage"
+    if slo.sli.timeslices is not None:  # the budget is slices: say how many
+        length = slo.sli.timeslices.slice
+        outage = (
+            f"{number(round(budget * slo.period / length, 1))} bad {format_duration(length)} slices"
+        )
     if slo.calendar is not None:
         outage += f" per {period}"
     head = (
