@@ -397,6 +397,17 @@ def _baseline_mutations(alert: Alert) -> dict[str, Callable[[dict[str, Any]], No
     return mutations
 
 
+def _every_hour(alert: Alert) -> Callable[[dict[str, Any]], None]:
+    """The seasonal recording as a plain mean over all the weeks: not the same hour."""
+    b = alert.baseline
+    assert b is not None
+
+    def apply(rule: dict[str, Any]) -> None:
+        rule["expr"] = f"avg_over_time({b.metric.render()}[{b.weeks}w])"
+
+    return apply
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("alert", "what"), BASELINE_CASES, ids=[f"{a}: {w}" for a, w in BASELINE_CASES]
@@ -418,6 +429,15 @@ def test_generated_tests_of_baseline_alerts_catch_every_mutation(
     mutations = _baseline_mutations(planned)
     survivors = _survivors(tmp_path, out, "trends", files, rule_of, mutations)
     assert not survivors, f"tests of {alert} survived: {survivors}"
+    assert planned.baseline is not None
+    if planned.baseline.seasonal:
+
+        def recording_of(rule: dict[str, Any]) -> bool:
+            return rule.get("labels", {}).get("baseline") == alert
+
+        every_hour = {"mean of every hour": _every_hour(planned)}
+        survivors = _survivors(tmp_path, out, "trends", files, recording_of, every_hour)
+        assert not survivors, f"tests of {alert}'s recording survived: {survivors}"
 
 
 # --- timeslices SLIs ---------------------------------------------------------------------

@@ -5,15 +5,19 @@ file at every step, so these tests run at one evaluation an hour (``STEP``) and 
 case of an alert is one series of a single test group, told apart by the
 ``baseline_case`` label; alerts on different metrics share a group too.
 
-Per direction, on a history the alert reads as its baseline:
+Per direction, on a history the alert reads as its baseline (seasonal: busy at the hours
+of the week the checks fall on, half as busy at the others, so that only the same hour
+of past weeks gives that baseline):
 
-- a departure just beyond the bound (``BEYOND`` x the tolerance, or x k) fires once ``for``
-  has passed, with exact labels and annotations, and not one step earlier;
-- a departure just inside it (``INSIDE`` x) never fires;
-- with a minimum: the same departure from a baseline at half the minimum never fires.
+- a departure just beyond the bound (BEYOND x the tolerance, or a little more than k)
+  fires once ``for`` has passed, with exact labels and annotations, and not one step
+  earlier;
+- a departure just inside it (INSIDE x, or a little less than k) never fires;
+- with a minimum: a deeper departure from a baseline at half the minimum never fires.
 
 A tolerance (or k) scaled by 0.7 fires the inside case, one scaled by 1.5 misses the
-beyond case: tests/test_mutations.py proves both on promtool 2.x and 3.x. The statistical
+beyond case, and so does a seasonal mean over every hour: tests/test_mutations.py proves
+it on promtool 2.x and 3.x. The statistical
 cases are checked against a model of Prometheus' range selection (closed on the left in
 2.x, open in 3.x), since the anomaly enters the window the alert reads.
 """
@@ -36,8 +40,8 @@ from .seriesgen import Unsatisfiable
 STEP = 3600  # evaluation interval of <service>.baseline.test.yml
 WEEK = baselines.WEEK
 CASE_LABEL = "baseline_case"
-BEYOND = (1.1, 1.2, 1.3, 1.15, 1.25)  # departures that fire, as multiples of the tolerance / k
-INSIDE = (0.9, 0.85, 0.8, 0.95)  # departures that stay quiet
+BEYOND = 1.1  # a seasonal departure that fires, as a multiple of the tolerance
+INSIDE = 0.9  # one that stays quiet
 # Statistical cases: the anomaly itself enters the window once ``for`` has passed (at most
 # an evaluation's worth), widening the band a little, so the model tries further out.
 BEYOND_K = (1.1, 1.2, 1.3, 1.4, 1.45)
@@ -145,23 +149,27 @@ def _names(side: int) -> tuple[str, str]:
 
 
 def _seasonal(b: Baseline, hold: int, step: int) -> tuple[int, list[_Case]]:
-    """A flat history at the normal level for ``weeks`` weeks, then the departures.
+    """``weeks`` weeks of history, then the departures.
 
-    The seasonal mean at every check is exactly the history's level, so the cases sit at
-    BEYOND[0] and INSIDE[0] times the tolerance; a drop beyond 100% is a drop to 0.
+    In every past week the hours the checks fall on are busy (the normal level) and all
+    others run at half of it, so only the same hours of past weeks give the baseline the
+    cases are measured against: BEYOND and INSIDE times the tolerance from the busy level
+    (a drop beyond 100% is a drop to 0). A mean over all hours would be near half.
     """
     onset = b.weeks * WEEK + 2 * step
     tail = _tail(hold, step)
     level = _level(b)
+    busy = range(onset % WEEK, onset % WEEK + tail * step)
+    history = tuple(level if i * step % WEEK in busy else level / 2 for i in range(onset // step))
     cases = []
     for side in _sides(b):
         beyond, inside = _names(side)
-        for name, share, fires in ((beyond, BEYOND[0], True), (inside, INSIDE[0], False)):
+        for name, share, fires in ((beyond, BEYOND, True), (inside, INSIDE, False)):
             value = _round(max(0.0, level * (1 + side * share * b.tolerance)))
-            cases.append(_Case(name, _steps(onset, step, tail, level, value), fires))
+            cases.append(_Case(name, history + (value,) * tail, fires))
     if b.minimum:
         low = _round(b.minimum / 2)
-        value = _round(max(0.0, low * (1 + _sides(b)[0] * 2 * BEYOND[0] * b.tolerance)))
+        value = _round(max(0.0, low * (1 + _sides(b)[0] * 2 * BEYOND * b.tolerance)))
         cases.append(_Case("quiet-night", _steps(onset, step, tail, low, value), False))
     return onset, cases
 
@@ -195,7 +203,7 @@ def _statistical(b: Baseline, hold: int, step: int) -> tuple[int, list[_Case]]:
         cases.append(_Case(inside, model.pick(level, sigma, side, False), False))
     if b.minimum:
         scale = b.minimum / 2 / level
-        deep = _round((level + _sides(b)[0] * 2 * BEYOND_K[0] * b.deviations * sigma) * scale)
+        deep = _round((level + _sides(b)[0] * 2 * BEYOND * b.deviations * sigma) * scale)
         night = tuple(_round(v * scale) for v in history)
         cases.append(_Case("quiet-night", night + (max(deep, 0.0),) * tail, False))
     return onset, cases
