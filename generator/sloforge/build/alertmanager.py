@@ -32,6 +32,16 @@ from ..model.routing import Route, Routing, TimeInterval, Timing
 TEMPLATE_SUFFIX = ".tmpl"
 TEMPLATE_KEY_PREFIX = "alertmanager/"  # under templates/, in the package and in a user's override
 OBJECTIVES_TEMPLATE = "sloforge-objectives.tmpl"
+SEVERITIES_TEMPLATE = "sloforge-severities.tmpl"
+PAGERDUTY_SEVERITIES = ("critical", "error", "warning", "info")
+# Catalog labels whose meaning is plain, and the PagerDuty severity that says the same.
+PAGERDUTY_WORDS = {
+    **{s: s for s in PAGERDUTY_SEVERITIES},
+    "high": "error",
+    "medium": "warning",
+    "moderate": "warning",
+    "low": "info",
+}
 DEFAULT_GROUP_BY = [names.LABEL_ALERTNAME, names.LABEL_SERVICE, names.LABEL_SLO]
 
 
@@ -231,7 +241,47 @@ def notification_templates(project: Project) -> dict[str, str]:
         if key.startswith(TEMPLATE_KEY_PREFIX) and key.endswith(TEMPLATE_SUFFIX):
             found[key.removeprefix(TEMPLATE_KEY_PREFIX)] = text
     found[OBJECTIVES_TEMPLATE] = objectives_template(project)
+    found[SEVERITIES_TEMPLATE] = severities_template(project.settings.severities)
     return dict(sorted(found.items()))
+
+
+def pagerduty_severities(levels: tuple[SeverityLevel, ...]) -> dict[str, str]:
+    """PagerDuty's severity (critical, error, warning, info) for each severity label.
+
+    In order: a label or name that is a PagerDuty severity, or high/medium/moderate/low,
+    keeps that meaning; an escalation target is critical; then by class in catalog order,
+    the first page entry is critical and later pages error, the first ticket entry warning
+    and later tickets info; an entry with no class is warning. Without a catalog:
+    critical and warning as they are, anything else info.
+    """
+    if not levels:
+        return {"critical": "critical", "warning": "warning"}
+    targets = {lv.escalate.to for lv in levels if lv.escalate is not None}
+    found: dict[str, str] = {}
+    seen: set[str] = set()
+    for level in levels:
+        word = PAGERDUTY_WORDS.get(level.label.lower()) or PAGERDUTY_WORDS.get(level.name.lower())
+        if word is None and level.name in targets:
+            word = "critical"
+        if word is None and level.kind is not None:
+            first = level.kind not in seen
+            word = {"page": ("error", "critical"), "ticket": ("info", "warning")}[level.kind][first]
+        found[level.label] = word or "warning"
+        if level.kind is not None:
+            seen.add(level.kind)
+    return found
+
+
+def severities_template(levels: tuple[SeverityLevel, ...]) -> str:
+    """``sloforge.pagerduty.severity``: the catalog's severities mapped to PagerDuty's."""
+    lines = ['{{ define "sloforge.pagerduty.severity" -}}']
+    for index, (label, severity) in enumerate(pagerduty_severities(levels).items()):
+        keyword = "if" if index == 0 else "else if"
+        condition = f"eq .CommonLabels.severity {_go_string(label)}"
+        lines.append(f"{{{{- {keyword} {condition} -}}}}{severity}")
+    lines.append("{{- else -}}info{{- end -}}")
+    lines.append("{{- end }}")
+    return "\n".join(lines) + "\n"
 
 
 def objectives_template(project: Project) -> str:
