@@ -440,3 +440,32 @@ def load_documents(docs: list[Any]) -> None:
         path = Path(tmp) / "docs.yaml"
         path.write_text(yaml.safe_dump_all(docs, allow_unicode=True), encoding="utf-8")
         load([path])
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "",
+            "is not a valid annotation name: use letters, digits and underscores, not starting "
+            "with a digit (got '')",
+        ),
+        (
+            "runbook-url",
+            "is not a valid annotation name: use letters, digits and underscores, not starting "
+            "with a digit (got 'runbook-url'), e.g. 'runbook_url'",
+        ),
+    ],
+    ids=["an empty annotation name", "an annotation name with a dash"],
+)
+def test_an_annotation_name_promtool_refuses_is_refused_before_promtool(
+    name: str, message: str
+) -> None:
+    """Found by the fuzzer: promtool refused the rules with "invalid annotation name"."""
+    service = copy.deepcopy(SMALL_SEEDS[0][0])
+    service["slos"][0]["alerting"]["page"]["annotations"][name] = "x"
+    with pytest.raises(SpecError) as refused:
+        load_documents([service])
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        (f"slos[0].alerting.page.annotations.{name}", message)
+    ]

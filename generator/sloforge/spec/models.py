@@ -47,6 +47,7 @@ def _name(value: str) -> str:
 _RULES = {
     "alert name": "letters, digits and underscores, starting with a letter",
     "label name": "letters, digits and underscores, not starting with a digit",
+    "annotation name": "letters, digits and underscores, not starting with a digit",
     "record name": "letters, digits, underscores and colons, not starting with a digit",
     "metric name": "letters, digits, underscores and colons, not starting with a digit",
 }
@@ -155,6 +156,11 @@ WindowQuery = Annotated[str, AfterValidator(_window_query)]
 SliceQuery = Annotated[str, AfterValidator(_slice_query)]
 LabelMatchers = Annotated[str, AfterValidator(_matchers)]
 Labels = dict[LabelName, str]
+# Prometheus checks annotation names as label names (promtool: "invalid annotation name").
+AnnotationName = Annotated[
+    str, AfterValidator(_pattern(names.LABEL_NAME_PATTERN, "annotation name"))
+]
+Annotations = dict[AnnotationName, str]
 
 
 class Spec(BaseModel):
@@ -314,7 +320,7 @@ class SeverityPolicy(Spec):
     catalog's)."""
     labels: Labels = Field(default_factory=dict)
     """Extra labels on these tiers' alerts."""
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
     """Extra annotations on these tiers' alerts."""
     disable: bool = False
     """Generate no alerts of this kind."""
@@ -370,7 +376,7 @@ class TierSpec(Spec):
     labels: Labels = Field(
         default_factory=dict, description="Extra labels on this tier's alert (e.g. for routing)."
     )
-    annotations: dict[str, str] = Field(
+    annotations: Annotations = Field(
         default_factory=dict, description="Extra annotations on this tier's alert."
     )
 
@@ -410,7 +416,7 @@ class AbsentSpec(Spec):
         "the catalog's first ticket-class severity, or warning.",
     )
     labels: Labels = Field(default_factory=dict, description="Extra labels on the alert.")
-    annotations: dict[str, str] = Field(
+    annotations: Annotations = Field(
         default_factory=dict, description="Extra annotations on the alert."
     )
 
@@ -433,7 +439,7 @@ class AlertingSpec(Spec):
     cannot page."""
     labels: Labels = Field(default_factory=dict)
     """Extra labels on every burn-rate alert of this SLO."""
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
     """Extra annotations on every burn-rate alert of this SLO."""
     absent: AbsentSpec = Field(
         default_factory=lambda: AbsentSpec.model_validate({}),
@@ -751,7 +757,7 @@ class AlertSpec(Spec):
     """Diagnosis steps written into the alert's runbook stub (Markdown)."""
     labels: Labels = Field(default_factory=dict)
     """Extra labels on the alert."""
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
     """Extra annotations on the alert (e.g. an absolute runbook_url or dashboard_url)."""
     tests: list[AlertTestSpec] = Field(default_factory=list)
     """promtool test groups for a free-form `expr` alert (structured alerts get generated tests)."""
