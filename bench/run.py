@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/ first, not th
 
 from sloforge.model.durations import format_duration  # noqa: E402
 
-from bench import agreement, evalcost, generation, history, promapi, testcost  # noqa: E402
+from bench import agreement, evalcost, generation, history, mutations, promapi, testcost  # noqa: E402
 
 GENERATE_SIZES = {"full": [100, 1000, 10000], "tiny": [10]}
 
@@ -149,12 +149,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def test_results(size: str, work: Path) -> dict[str, Any]:
+    """`sloforge test` on the synthetic set generated now and by the baseline commit, side by
+    side in this run, and the mutation kill rate of the tests generated now."""
     runs = testcost.run(testcost.SIZES[size], work)
-    return {
-        "test": runs,
-        "test_seconds": {str(r["slos"]): r["test_seconds"] for r in runs},
-        "test_cpu_seconds_per_slo": {str(r["slos"]): r["test_cpu_seconds_per_slo"] for r in runs},
+    current, baseline = runs["current"], runs["baseline"]
+    results: dict[str, Any] = {
+        "test": current,
+        "test_baseline": baseline,
+        "test_baseline_commit": testcost.BASELINE_COMMIT,
+        "test_seconds": {str(r["slos"]): r["test_seconds"] for r in current},
+        "test_cpu_seconds_per_slo": {
+            str(r["slos"]): r["test_cpu_seconds_per_slo"] for r in current
+        },
+        "test_cpu_seconds_per_slo_baseline": {
+            str(r["slos"]): r["test_cpu_seconds_per_slo"] for r in baseline
+        },
+        "test_cpu_ratio_vs_baseline": {
+            str(new["slos"]): round(new["test_cpu_seconds"] / old["test_cpu_seconds"], 3)
+            for new, old in zip(current, baseline, strict=True)
+        },
     }
+    results.update(mutations.kill_rate(work))
+    return results
 
 
 def tests_only(size: str, path: Path) -> int:
@@ -211,12 +227,18 @@ def table(results: dict[str, Any]) -> str:
             )
     if "test" in results:
         rows.append("")
-        rows.append(f"{'SLOs':>6} {'test files':>10} {'test s':>7} {'cpu s':>7} {'cpu s/SLO':>10}")
-        for r in results["test"]:
-            rows.append(
-                f"{r['slos']:>6} {r['test_files']:>10} {r['test_seconds']:>7} "
-                f"{r['test_cpu_seconds']:>7} {r['test_cpu_seconds_per_slo']:>10}"
-            )
+        rows.append(
+            f"{'tests':<9} {'SLOs':>6} {'test files':>10} {'test s':>7} {'cpu s':>7} {'cpu s/SLO':>10}"
+        )
+        for label, key in (("current", "test"), ("baseline", "test_baseline")):
+            for r in results.get(key, []):
+                rows.append(
+                    f"{label:<9} {r['slos']:>6} {r['test_files']:>10} {r['test_seconds']:>7} "
+                    f"{r['test_cpu_seconds']:>7} {r['test_cpu_seconds_per_slo']:>10}"
+                )
+        for key in ("test_cpu_ratio_vs_baseline", "mutation_kill_rate", "mutation_survivors"):
+            if key in results:
+                rows.append(f"{key:<45} {results[key]}")
     return "\n".join(rows)
 
 

@@ -109,7 +109,7 @@ def test_generate_then_test_reports_every_check_and_writes_junit(tmp_path: Path)
     result = sloforge("test", "--out", str(out), "--junit", str(junit))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed   out/prometheus/tests/search.test.yml: promtool test rules" in result.stdout
-    assert result.stdout.splitlines()[-1].startswith("3 passed, 0 failed (promtool ")
+    assert result.stdout.splitlines()[-1].startswith("4 passed, 0 failed (promtool ")
     suites = ET.parse(junit).getroot()
     cases = suites.findall(".//testcase")
     assert {c.get("name") for c in cases} >= {"promtool check rules", "promtool test rules"}

@@ -371,7 +371,7 @@ def test_a_changed_latency_threshold_is_an_slo_change_in_the_summary(
     text = markdown(generate(base), generate(changed))
     assert text.split("### Other generated files")[0] == (
         f"## sloforge diff: `{base / 'out'}` → `{changed / 'out'}`\n\n"
-        "**1 SLO changed, 6 other files changed**\n\n"
+        "**1 SLO changed, 7 other files changed**\n\n"
         "### SLOs\n\n"
         "- **changed** `checkout` / `latency`: latency threshold 2.5s → 1s "
         "(1 recording rule follows the new SLI)\n\n"

@@ -288,7 +288,7 @@ def test_the_ladders_generated_tests_pass_on_real_promtool(
 ) -> None:
     compile_to([LADDER], tmp_path)
     tests = sorted((tmp_path / "prometheus" / "tests").glob("*.yml"))
-    assert [t.name for t in tests] == ["shop.slow.test.yml", "shop.test.yml"]
+    assert [t.name for t in tests] == ["shop.days.test.yml", "shop.slow.test.yml", "shop.test.yml"]
     for test in tests:
         result = promtool_test(promtool, test)
         assert result.returncode == 0, f"{label} promtool:\n{result.stdout}{result.stderr}"

@@ -96,21 +96,23 @@ def test_sloforge_test_prints_each_result_once_and_names_the_tool_versions(tmp_p
     assert done.returncode == 0, done.stdout + done.stderr
     assert _seconds(done.stdout) == (
         "passed   out/prometheus/rules/shop.rules.yml: promtool check rules (Ns)\n"
+        "passed   out/prometheus/tests/shop.days.test.yml: promtool test rules (Ns)\n"
         "passed   out/prometheus/tests/shop.slow.test.yml: promtool test rules (Ns)\n"
         "passed   out/prometheus/tests/shop.test.yml: promtool test rules (Ns)\n"
-        f"3 passed, 0 failed (promtool {versions[0]}, amtool {versions[1]})\n"
+        f"4 passed, 0 failed (promtool {versions[0]}, amtool {versions[1]})\n"
     )
     # Not a terminal: one plain progress line per file, counted in the order they finish
-    # (the fourth step, Alertmanager's, has no configuration to check here and stays quiet).
+    # (the fifth step, Alertmanager's, has no configuration to check here and stays quiet).
     lines = [
-        re.fullmatch(r"\[(\d)/4 files, Ns\] (\S+)", line)
+        re.fullmatch(r"\[(\d)/5 files, Ns\] (\S+)", line)
         for line in _seconds(done.stderr).splitlines()
     ]
     assert all(lines), done.stderr
     counts = [int(m.group(1)) for m in lines if m]
-    assert counts == sorted(counts) and len(set(counts)) == 3, done.stderr
+    assert counts == sorted(counts) and len(set(counts)) == 4, done.stderr
     assert sorted(m.group(2) for m in lines if m) == [
         "out/prometheus/rules/shop.rules.yml",
+        "out/prometheus/tests/shop.days.test.yml",
         "out/prometheus/tests/shop.slow.test.yml",
         "out/prometheus/tests/shop.test.yml",
     ]

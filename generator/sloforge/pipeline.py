@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .build.alertmanager import build_alertmanager
 from .build.dashboards import build_dashboards
-from .build.promtests import test_documents
+from .build.promtests import test_documents, timing_hosts
 from .build.rules import build_rules
 from .build.runbooks import build_runbooks
 from .build.targets import build_targets
@@ -72,8 +72,9 @@ def prometheus_rules(project: Project) -> Files:
 
 def promtool_tests(project: Project) -> Files:
     files: Files = {}
+    hosts = timing_hosts(project.services)
     for service in project.services:
-        docs, header = test_documents(service, project.settings)
+        docs, header = test_documents(service, project.settings, hosts)
         notes = tuple(header)
         for path, doc in docs.items():
             files[path] = YamlFile(doc, (service.source,), notes)

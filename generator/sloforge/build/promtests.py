@@ -1,13 +1,25 @@
 """Generated promtool unit tests: proof that every generated alert fires when it should.
 
-For every burn-rate tier of every SLO the test file holds a burn just above the
-tier's threshold (it fires within one evaluation interval of the modelled
-detection time, with exact labels and annotations, and resolves once the short
-window clears), a burn just below it (it never fires), and checks that the SLI
-recordings hold the injected error ratio. Structured threshold alerts are tested
-on both sides of the threshold and around ``for:``; free-form alerts run the
-user's own cases. What cannot be tested is listed in the file's header and
-reported by ``sloforge test``.
+promtool evaluates every rule of the loaded rule file at every step of every
+test group, so a test costs about its steps times the rules of the service's
+file (docs/performance.md). The burn-rate tests are therefore in two parts:
+
+- **wiring**, for every SLO: constant burns from the first sample, one per
+  level (just above and just below each tier's threshold, one level serving
+  two tiers where it can), checked a few minutes in: exactly the tiers whose
+  threshold the burn exceeds fire, with exact labels and annotations, and the
+  SLI recordings hold the injected ratio. A constant burn gives every window
+  the same error ratio as soon as it holds data, so minutes show what days would.
+- **timing**, once per alerting profile (objective, tiers, strategy, SLI kind:
+  everything the timeline model reads), in the first service that has it:
+  per tier, a burn just above its threshold fires within one evaluation of
+  the modelled detection time and resolves once the short window clears; the
+  traffic guard's cases. Each tier runs at the coarsest evaluation interval
+  that still samples its short window four times.
+
+Structured threshold alerts are tested on both sides of the threshold and
+around ``for:``; free-form alerts run the user's own cases. What cannot be
+tested is listed in the file's header and reported by ``sloforge test``.
 """
 
 from __future__ import annotations
@@ -41,14 +53,21 @@ from .seriesgen import Phase, Unsatisfiable
 
 SAMPLE = 60  # spacing of synthetic input samples
 FAST_STEP = 60  # evaluation interval of <service>.test.yml
-SLOW_STEP = 300  # evaluation interval of <service>.slow.test.yml: tiers with day-long windows
-SLOW_WINDOW = 86400
+SLOW_STEP = 300  # evaluation interval of <service>.slow.test.yml
+DAYS_STEP = 1800  # evaluation interval of <service>.days.test.yml: multi-day scenarios
+TIMING_STEPS = (FAST_STEP, SLOW_STEP, DAYS_STEP)
+SHORT_WINDOW_SAMPLES = 4  # a timing test samples the tier's short window at least this often
 CALENDAR_STEP = 3600  # evaluation interval of <service>.calendar.test.yml: a month of steps
 ABOVE = (1.1, 1.15, 1.2, 1.25, 1.05)
-BELOW = (0.9, 0.85, 0.8, 0.95)
 WARMUPS = (0.15, 0.3, 0.5, 1.0)  # healthy traffic before the errors, as a share of the long window
 GROUP_VALUES = ("burning", "healthy")
 SCALE = 1_000_000  # SLI values are compared as round(ratio * SCALE)
+# A wiring burn is this far (as a factor) from every threshold: 0.7 and 1.5 are the mutations
+# the burn levels must tell apart (tests/test_mutations.py), 1.03 keeps clear of rounding.
+MUTATION_BELOW, MUTATION_ABOVE, CLEARANCE = 0.7, 1.5, 1.03
+WIRING_FROM = 5 * FAST_STEP  # wiring checks start once the 5m windows hold data
+EDGE_AT = 10 * FAST_STEP  # when the edge cases (no traffic, no error series) are checked
+BASE_RATE = 300  # the rate window of a query SLI's recordings (windows.base_window)
 
 Group = dict[str, Any]
 
@@ -61,19 +80,54 @@ class Untestable(ValueError):
 class TestFile:
     fast: list[Group] = field(default_factory=list)
     slow: list[Group] = field(default_factory=list)
+    days: list[Group] = field(default_factory=list)
     calendar: list[Group] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # header lines: what is fed or injected
 
+    def by_step(self, step: int) -> list[Group]:
+        return {FAST_STEP: self.fast, SLOW_STEP: self.slow, DAYS_STEP: self.days}[step]
 
-def build_tests(service: Service, settings: Settings) -> TestFile:
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything the timing of an SLO's alerts depends on: SLOs of one profile differ only
+    in names, labels and selectors, which their own wiring tests check."""
+
+    alerting: burnmodel.Alerting
+    sli_kind: str
+    evaluation_interval: int
+
+    @classmethod
+    def of(cls, slo: SLO) -> Profile:
+        return cls(burnmodel.Alerting.of(slo), slo.sli.kind, slo.evaluation_interval)
+
+
+def timing_hosts(services: Iterable[Service]) -> dict[Profile, str]:
+    """Each alerting profile's timing tests go to the first service (by name) that has it."""
+    hosts: dict[Profile, str] = {}
+    for service in sorted(services, key=lambda s: s.name):
+        for slo in service.slos:
+            if slo.tiers and slo.sli.kind != "timeslices":
+                hosts.setdefault(Profile.of(slo), service.name)
+    return hosts
+
+
+def build_tests(
+    service: Service, settings: Settings, hosts: Mapping[Profile, str] | None = None
+) -> TestFile:
+    """The service's test groups; ``hosts`` says which service holds each profile's timing
+    tests (None: this one holds all of its own)."""
     out = TestFile()
-    fast_slo: list[_Owned] = []
-    slow_slo: list[_Owned] = []
+    owned: dict[int, list[_Owned]] = {step: [] for step in TIMING_STEPS}
     reads: dict[str, tuple[Selector, ...]] = {}
+    timed: dict[Profile, list[SLO]] = {}
     for slo in service.slos:
         try:
-            fast, slow = slo_tests(slo, settings)
+            own = slo_tests(slo, settings)
+            timed_here = bool(slo.tiers) and slo.sli.kind != "timeslices"
+            profile = Profile.of(slo) if timed_here else None
+            timing = _timing_cases(profile) if profile is not None else ()
         except (
             Untestable,
             Unsatisfiable,
@@ -87,15 +141,19 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
             out.calendar.append(slicetests.calendar_test(slo))
         elif slo.calendar is not None:
             out.calendar.append(calendar_test(slo))
-        fast_slo += [_Owned(g, slo.alert_name) for g in fast]
-        slow_slo += [_Owned(g, slo.alert_name) for g in slow]
-    readers = _Readers(reads)
-    out.fast.extend(merge(fast_slo, readers))
-    out.slow.extend(merge(slow_slo, readers))
+        for step, groups in own.items():
+            owned[step] += [_Owned(g, slo.alert_name) for g in groups]
+        if profile is not None and timing and (hosts is None or hosts.get(profile) == service.name):
+            timed.setdefault(profile, []).append(slo)
+    for profile, slos in timed.items():
+        for i, (step, case) in enumerate(_timing_cases(profile)):
+            slo = slos[i % len(slos)]  # side by side on different SLOs' series where possible
+            owned[step].append(_Owned(case.group(slo, settings), slo.alert_name))
     for slo in service.slos:
         if slo.absent is not None:
             try:
-                out.fast.extend(absent_tests(slo, settings))
+                absent = absent_tests(slo, settings)
+                reads[slo.absent.name] = absent_selectors(slo)
             except (
                 Untestable,
                 Unsatisfiable,
@@ -103,6 +161,11 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
                 slicetests.SliceUntestable,
             ) as exc:
                 out.untested.append(f"{slo.absent.name} (SLO {slo.name}): {exc}")
+                continue
+            owned[FAST_STEP] += [_Owned(g, slo.absent.name) for g in absent]
+    readers = _Readers(reads)
+    for step, groups in owned.items():
+        out.by_step(step).extend(merge(groups, readers))
     feeder = rulefeed.Feeder(service)
     for slo in service.slos:
         feeder.note_injected(f"{slo.alert_name} (SLO {slo.name})", sli_selectors_or_none(slo))
@@ -125,11 +188,11 @@ def build_tests(service: Service, settings: Settings) -> TestFile:
 
 
 def test_documents(
-    service: Service, settings: Settings
+    service: Service, settings: Settings, hosts: Mapping[Profile, str] | None = None
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """{file name: promtool test document}, and the header lines of its files: what could
     not be tested, what recorded series are injected rather than fed through their rules."""
-    built = build_tests(service, settings)
+    built = build_tests(service, settings, hosts)
     baseline, untested = baselinetests.baseline_groups(service, settings, SLOW_STEP)
     built.slow += baseline.get(SLOW_STEP, [])
     rule_files = [f"../rules/{service.name}.rules.yml"]
@@ -140,19 +203,19 @@ def test_documents(
             "tests": built.fast,
         }
     }
-    if built.slow:
-        docs[names.slow_tests_file(service.name)] = {
-            "rule_files": rule_files,
-            "evaluation_interval": format_duration(SLOW_STEP),
-            "tests": built.slow,
-        }
-    if built.calendar:
-        docs[names.calendar_tests_file(service.name)] = {
-            "rule_files": rule_files,
-            "evaluation_interval": format_duration(CALENDAR_STEP),
-            **slicetests.calendar_eval_order(service),
-            "tests": built.calendar,
-        }
+    calendar_order = slicetests.calendar_eval_order(service)
+    for path, step, groups, extra in (
+        (names.slow_tests_file(service.name), SLOW_STEP, built.slow, {}),
+        (names.days_tests_file(service.name), DAYS_STEP, built.days, {}),
+        (names.calendar_tests_file(service.name), CALENDAR_STEP, built.calendar, calendar_order),
+    ):
+        if groups:
+            docs[path] = {
+                "rule_files": rule_files,
+                "evaluation_interval": format_duration(step),
+                **extra,
+                "tests": groups,
+            }
     if baseline.get(baselinetests.STEP):
         docs[names.baseline_tests_file(service.name)] = {
             "rule_files": rule_files,
@@ -257,29 +320,42 @@ def sli_selectors(slo: SLO) -> tuple[Selector, ...]:
     return tuple(s for s in (sli.errors, sli.good, sli.total, sli.probe) if s is not None)
 
 
-# --- burn-rate alerts ---------------------------------------------------------------
+def absent_selectors(slo: SLO) -> tuple[Selector, ...]:
+    """What the SLO's absent-data alert watches: its SLI's series."""
+    if slo.sli.kind == "query":
+        return (_simple_query(slo.sli.query_total),)
+    return sli_selectors(slo)
 
 
-def step_for(tier: Tier) -> int:
-    return SLOW_STEP if tier.long_window >= SLOW_WINDOW else FAST_STEP
+# --- burn-rate alerts: wiring, for every SLO ------------------------------------------------
 
 
-def slo_tests(slo: SLO, settings: Settings) -> tuple[list[Group], list[Group]]:
+def slo_tests(slo: SLO, settings: Settings) -> dict[int, list[Group]]:
+    """The SLO's own tests by evaluation interval: each wiring burn level and the edge cases,
+    at 1m steps (timeslices SLIs: their own tests, slicetests.py)."""
     alerts = _ExpectedAlerts(slo, settings)
     if slo.sli.kind == "timeslices":  # counted in slices: slicetests.py
-        return slicetests.slo_tests(slo, settings, alerts.at)
+        fast, slow = slicetests.slo_tests(slo, settings, alerts.at)
+        return {FAST_STEP: fast, SLOW_STEP: slow}
     series = SLISeries.for_slo(slo)
     alerting = burnmodel.Alerting.of(slo)
-    fast: list[Group] = []
-    slow: list[Group] = []
-    for tier in slo.tiers:
-        target = slow if step_for(tier) == SLOW_STEP else fast
-        target.append(_above(slo, tier, _above_case(alerting, tier), series, alerts))
-        target.append(_checked(slo, _below_case(alerting, tier), series, alerts))
-    fast.extend(series.edge_cases(slo, settings))
-    if slo.traffic_guard is not None and slo.tiers:
-        fast.extend(_checked(slo, case, series, alerts) for case in _guard_cases(alerting))
-    return fast, slow
+    groups = []
+    for i, case in enumerate(_wiring_cases(alerting)):
+        group = _checked(slo, case, series, alerts)
+        if i == 0:  # every window's recording holds the injected ratio
+            t = case.checks[-1][0]
+            group["promql_expr_test"] = [
+                series.sli_check(slo, w, t, case.scenario.error_ratio) for w in _sli_windows(slo)
+            ]
+        groups.append(group)
+    groups.extend(series.edge_cases(slo, settings))
+    return {FAST_STEP: groups}
+
+
+def _sli_windows(slo: SLO) -> list[int]:
+    return sorted(
+        {base_window(slo), *(w for t in slo.tiers for w in (t.long_window, t.short_window))}
+    )
 
 
 @dataclass(frozen=True)
@@ -302,20 +378,125 @@ def _checked(slo: SLO, case: _Case, series: SLISeries, alerts: _ExpectedAlerts) 
     return group
 
 
-def _above(slo: SLO, tier: Tier, case: _Case, series: SLISeries, alerts: _ExpectedAlerts) -> Group:
-    """The burn above the threshold, which also checks that the SLI records the injected ratio."""
-    group = _checked(slo, case, series, alerts)
-    step = step_for(tier)
-    ramp = base_window(slo) if slo.sli.kind == "query" else 0  # 5m rates need 5m of errors
-    scenario = case.scenario
-    sli_at = burnmodel.grid(scenario.start + tier.short_window + ramp + 3 * step, step, up=True)
-    check = series.sli_check(slo, tier.short_window, sli_at, scenario.error_ratio)
-    group["promql_expr_test"] = [check]
-    return group
+def burn_levels(alerting: burnmodel.Alerting) -> list[float]:
+    """Burn rates that tell every tier's threshold T from T x 0.7 and from T x 1.5.
+
+    Each threshold needs a burn in (0.7 T, T), where its tier must stay quiet, and one
+    in (T, 1.5 T), where it must fire. Intervals are stabbed greedily: one burn serves
+    every interval it falls in (thresholds less than about 2.1x apart share one), at the
+    geometric middle of their overlap, clear of every threshold.
+    """
+    budget = alerting.error_budget
+    thresholds = sorted({t.burn_rate for t in alerting.tiers})
+    ceiling = 0.999 / budget  # an error ratio above 1 cannot be injected
+    if thresholds and thresholds[-1] * CLEARANCE >= ceiling:
+        raise Untestable(
+            f"a tier's threshold (burn rate {thresholds[-1]:g}) needs an error ratio of 1 "
+            "or more to fire"
+        )
+    need = sorted(
+        [(t * MUTATION_BELOW, t) for t in thresholds]
+        + [(t, min(t * MUTATION_ABOVE, ceiling)) for t in thresholds],
+        key=lambda iv: (iv[1], iv[0]),
+    )
+    levels: list[float] = []
+    while need:
+        lo, hi = need[0]
+        for other_lo, other_hi in need[1:]:
+            joint = max(lo, other_lo), min(hi, other_hi)
+            if joint[1] / joint[0] >= CLEARANCE**2 * 1.02:
+                lo, hi = joint
+        level = _clear_point(lo, hi, thresholds)
+        levels.append(level)
+        need = [(a, b) for a, b in need if not (a * CLEARANCE <= level <= b / CLEARANCE)]
+    return sorted(levels)
 
 
-# The scenario searches depend on how an SLO alerts, not on its series: SLOs
-# that alert alike (the same tiers and objective, as most do) share one search.
+def _clear_point(lo: float, hi: float, thresholds: Sequence[float]) -> float:
+    """The middle (geometric) of the widest part of (lo, hi) that no threshold cuts."""
+    cuts = [lo, *(t for t in thresholds if lo < t < hi), hi]
+    a, b = max(zip(cuts, cuts[1:], strict=False), key=lambda p: p[1] / p[0])
+    if b / a < CLEARANCE**2:
+        raise Untestable(
+            "two tiers' thresholds are too close to tell apart with a burn between them"
+        )
+    return _ratio(math.sqrt(a * b))
+
+
+@functools.lru_cache(maxsize=1024)
+def _wiring_cases(alerting: burnmodel.Alerting) -> tuple[_Case, ...]:
+    """One constant burn per level, from the first sample; checked once every tier that the
+    model says fires has fired (a few minutes in, later only behind a traffic guard)."""
+    margin = FAST_STEP + 15
+    cases = []
+    for level in burn_levels(alerting):
+        ratio = _ratio(level * alerting.error_budget)
+        horizon = 24 * 3600
+        timeline = burnmodel.timeline(alerting, burnmodel.Scenario(ratio, 0, math.inf, horizon))
+        changes = timeline.transitions()
+        last = max([WIRING_FROM, *(t + margin for t, _, _ in changes)])
+        check = burnmodel.grid(last, FAST_STEP, up=True)
+        expected = [t for t in alerting.tiers if t.burn_rate < level]
+        if check >= horizon or timeline.tiers_firing_at(check) != expected:
+            raise Untestable(
+                f"a constant burn of {level:g}x does not settle on the tiers it exceeds"
+            )
+        # The series go on one sample past the check: a probe's last sample reads healthy.
+        scenario = burnmodel.Scenario(ratio, 0, math.inf, check + SAMPLE)
+        cases.append(_Case.of(burnmodel.timeline(alerting, scenario), [check]))
+    return tuple(cases)
+
+
+# --- burn-rate alerts: timing, once per alerting profile ------------------------------------
+
+
+def step_for(tier: Tier) -> int:
+    """The coarsest evaluation interval that samples the tier's short window four times."""
+    fits = [s for s in TIMING_STEPS if s * SHORT_WINDOW_SAMPLES <= tier.short_window]
+    return max(fits, default=FAST_STEP)
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """A timing case of a profile, put on the series of whichever SLO of the profile runs it."""
+
+    case: _Case
+    sli: tuple[int, int] | None = None  # (window, instant) of an SLI recording check
+
+    def group(self, slo: SLO, settings: Settings) -> Group:
+        series = SLISeries.for_slo(slo)
+        group = _checked(slo, self.case, series, _ExpectedAlerts(slo, settings))
+        if self.sli is not None:
+            window, t = self.sli
+            group["promql_expr_test"] = [
+                series.sli_check(slo, window, t, self.case.scenario.error_ratio)
+            ]
+        return group
+
+
+@functools.lru_cache(maxsize=1024)
+def _timing_cases(profile: Profile) -> tuple[tuple[int, _Timing], ...]:
+    """(evaluation interval, case): per tier a burn just above its threshold, then the traffic
+    guard's cases; the longest first, so they spread over the profile's SLOs."""
+    alerting = profile.alerting
+    # A query SLI's 5m rates need 5m of errors before a window reads the whole ratio.
+    ramp = min(BASE_RATE, *alerting_windows(alerting)) if profile.sli_kind == "query" else 0
+    cases = []
+    for tier in alerting.tiers:
+        step = step_for(tier)
+        case = _above_case(alerting, tier)
+        start = case.scenario.start
+        sli_at = burnmodel.grid(start + tier.short_window + ramp + 3 * step, step, up=True)
+        cases.append((step, _Timing(case, (tier.short_window, sli_at))))
+    if alerting.traffic_guard is not None and alerting.tiers:
+        cases += [(FAST_STEP, _Timing(case)) for case in _guard_cases(alerting)]
+    return tuple(sorted(cases, key=lambda c: -c[1].case.scenario.end))
+
+
+def alerting_windows(alerting: burnmodel.Alerting) -> list[int]:
+    return [window for window, _ in alerting.lags]
+
+
 @functools.lru_cache(maxsize=1024)
 def _above_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
     """A burn just above the threshold fires on time, with exact labels, and resolves.
@@ -355,30 +536,6 @@ def _above_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
     raise Untestable(
         f"no error ratio just above the {_tier_name(tier)} threshold gives an unambiguous test "
         f"(threshold {threshold:.6g})"
-    )
-
-
-@functools.lru_cache(maxsize=1024)
-def _below_case(alerting: burnmodel.Alerting, tier: Tier) -> _Case:
-    """A burn just below the threshold, from the first sample on, never fires."""
-    threshold = tier.threshold(alerting.error_budget)
-    step = step_for(tier)
-    margin = step + 15
-    for factor in BELOW:
-        ratio = _ratio(min(factor * threshold, 0.999999))
-        late = burnmodel.grid(
-            min(tier.long_window, 12 * 3600) + tier.short_window + 3 * step, step, up=True
-        )
-        scenario = burnmodel.Scenario(ratio, 0, math.inf, late)
-        instants = sorted({burnmodel.grid(tier.short_window + 3 * step, step, up=True), late})
-        timeline = burnmodel.timeline(alerting, scenario)
-        changes = timeline.transitions()
-        if any(c[1] == tier for c in changes):
-            continue
-        if all(burnmodel.clean(t, changes, margin) for t in instants):
-            return _Case.of(timeline, instants)
-    raise Untestable(
-        f"no error ratio just below the {_tier_name(tier)} threshold gives an unambiguous test"
     )
 
 
@@ -646,26 +803,25 @@ class SLISeries:
     def edge_cases(self, slo: SLO, settings: Settings) -> list[Group]:
         """No traffic never fires; a missing error series with traffic present is a ratio of 0."""
         groups = []
-        longest = max((t.long_window for t in slo.tiers), default=3600)
-        check = burnmodel.grid(min(longest, 2 * 3600) + 10 * FAST_STEP, FAST_STEP, up=True)
+        check = EDGE_AT
         if self.gauge is None:
             quiet = burnmodel.Scenario(0.0, 0, math.inf, check, traffic=0.0)
             group = self.group(slo, quiet)
             group["alert_rule_test"] = [
                 {"eval_time": format_duration(t), "alertname": slo.alert_name, "exp_alerts": []}
-                for t in (30 * FAST_STEP, check)
+                for t in (WIRING_FROM, check)
             ]
             groups.append(group)
         if any(c.share == "bad" for c in self.counters) and not slo.sli.group_by:
-            healthy = burnmodel.Scenario(0.0, 0, math.inf, 30 * FAST_STEP)
+            healthy = burnmodel.Scenario(0.0, 0, math.inf, check)
             group = {
                 "interval": format_duration(FAST_STEP),
                 "input_series": self.input_series(slo, healthy, {}, omit_bad=True),
             }
-            group["promql_expr_test"] = [self.sli_check(slo, base_window(slo), 20 * FAST_STEP, 0.0)]
+            group["promql_expr_test"] = [self.sli_check(slo, base_window(slo), check, 0.0)]
             group["alert_rule_test"] = [
                 {
-                    "eval_time": format_duration(20 * FAST_STEP),
+                    "eval_time": format_duration(check),
                     "alertname": slo.alert_name,
                     "exp_alerts": [],
                 }
@@ -679,7 +835,7 @@ class SLISeries:
         """The threshold bucket is found whether ``le`` reads "1" (Prometheus 2) or "1.0" (3)."""
         groups = []
         ratio = _ratio(0.25)
-        scenario = burnmodel.Scenario(ratio, 0, math.inf, 30 * FAST_STEP)
+        scenario = burnmodel.Scenario(ratio, 0, math.inf, EDGE_AT)
         for spelling in bucket_bounds(slo.sli.threshold):
             counters = tuple(
                 Counter(
@@ -691,9 +847,7 @@ class SLISeries:
             )
             variant = SLISeries(self.kind, counters)
             group = variant.group(slo, scenario)
-            group["promql_expr_test"] = [
-                variant.sli_check(slo, base_window(slo), 20 * FAST_STEP, ratio)
-            ]
+            group["promql_expr_test"] = [variant.sli_check(slo, base_window(slo), EDGE_AT, ratio)]
             groups.append(group)
         return groups
 

@@ -167,14 +167,19 @@ def calendar_tests_file(service: str) -> str:
 
 
 def slow_tests_file(service: str) -> str:
-    """Tests of tiers with day-long windows, evaluated every 5m to keep multi-day scenarios
-    quick."""
+    """Timing tests of tiers with short windows of 20m to 2h, evaluated every 5m."""
     return f"prometheus/tests/{service}.slow.test.yml"
 
 
 def baseline_tests_file(service: str) -> str:
     """Tests of baseline alerts, evaluated hourly: they need weeks of history."""
     return f"prometheus/tests/{service}.baseline.test.yml"
+
+
+def days_tests_file(service: str) -> str:
+    """Timing tests of tiers with short windows of 2h or more (multi-day scenarios), evaluated
+    every 30m."""
+    return f"prometheus/tests/{service}.days.test.yml"
 
 
 def runbook_file(service: str, alert: str) -> str:
