@@ -175,7 +175,7 @@ def test_every_make_target_of_the_new_repository_passes_with_real_promtool_and_a
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 passed, 0 failed" in result.stdout
+    assert "7 passed, 0 failed" in result.stdout
     diff = sloforge("diff", "out", "out", cwd=repo)
     assert diff.returncode == 0, diff.stderr
 

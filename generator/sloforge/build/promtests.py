@@ -141,8 +141,8 @@ def build_tests(
             out.calendar.append(slicetests.calendar_test(slo))
         elif slo.calendar is not None:
             out.calendar.append(calendar_test(slo))
-        for step, groups in own.items():
-            owned[step] += [_Owned(g, slo.alert_name) for g in groups]
+        for step, built in own.items():
+            owned[step] += [_Owned(g, slo.alert_name) for g in built]
         if profile is not None and timing and (hosts is None or hosts.get(profile) == service.name):
             timed.setdefault(profile, []).append(slo)
     for profile, slos in timed.items():
@@ -164,8 +164,8 @@ def build_tests(
                 continue
             owned[FAST_STEP] += [_Owned(g, slo.absent.name) for g in absent]
     readers = _Readers(reads)
-    for step, groups in owned.items():
-        out.by_step(step).extend(merge(groups, readers))
+    for step, items in owned.items():
+        out.by_step(step).extend(merge(items, readers))
     feeder = rulefeed.Feeder(service)
     for slo in service.slos:
         feeder.note_injected(f"{slo.alert_name} (SLO {slo.name})", sli_selectors_or_none(slo))
