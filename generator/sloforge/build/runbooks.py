@@ -161,6 +161,7 @@ def _burn_rate_context(
         {
             "kind": kind,
             "severity": severity,
+            "response": response_time(settings, severity),
             "text": TIER_ESCALATION.get(kind, "routed on its labels."),
         }
         for kind, severity in dict.fromkeys((t.kind, t.severity) for t in slo.tiers)
@@ -217,6 +218,7 @@ def _alert_context(
     return {
         **_common(service, alert.name, settings, None, panels),
         "severity": alert.severity,
+        "response": response_time(settings, alert.severity),
         "summary": alert.summary,
         "description": dict(alert.annotations).get(names.ANNOTATION_DESCRIPTION, ""),
         "for_": format_duration(alert.for_) if alert.for_ else "the first evaluation (no `for`)",
@@ -229,6 +231,15 @@ def _alert_context(
         ),
         "diagnosis": alert.runbook,
     }
+
+
+def response_time(settings: Settings, severity: str) -> str:
+    """The catalog's response time for ``severity`` (name or label), e.g. "5m (P1)"; "" when
+    the catalog gives none."""
+    level = settings.severity(severity)
+    if level is None or level.response_time is None:
+        return ""
+    return f"{format_duration(level.response_time)} ({level.name})"
 
 
 _UNITS = {

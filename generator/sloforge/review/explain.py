@@ -31,7 +31,7 @@ def explain(project: Project, slo_name: str | None = None) -> str:
         for slo in service.slos:
             if slo_name and slo_name not in (slo.name, f"{service.name}/{slo.name}"):
                 continue
-            blocks.append(explain_slo(slo))
+            blocks.append(explain_slo(slo, project.settings))
         for alert in service.alerts:
             if alert.baseline is None:
                 continue
@@ -81,7 +81,7 @@ def _span(seconds: float) -> str:
     return humanize(seconds) if seconds >= 1 else "under 1s"
 
 
-def explain_slo(slo: SLO) -> str:
+def explain_slo(slo: SLO, settings: Settings | None = None) -> str:
     budget = slo.error_budget
     period = format_duration(slo.period)
     outage = f"{humanize(budget * slo.period)} of full outage"
@@ -120,6 +120,9 @@ def explain_slo(slo: SLO) -> str:
     ]
     lines.insert(1, "  " + "  ".join("-" * w for w in widths))
     notes = []
+    responses = _responses(slo, settings or Settings())
+    if responses:
+        notes.append(f"  respond within (severity catalog): {responses}")
     if slo.traffic_guard is not None:
         notes.append(
             f"  traffic guard: a tier fires only above {number(slo.traffic_guard)} events/s "
@@ -134,6 +137,16 @@ def explain_slo(slo: SLO) -> str:
             "burn rate x long window / period of the budget is spent"
         )
     return "\n".join([head, *lines, *notes])
+
+
+def _responses(slo: SLO, settings: Settings) -> str:
+    """The catalog's response time of each severity the tiers use, as "P1 5m, P3 1h"."""
+    found = []
+    for severity in dict.fromkeys(t.severity for t in slo.tiers):
+        level = settings.severity(severity)
+        if level is not None and level.response_time is not None:
+            found.append(f"{level.name} {format_duration(level.response_time)}")
+    return ", ".join(dict.fromkeys(found))
 
 
 def calendar_note(slo: SLO) -> str:
