@@ -31,14 +31,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import promql_parser
-
 from ..model import burnmodel
 from ..model import conventions as names
 from ..model.domain import SLI, SLO, Alert, Service, Settings, Tier
 from ..model.durations import format_duration, parse_duration
 from ..model.escalation import Escalation
-from ..model.promql import Selector, parse_selector, quote, substitute_window
+from ..model.promql import Selector, parse_selector, quote, summed_rate
 from ..model.sli import bucket_bounds
 from ..model.windows import base_window, period_record, selector
 from . import baselinetests, promtemplate, rulefeed, seriesgen, slicetests
@@ -74,6 +72,10 @@ Group = dict[str, Any]
 
 class Untestable(ValueError):
     """Why a generated test cannot be built for something (reported, never hidden)."""
+
+
+# Every reason an SLO's tests cannot be built: reported in the test file, never raised.
+_UNTESTABLE = (Untestable, Unsatisfiable, promtemplate.Unsupported, slicetests.SliceUntestable)
 
 
 @dataclass
@@ -128,12 +130,7 @@ def build_tests(
             timed_here = bool(slo.tiers) and slo.sli.kind != "timeslices"
             profile = Profile.of(slo) if timed_here else None
             timing = _timing_cases(profile) if profile is not None else ()
-        except (
-            Untestable,
-            Unsatisfiable,
-            promtemplate.Unsupported,
-            slicetests.SliceUntestable,
-        ) as exc:
+        except _UNTESTABLE as exc:
             out.untested.append(f"{slo.alert_name} (SLO {slo.name}): {exc}")
             continue
         reads[slo.alert_name] = sli_selectors(slo)
@@ -154,12 +151,7 @@ def build_tests(
             try:
                 absent = absent_tests(slo, settings)
                 reads[slo.absent.name] = absent_selectors(slo)
-            except (
-                Untestable,
-                Unsatisfiable,
-                promtemplate.Unsupported,
-                slicetests.SliceUntestable,
-            ) as exc:
+            except _UNTESTABLE as exc:
                 out.untested.append(f"{slo.absent.name} (SLO {slo.name}): {exc}")
                 continue
             owned[FAST_STEP] += [_Owned(g, slo.absent.name) for g in absent]
@@ -889,24 +881,13 @@ def _metric(selector: Selector) -> str:
 
 def _simple_query(query: str) -> Selector:
     """``sum(rate(metric{…}[$window]))`` -> the selector; other shapes are not synthesised."""
-    node = promql_parser.parse(substitute_window(query, "5m"))
-    if isinstance(node, promql_parser.ParenExpr):
-        node = node.expr
-    if (
-        isinstance(node, promql_parser.AggregateExpr)
-        and str(node.op).lower().endswith("sum")
-        and node.modifier is None
-        and isinstance(node.expr, promql_parser.Call)
-        and node.expr.func.name in ("rate", "increase")
-        and isinstance(node.expr.args[0], promql_parser.MatrixSelector)
-    ):
-        vector = node.expr.args[0].vector_selector
-        if vector.offset is None and vector.at is None:
-            return parse_selector(str(vector))
-    raise Untestable(
-        "query SLIs are tested only in the form sum(rate(metric{...}[$window])), "
-        "without offset or @"
-    )
+    selector = summed_rate(query)
+    if selector is None:
+        raise Untestable(
+            "query SLIs are tested only in the form sum(rate(metric{...}[$window])), "
+            "without offset or @"
+        )
+    return selector
 
 
 # --- plain alerts ---------------------------------------------------------------------

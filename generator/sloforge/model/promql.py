@@ -172,6 +172,30 @@ def parse_selector(text: str) -> Selector:
     return Selector(metric, tuple(matchers))
 
 
+def summed_rate(query: str) -> Selector | None:
+    """The counter of ``sum(rate(counter[$window]))`` (or ``increase``) without offset or @,
+    else None: the one query shape whose events can be counted exactly from one counter."""
+    try:
+        node = parse(substitute_window(query, "5m"))
+    except PromQLError:
+        return None
+    while isinstance(node, promql_parser.ParenExpr):
+        node = node.expr
+    if not (
+        isinstance(node, promql_parser.AggregateExpr)
+        and str(node.op).lower().endswith("sum")
+        and node.modifier is None
+        and isinstance(node.expr, promql_parser.Call)
+        and node.expr.func.name in ("rate", "increase")
+        and isinstance(node.expr.args[0], promql_parser.MatrixSelector)
+    ):
+        return None
+    try:
+        return parse_selector(str(node.expr.args[0].vector_selector))
+    except PromQLError:  # offset, @, or no plain selector
+        return None
+
+
 def parse_matchers(text: str) -> tuple[Matcher, ...]:
     """``{job="x"}`` (braces optional, may be empty) -> matchers."""
     body = text.strip()

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import promql_parser
-
 from ...model import promql
 from ...model.durations import format_duration, parse_duration
 from ..loader import PathKey
@@ -133,25 +131,8 @@ def counter_or_query(query: str, path: PathKey) -> tuple[str | None, str]:
 def summed_rate(query: str) -> str | None:
     """The counter of ``sum(rate(counter[$window]))`` (or increase), else None: slices then
     count its events exactly, as a ratio measure."""
-    node = promql.parse(promql.substitute_window(query, "5m"))
-    while isinstance(node, promql_parser.ParenExpr):
-        node = node.expr
-    if not (
-        isinstance(node, promql_parser.AggregateExpr)
-        and str(node.op).lower().endswith("sum")
-        and node.modifier is None
-        and isinstance(node.expr, promql_parser.Call)
-        and node.expr.func.name in ("rate", "increase")
-        and isinstance(node.expr.args[0], promql_parser.MatrixSelector)
-    ):
-        return None
-    vector = node.expr.args[0].vector_selector
-    if vector.offset is not None or vector.at is not None:
-        return None
-    try:
-        return promql.parse_selector(str(vector)).render()
-    except promql.PromQLError:
-        return None
+    selector = promql.summed_rate(query)
+    return selector.render() if selector is not None else None
 
 
 def ratio_node(
