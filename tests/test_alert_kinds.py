@@ -231,6 +231,13 @@ STATISTICAL = "statistical: {window: 1d, deviations: 3}"
 
 BASELINE_REFUSED = [
     (
+        "a metric written as PromQL, not a selector, is refused with where to record it",
+        baseline('metric: shop:orders:increase1h{job="shop"}', "metric: sum(increase(orders[1h]))"),
+        "in/shop.yaml:14:5: alerts[0].metric: must be a series selector like "
+        'metric{label="value"}: record other PromQL under recording_rules and name the record '
+        "here, or write the alert as `expr`",
+    ),
+    (
         "a tolerance written as a fraction is refused with the percent to write",
         baseline("tolerance: 30", "tolerance: 0.3"),
         "in/shop.yaml:16:28: alerts[0].baseline.seasonal.tolerance: is a percent: 0.3 would be "

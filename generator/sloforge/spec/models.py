@@ -152,6 +152,22 @@ TimeZone = Annotated[str, AfterValidator(_time_zone)]
 Number = Annotated[float, BeforeValidator(_number)]
 PromQL = Annotated[str, AfterValidator(_promql)]
 SeriesSelector = Annotated[str, AfterValidator(_selector)]
+
+
+def _alert_metric(value: str) -> str:
+    try:
+        promql.parse_selector(value)
+    except promql.PromQLError as exc:
+        if "series selector" not in str(exc):
+            raise
+        raise ValueError(
+            'must be a series selector like metric{label="value"}: record other PromQL '
+            "under recording_rules and name the record here, or write the alert as `expr`"
+        ) from None
+    return value
+
+
+AlertMetric = Annotated[str, AfterValidator(_alert_metric)]
 WindowQuery = Annotated[str, AfterValidator(_window_query)]
 SliceQuery = Annotated[str, AfterValidator(_slice_query)]
 LabelMatchers = Annotated[str, AfterValidator(_matchers)]
@@ -711,7 +727,7 @@ class AlertSpec(Spec):
     expr: PromQL | None = None
     """Free-form PromQL condition; the alert fires while it returns series. Give `expr`, or
     `metric` with `above`/`below`, or `histogram` with `percentile`."""
-    metric: SeriesSelector | None = None
+    metric: AlertMetric | None = None
     """Structured alert: the series selector compared with `above` or `below` (its promtool tests
     are generated)."""
     above: Number | None = None
