@@ -240,6 +240,31 @@ CASES = [
         ["in/shop.yaml:9:7: slos[0].sli.ratoi: unknown field `ratoi`, did you mean `ratio`?"],
     ),
     Case(
+        "a ratio's fields written one level too high say where they belong",
+        only(
+            service(
+                '      ratio:\n        errors: http_requests_total{job="shop", code=~"5.."}\n'
+                '        total: http_requests_total{job="shop"}\n',
+                '      good: http_requests_total{job="shop", code!~"5.."}\n'
+                '      total: http_requests_total{job="shop"}\n',
+            )
+        ),
+        [
+            "in/shop.yaml:9:7: slos[0].sli.good: unknown field `good` here: it belongs under "
+            "`ratio`",
+            "in/shop.yaml:10:7: slos[0].sli.total: unknown field `total` here: it belongs under "
+            "`query` or `ratio`",
+        ],
+    ),
+    Case(
+        "a document-level field inside an SLO says it belongs at the top level",
+        only(service("    objective: 99.9\n", "    objective: 99.9\n    owner: shop\n")),
+        [
+            "in/shop.yaml:8:5: slos[0].owner: unknown field `owner` here: it belongs at the "
+            "document's top level"
+        ],
+    ),
+    Case(
         "an objective of 0",
         only(service("99.9", "0")),
         ["in/shop.yaml:7:5: slos[0].objective: must be greater than 0 (got 0)"],

@@ -345,9 +345,7 @@ def _problem(document: Document, model: type[Spec], error: Any) -> Problem:
     message = error["msg"]
     field_name = path[-1] if path else ""
     if kind == "extra_forbidden":
-        message = f"unknown field `{field_name}`" + _did_you_mean(
-            str(field_name), _field_names(model)
-        )
+        message = _unknown_field(str(field_name), model)
     elif kind == "missing":
         message = f"missing required field `{field_name}`"
     elif kind in ("value_error", "assertion_error"):
@@ -409,6 +407,36 @@ def _lower_first(text: str) -> str:
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f", did you mean `{close[0]}`?" if close else ""
+
+
+def _unknown_field(name: str, model: type[BaseModel]) -> str:
+    owners = sorted(_field_owners(model).get(name, ()))
+    top = name in model.model_fields
+    if not owners and not top:
+        return f"unknown field `{name}`" + _did_you_mean(name, _field_names(model))
+    if len(owners) > 3:  # a common name (`name`, `for`): where it belongs is no help
+        return f"unknown field `{name}` here"
+    # a real field, one level off: `sli: {good: …}` for `sli: {ratio: {good: …}}`
+    places = (["at the document's top level"] if top else []) + (
+        ["under " + " or ".join(f"`{owner}`" for owner in owners)] if owners else []
+    )
+    return f"unknown field `{name}` here: it belongs " + " or ".join(places)
+
+
+def _field_owners(model: type[BaseModel], seen: set[type] | None = None) -> dict[str, set[str]]:
+    """Each nested field name -> the names of the fields whose mappings hold it."""
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return {}
+    seen.add(model)
+    out: dict[str, set[str]] = {}
+    for name, info in model.model_fields.items():
+        for sub in _models_in(info.annotation):
+            for child, child_info in sub.model_fields.items():
+                out.setdefault(child_info.alias or child, set()).add(info.alias or name)
+            for child, owners in _field_owners(sub, seen).items():
+                out.setdefault(child, set()).update(owners)
+    return out
 
 
 def _field_names(model: type[BaseModel], seen: set[type] | None = None) -> set[str]:
