@@ -128,10 +128,10 @@ def _expand_in(items: Sequence[tuple[object, object]]) -> list[str]:
 
 def _candidates(matchers: Iterable[Matcher]) -> list[str]:
     found: list[str] = []
-    for m in matchers:
-        if m.op == "=":
+    for m in matchers:  # what a matcher names is what it accepts, or (negated) refuses
+        if m.op in ("=", "!="):
             found.append(m.value)
-        elif m.op == "=~":
+        else:
             found.extend(regex_examples(m.value))
     found.extend(GENERIC_VALUES)
     found.append("")
