@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sloforge_testlib import compile_to, promtool_test
-from toolbox import binaries
-
 from sloforge.build.seriesgen import label_set_excluded, matches
 from sloforge.model.promql import parse_selector
+from sloforge_testlib import compile_to, promtool_test
+from toolbox import binaries
 
 TOTAL = 'http_requests_total{job="web"}'
 
