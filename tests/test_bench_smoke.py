@@ -25,6 +25,8 @@ KEYS = (
     "generate_peak_mib",
     "test_seconds",
     "test_cpu_seconds_per_slo",
+    "test_cpu_ratio_vs_baseline",
+    "mutation_kill_rate",
 )
 
 
@@ -85,5 +87,9 @@ def test_tiny_benchmark_writes_every_result(tmp_path: Path) -> None:
     )
     assert len(data["alerts"]) == 6 * 4  # every scenario, every default tier
     assert set(data["generate_seconds"]) == {"10"}
-    assert data["test"][0]["test_files"] == 2  # `sloforge test` ran and passed both files
+    # `sloforge test` ran and passed every file: the SLOs' wiring, and their alerting
+    # profile's timing at 5m (.slow) and 30m (.days) steps
+    assert data["test"][0]["test_files"] == 3
+    assert data["test_baseline"][0]["test_files"] == 2  # the old layout, side by side
+    assert data["mutation_kill_rate"] == 1.0, data["mutation_survivors"]
     assert set(data["test_cpu_seconds_per_slo"]) == {"2"}
