@@ -47,7 +47,7 @@ from .rules import (
     plain_escalations,
     slo_escalations,
 )
-from .seriesgen import Phase, Unsatisfiable
+from .seriesgen import Counter, Phase, Unsatisfiable
 
 SAMPLE = 60  # spacing of synthetic input samples
 FAST_STEP = 60  # evaluation interval of <service>.test.yml
@@ -684,15 +684,6 @@ def calendar_test(slo: SLO) -> Group:
 
 
 # --- synthetic SLI series -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Counter:
-    """One synthetic counter: ``share`` of the traffic that is good, bad or all."""
-
-    metric: str
-    labels: dict[str, str]
-    share: str  # "bad" | "good" | "all"
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,15 @@ def series_text(metric: str, labels: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class Counter:
+    """One synthetic counter: ``share`` of the traffic that is good, bad or all."""
+
+    metric: str
+    labels: dict[str, str]
+    share: str  # "bad" | "good" | "all"
+
+
+@dataclass(frozen=True)
 class Phase:
     """``steps`` samples, each adding ``increment`` (counters) or holding ``value`` (gauges)."""
 

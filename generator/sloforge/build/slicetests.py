@@ -411,17 +411,10 @@ def _at_most(share: float, threshold: float) -> bool:
 
 
 @dataclass(frozen=True)
-class _Counter:
-    metric: str
-    labels: dict[str, str]
-    share: str  # "bad" | "good" | "all"
-
-
-@dataclass(frozen=True)
 class _Writer:
     """Writes samples as the SLI's raw series: counters of a ratio, or the metric's gauge."""
 
-    counters: tuple[_Counter, ...] = ()
+    counters: tuple[seriesgen.Counter, ...] = ()
     gauge: tuple[str, dict[str, str]] | None = None
     good_value: float = 0.0  # the gauge outside bad runs
     bad_value: float = 0.0
@@ -535,7 +528,7 @@ def _increment(share: str, state: object, traffic: int) -> float:
     return {"bad": bad_events, "good": traffic - bad_events, "all": traffic}[share]
 
 
-def _split(part: Selector, total: Selector, share: str) -> tuple[_Counter, ...]:
+def _split(part: Selector, total: Selector, share: str) -> tuple[seriesgen.Counter, ...]:
     """``part`` counts the ``share`` events among ``total`` (one metric told apart by a label,
     or two metrics)."""
     for sel in (part, total):
@@ -544,12 +537,12 @@ def _split(part: Selector, total: Selector, share: str) -> tuple[_Counter, ...]:
     if part.metric == total.metric:
         other = "good" if share == "bad" else "bad"
         return (
-            _Counter(part.metric, seriesgen.label_set([part, total]), share),
-            _Counter(total.metric, seriesgen.label_set_excluded(total, part), other),
+            seriesgen.Counter(part.metric, seriesgen.label_set([part, total]), share),
+            seriesgen.Counter(total.metric, seriesgen.label_set_excluded(total, part), other),
         )
     return (
-        _Counter(part.metric, seriesgen.label_set([part]), share),
-        _Counter(total.metric, seriesgen.label_set([total]), "all"),
+        seriesgen.Counter(part.metric, seriesgen.label_set([part]), share),
+        seriesgen.Counter(total.metric, seriesgen.label_set([total]), "all"),
     )
 
 
